@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 readonly ROOT=$PWD
 readonly BINARY=$ROOT/coredns
+readonly VANILLA=$ROOT/coredns-vanilla
 
 usage() {
 	cat <<'USAGE'
@@ -13,6 +14,8 @@ usage: ./build.sh [command]
 commands:
   build        build ./coredns, a static binary (CGO off), from plugin.cfg (default)
   run          build, then serve Corefile.example on 127.0.0.1 (ports 1053-1056, stats on 9154)
+  vanilla      build ./coredns-vanilla: upstream CoreDNS v1.15.0, same module versions,
+               for side-by-side comparisons
   test         everything CI checks: generated files, gofmt, go vet, unit and
                integration tests with -race, end-to-end tests against ./coredns
                with BIND 9, dig and kdig; installs missing Debian test tools
@@ -42,6 +45,12 @@ cmd_build() {
 	step "building ./coredns (corebind $(version), $(commit))"
 	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.commit=$(commit)" -o "$BINARY" .
 	"$BINARY" -version
+}
+
+cmd_vanilla() {
+	require_go
+	step "building ./coredns-vanilla (upstream CoreDNS v1.15.0 plugin set)"
+	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$VANILLA" ./internal/vanilla
 }
 
 cmd_run() {
@@ -116,6 +125,7 @@ main() {
 	case $cmd in
 	build) cmd_build "$@" ;;
 	run) cmd_run "$@" ;;
+	vanilla) cmd_vanilla "$@" ;;
 	test) cmd_test "$@" ;;
 	deps) cmd_deps "$@" ;;
 	-h | --help | help) usage ;;
