@@ -253,7 +253,7 @@ func TestFilters(t *testing.T) {
 	send := func(ip, name string) {
 		h.ServeDNS(context.Background(), &test.ResponseWriter{RemoteIP: ip}, query(name, dns.TypeA))
 	}
-	send("10.240.0.2", "nx.example.org.")     // outside the zone
+	send("10.240.0.2", "nx.example.org.")      // outside the zone
 	send("10.240.0.2", "www.sub.example.org.") // success: not logged
 	send("10.240.0.1", "nx.sub.example.org.")  // client excluded
 	send("10.241.0.1", "nx.sub.example.org.")  // client not listed
