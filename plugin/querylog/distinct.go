@@ -1,6 +1,7 @@
 package querylog
 
 import (
+	"encoding/binary"
 	"math"
 	"math/bits"
 	"net/netip"
@@ -75,10 +76,8 @@ func (d *distinct) reset() {
 // choosing their addresses cannot aim at the same register.
 func hashAddr(a netip.Addr, seed uint64) uint64 {
 	b := a.As16()
-	hi := uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 |
-		uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
-	lo := uint64(b[8])<<56 | uint64(b[9])<<48 | uint64(b[10])<<40 | uint64(b[11])<<32 |
-		uint64(b[12])<<24 | uint64(b[13])<<16 | uint64(b[14])<<8 | uint64(b[15])
+	hi := binary.LittleEndian.Uint64(b[:8])
+	lo := binary.LittleEndian.Uint64(b[8:])
 	return mix(mix(hi^seed) ^ lo)
 }
 

@@ -252,9 +252,14 @@ func (s *stats) copyLocked(now time.Time) *snapshot {
 	return snap
 }
 
-// sort orders clients and names by count, then by address or name.
+// sort orders clients and names by guaranteed count (count less error:
+// under a flood of one-off sources, the newcomers' counts are mostly
+// inherited error), then count, then address or name.
 func (snap *snapshot) sort() {
 	slices.SortFunc(snap.Tracked, func(a, b clientSnapshot) int {
+		if c := cmp.Compare(b.Queries-b.Error, a.Queries-a.Error); c != 0 {
+			return c
+		}
 		if c := cmp.Compare(b.Queries, a.Queries); c != 0 {
 			return c
 		}
@@ -275,6 +280,9 @@ func (snap *snapshot) sort() {
 		})
 	}
 	slices.SortFunc(snap.Names, func(a, b nameSnapshot) int {
+		if c := cmp.Compare(b.Queries-b.Error, a.Queries-a.Error); c != 0 {
+			return c
+		}
 		if c := cmp.Compare(b.Queries, a.Queries); c != 0 {
 			return c
 		}
