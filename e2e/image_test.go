@@ -47,7 +47,7 @@ const (
 func TestImage(t *testing.T) {
 	testkit.Require(t, "ip", "chroot", "dig")
 	bin := testkit.Binary(t)
-	version := readVersion(t)
+	version := distVersion(t)
 
 	dir := t.TempDir()
 	first := buildImage(t, bin, filepath.Join(dir, "first"))
@@ -55,7 +55,7 @@ func TestImage(t *testing.T) {
 	// The same binary elsewhere, with another mode and modification time:
 	// none of that may reach the image.
 	moved := filepath.Join(dir, "bin", "coredns")
-	copyFile(t, bin, moved, 0o700)
+	distCopy(t, bin, moved, 0o700)
 	later := time.Now().Add(time.Hour)
 	if err := os.Chtimes(moved, later, later); err != nil {
 		t.Fatal(err)
@@ -72,7 +72,7 @@ func TestImage(t *testing.T) {
 			t.Errorf("same inputs, different image digests: %s and %s", img.digest, again.digest)
 		}
 		tarball := "corebind-" + version + ".tar"
-		a, b := fileDigest(t, filepath.Join(first, tarball)), fileDigest(t, filepath.Join(second, tarball))
+		a, b := distDigest(t, filepath.Join(first, tarball)), distDigest(t, filepath.Join(second, tarball))
 		if a != b {
 			t.Errorf("same inputs, different docker tarballs: sha256:%s and sha256:%s", a, b)
 		}
@@ -176,11 +176,11 @@ func TestImage(t *testing.T) {
 		if !slices.Equal(files, want) {
 			t.Fatalf("image files %q, want %q", files, want)
 		}
-		if !bytes.Equal(readFile(t, filepath.Join(root, "coredns")), readFile(t, bin)) {
+		if !bytes.Equal(distRead(t, filepath.Join(root, "coredns")), distRead(t, bin)) {
 			t.Errorf("/coredns is not the binary the image was built from")
 		}
-		certs := readFile(t, filepath.Join(root, "etc/ssl/certs/ca-certificates.crt"))
-		if !bytes.Equal(certs, readFile(t, systemCerts)) {
+		certs := distRead(t, filepath.Join(root, "etc/ssl/certs/ca-certificates.crt"))
+		if !bytes.Equal(certs, distRead(t, systemCerts)) {
 			t.Errorf("/etc/ssl/certs/ca-certificates.crt is not the build machine's %s", systemCerts)
 		}
 		if !x509.NewCertPool().AppendCertsFromPEM(certs) {
@@ -209,7 +209,7 @@ func TestImage(t *testing.T) {
 			}
 		}
 		// ip netns exec and chroot exec, so the pid is coredns's.
-		status := string(readFile(t, fmt.Sprintf("/proc/%d/status", p.Pid())))
+		status := string(distRead(t, fmt.Sprintf("/proc/%d/status", p.Pid())))
 		for _, want := range []string{"Uid:\t65532\t65532\t65532\t65532", "Gid:\t65532\t65532\t65532\t65532", "CapEff:\t0000000000000400"} {
 			if !strings.Contains(status, want) {
 				t.Errorf("coredns in the image does not run with %q (only CAP_NET_BIND_SERVICE, as user 65532):\n%s", want, status)
@@ -226,7 +226,7 @@ func TestImage(t *testing.T) {
 func buildImage(t *testing.T, bin, out string) string {
 	t.Helper()
 	cmd := exec.Command("go", "-C", filepath.Join(testkit.RepoRoot(), "tools"), "run", "./mkimage",
-		"-binary", bin, "-version", readVersion(t), "-revision", imageRevision,
+		"-binary", bin, "-version", distVersion(t), "-revision", imageRevision,
 		"-created", fmt.Sprint(imageCreated), "-out", out)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("mkimage: %v\n%s", err, b)
@@ -236,26 +236,21 @@ func buildImage(t *testing.T, bin, out string) string {
 	return out
 }
 
-func readVersion(t *testing.T) string {
-	t.Helper()
-	return strings.TrimSpace(string(readFile(t, filepath.Join(testkit.RepoRoot(), "VERSION"))))
-}
-
 // OCI image layout, only the fields the test reads.
 type (
-	descriptor struct {
+	ociDescriptor struct {
 		MediaType   string            `json:"mediaType"`
 		Digest      string            `json:"digest"`
 		Size        int64             `json:"size"`
 		Annotations map[string]string `json:"annotations"`
 	}
 	ociIndex struct {
-		Manifests []descriptor `json:"manifests"`
+		Manifests []ociDescriptor `json:"manifests"`
 	}
 	ociManifest struct {
-		MediaType string       `json:"mediaType"`
-		Config    descriptor   `json:"config"`
-		Layers    []descriptor `json:"layers"`
+		MediaType string          `json:"mediaType"`
+		Config    ociDescriptor   `json:"config"`
+		Layers    []ociDescriptor `json:"layers"`
 	}
 	imageConfig struct {
 		Created      time.Time `json:"created"`
@@ -293,17 +288,17 @@ type layoutImage struct {
 func readLayout(t *testing.T, dir string) *layoutImage {
 	t.Helper()
 	img := &layoutImage{dir: dir}
-	if got := string(readFile(t, filepath.Join(dir, "oci-layout"))); !strings.Contains(got, `"imageLayoutVersion": "1.0.0"`) && !strings.Contains(got, `"imageLayoutVersion":"1.0.0"`) {
+	if got := string(distRead(t, filepath.Join(dir, "oci-layout"))); !strings.Contains(got, `"imageLayoutVersion": "1.0.0"`) && !strings.Contains(got, `"imageLayoutVersion":"1.0.0"`) {
 		t.Fatalf("oci-layout = %q", got)
 	}
-	unmarshal(t, readFile(t, filepath.Join(dir, "index.json")), &img.index)
+	distJSON(t, distRead(t, filepath.Join(dir, "index.json")), &img.index)
 	if len(img.index.Manifests) != 1 {
 		t.Fatalf("index.json lists %d manifests, want 1", len(img.index.Manifests))
 	}
 	m := img.index.Manifests[0]
 	img.digest = m.Digest
-	unmarshal(t, img.blobOf(t, m), &img.manifest)
-	unmarshal(t, img.blobOf(t, img.manifest.Config), &img.config)
+	distJSON(t, img.blobOf(t, m), &img.manifest)
+	distJSON(t, img.blobOf(t, img.manifest.Config), &img.config)
 	if len(img.config.RootFS.DiffIDs) != len(img.manifest.Layers) || len(img.config.History) != len(img.manifest.Layers) {
 		t.Fatalf("%d layers, %d diff_ids, %d history entries", len(img.manifest.Layers), len(img.config.RootFS.DiffIDs), len(img.config.History))
 	}
@@ -316,18 +311,18 @@ func (img *layoutImage) blob(t *testing.T, digest string) []byte {
 	if !ok || algo != "sha256" {
 		t.Fatalf("digest %q: want sha256:HEX", digest)
 	}
-	b := readFile(t, filepath.Join(img.dir, "blobs", algo, sum))
+	b := distRead(t, filepath.Join(img.dir, "blobs", algo, sum))
 	if got := sha256.Sum256(b); hex.EncodeToString(got[:]) != sum {
 		t.Fatalf("blob %s has another content", digest)
 	}
 	return b
 }
 
-func (img *layoutImage) blobOf(t *testing.T, d descriptor) []byte {
+func (img *layoutImage) blobOf(t *testing.T, d ociDescriptor) []byte {
 	t.Helper()
 	b := img.blob(t, d.Digest)
 	if int64(len(b)) != d.Size {
-		t.Fatalf("blob %s is %d bytes, its descriptor says %d", d.Digest, len(b), d.Size)
+		t.Fatalf("blob %s is %d bytes, its ociDescriptor says %d", d.Digest, len(b), d.Size)
 	}
 	return b
 }
@@ -443,11 +438,11 @@ func readDockerTarball(t *testing.T, path string) *dockerTarball {
 		dt.files[h.Name] = b
 	}
 	var manifests []json.RawMessage
-	unmarshal(t, dt.files["manifest.json"], &manifests)
+	distJSON(t, dt.files["manifest.json"], &manifests)
 	if len(manifests) != 1 {
 		t.Fatalf("%s: manifest.json lists %d images, want 1", path, len(manifests))
 	}
-	unmarshal(t, manifests[0], &dt.manifest)
+	distJSON(t, manifests[0], &dt.manifest)
 	return dt
 }
 
@@ -467,7 +462,7 @@ type dockerfile struct {
 // ENTRYPOINT and CMD.
 func parseDockerfile(t *testing.T, path string, args map[string]string) dockerfile {
 	t.Helper()
-	text := strings.ReplaceAll(string(readFile(t, path)), "\\\n", " ")
+	text := strings.ReplaceAll(string(distRead(t, path)), "\\\n", " ")
 	df := dockerfile{exposed: map[string]struct{}{}, labels: map[string]string{}}
 	vars := map[string]string{}
 	expand := func(s string) string {
@@ -513,42 +508,10 @@ func parseDockerfile(t *testing.T, path string, args map[string]string) dockerfi
 			f := strings.Fields(rest)
 			df.copied = append(df.copied, f[len(f)-1])
 		case "ENTRYPOINT":
-			unmarshal(t, []byte(rest), &df.entrypoint)
+			distJSON(t, []byte(rest), &df.entrypoint)
 		case "CMD":
-			unmarshal(t, []byte(rest), &df.cmd)
+			distJSON(t, []byte(rest), &df.cmd)
 		}
 	}
 	return df
-}
-
-func unmarshal(t *testing.T, b []byte, v any) {
-	t.Helper()
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("decoding %.200s: %v", b, err)
-	}
-}
-
-func readFile(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func copyFile(t *testing.T, from, to string, mode os.FileMode) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, readFile(t, from), mode); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func fileDigest(t *testing.T, path string) string {
-	t.Helper()
-	sum := sha256.Sum256(readFile(t, path))
-	return hex.EncodeToString(sum[:])
 }
