@@ -246,7 +246,10 @@ func (n *kubeNode) waitHTTP(t *testing.T, path string, done func(httpAnswer) boo
 		if err == nil && done(a) {
 			return a
 		}
-		if n.proc.Exited() || time.Now().After(deadline) {
+		if n.proc.Exited() {
+			t.Fatalf("%s exited: it does not serve this Corefile\n%s", n.name, n.proc.Output())
+		}
+		if time.Now().After(deadline) {
 			t.Fatalf("%s: %s never gave the expected answer; last %+v, %v\n%s", n.name, path, a, err, n.proc.Output())
 		}
 		time.Sleep(100 * time.Millisecond)
