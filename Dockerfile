@@ -2,10 +2,13 @@
 #
 #     docker build --build-arg REVISION=$(git rev-parse --short=12 HEAD) -t corebind:0.1.0 .
 #
-# `./build.sh image` builds the same image without a container engine (and
-# reproducibly); e2e/image_test.go keeps the final stage below in step with it.
-# As CoreDNS's own image: a static binary allowed to bind port 53 as a non-root
-# user, the CA certificates, nothing else.
+# `./build.sh image` builds the same image — same files, user, ports,
+# entrypoint and labels — without a container engine and reproducibly (its
+# digest depends only on the commit, the Go toolchain and the CA bundle);
+# e2e/image_test.go keeps the final stage below in step with it. As CoreDNS's
+# own image: a static binary allowed to bind port 53 as a non-root user, the CA
+# certificates, nothing else. Pin the golang image by digest for repeatable
+# Docker builds.
 
 ARG GO_VERSION=1.26
 
