@@ -193,6 +193,11 @@ func TestImage(t *testing.T) {
 		// As Kubernetes does: the Corefile mounted at /etc/coredns, the
 		// entrypoint and cmd run as the image's user, port 53.
 		testkit.WriteFile(t, filepath.Join(root, "etc/coredns/Corefile"), ".:53 {\n    hosts {\n        192.0.2.53 image.test\n    }\n}\n")
+		for path, mode := range map[string]os.FileMode{"etc/coredns": 0o755, "etc/coredns/Corefile": 0o644} {
+			if err := os.Chmod(filepath.Join(root, path), mode); err != nil { // readable by user 65532
+				t.Fatal(err)
+			}
+		}
 		ns := testkit.NewNetns(t)
 		chroot, err := exec.LookPath("chroot")
 		if err != nil {
