@@ -1,21 +1,184 @@
 package recursionacl
 
 import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"time"
+
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/pkg/log"
+	"github.com/corebind/corebind/plugin/pkg/addrmatch"
 )
 
 const pluginName = "recursionacl"
 
+var clog = log.NewWithPlugin(pluginName)
+
 func init() { plugin.Register(pluginName, setup) }
 
 func setup(c *caddy.Controller) error {
+	cfg, err := parse(c)
+	if err != nil {
+		return err
+	}
+	h := &RecursionACL{zones: newZoneSet(cfg.zones), drop: cfg.drop}
+	w := newWatcher(cfg, h) // stats the allow-files before they are read: no change is missed
+	list, err := cfg.compile()
+	if err != nil {
+		return err
+	}
+	h.allow.Store(list)
+
+	var auth zoneSet
+	if cfg.auth != nil {
+		auth = newZoneSet(cfg.auth)
+	}
+	servers := blockConfigs(c)
+
+	c.OnStartup(func() error {
+		if err := h.wire(servers[0], auth); err != nil {
+			return plugin.Error(pluginName, err)
+		}
+		h.labels = serverLabels(servers)
+		h.setEntries(h.allow.Load().Len())
+		w.start()
+		return nil
+	})
+	c.OnShutdown(func() error {
+		w.stop()
+		return nil
+	})
+
+	dnsserver.GetConfig(c).AddPlugin(func(next plugin.Handler) plugin.Handler {
+		h.Next = next
+		return h
+	})
+	return nil
+}
+
+// blockConfigs returns the configs of every key of the server block; setup
+// runs for the first key only.
+func blockConfigs(c *caddy.Controller) []*dnsserver.Config {
+	cfgs := []*dnsserver.Config{dnsserver.GetConfig(c)}
+	for i := 1; i < len(c.ServerBlockKeys); i++ {
+		k := *c
+		k.ServerBlockKeyIndex = i
+		cfgs = append(cfgs, dnsserver.GetConfig(&k))
+	}
+	return cfgs
+}
+
+// config is a parsed recursionacl block.
+type config struct {
+	zones  []string
+	env    *addrmatch.Env
+	acls   []allowLine // acl lines (name in where), checked in the order written
+	allow  []allowLine // allow and allow-file lines, in the order written
+	auth   []string    // authoritative zones; nil: detect
+	drop   bool
+	reload time.Duration // allow-file check interval; 0: never
+}
+
+// where is a Corefile position, for errors found after parsing (an acl may
+// be used before it is defined).
+type where struct {
+	file string
+	line int
+	name string
+}
+
+func (w where) errorf(format string, args ...any) error {
+	return fmt.Errorf("%s:%d - Error during parsing: %s: %s", w.file, w.line, pluginName, fmt.Sprintf(format, args...))
+}
+
+// allowLine is an allow line (tokens) or an allow-file line (path).
+type allowLine struct {
+	where
+	tokens []string
+	path   string
+}
+
+// defaultAllow is BIND's default allow-recursion.
+var defaultAllow = []string{"localhost", "localnets"}
+
+const defaultReload = 5 * time.Second
+
+func parse(c *caddy.Controller) (*config, error) {
+	cfg := &config{env: &addrmatch.Env{}, reload: defaultReload}
+	root := dnsserver.GetConfig(c).Root
+	blocks := 0
 	for c.Next() {
-		if c.NextArg() || c.NextBlock() {
-			return plugin.Error(pluginName, c.Err("not implemented yet: this placeholder takes no arguments"))
+		if blocks++; blocks > 1 {
+			return nil, c.Errf("%s: only one recursionacl per server block", pluginName)
+		}
+		cfg.zones = plugin.OriginsFromArgsOrServerBlock(c.RemainingArgs(), c.ServerBlockKeys)
+		for c.NextBlock() {
+			here := where{file: c.File(), line: c.Line()}
+			switch opt := c.Val(); opt {
+			case "acl":
+				args := c.RemainingArgs()
+				if len(args) < 2 {
+					return nil, c.Errf("%s: acl needs a name and at least one element, e.g. acl trusted 192.0.2.0/24", pluginName)
+				}
+				if err := cfg.env.Define(args[0], args[1:]); err != nil {
+					return nil, c.Errf("%s: %v", pluginName, err)
+				}
+				here.name = args[0]
+				cfg.acls = append(cfg.acls, allowLine{where: here, tokens: args[1:]})
+			case "allow":
+				args := c.RemainingArgs()
+				if len(args) == 0 {
+					return nil, c.Errf("%s: allow needs at least one element, e.g. allow 192.0.2.0/24 (none allows nobody)", pluginName)
+				}
+				cfg.allow = append(cfg.allow, allowLine{where: here, tokens: args})
+			case "allow-file":
+				args := c.RemainingArgs()
+				if len(args) != 1 {
+					return nil, c.Errf("%s: allow-file needs exactly one path", pluginName)
+				}
+				path := args[0]
+				if !filepath.IsAbs(path) && root != "" {
+					path = filepath.Join(root, path)
+				}
+				cfg.allow = append(cfg.allow, allowLine{where: here, path: path})
+			case "authoritative":
+				args := c.RemainingArgs()
+				if len(args) == 0 {
+					return nil, c.Errf("%s: authoritative needs at least one zone", pluginName)
+				}
+				for _, z := range args {
+					norm := plugin.Host(z).NormalizeExact()
+					if len(norm) == 0 {
+						return nil, c.Errf("%s: authoritative: %q is not a zone name or CIDR", pluginName, z)
+					}
+					cfg.auth = append(cfg.auth, norm...)
+				}
+			case "deny":
+				args := c.RemainingArgs()
+				if len(args) != 1 || (args[0] != "refuse" && args[0] != "drop") {
+					return nil, c.Errf("%s: deny takes refuse or drop", pluginName)
+				}
+				cfg.drop = args[0] == "drop"
+			case "reload":
+				args := c.RemainingArgs()
+				if len(args) != 1 {
+					return nil, c.Errf("%s: reload takes one duration, e.g. reload 5s (0 turns checking off)", pluginName)
+				}
+				d, err := time.ParseDuration(args[0])
+				if err == nil && d < 0 {
+					err = strconv.ErrRange
+				}
+				if err != nil {
+					return nil, c.Errf("%s: reload %q: want a duration such as 5s or 0", pluginName, args[0])
+				}
+				cfg.reload = d
+			default:
+				return nil, c.Errf("%s: unknown option %q; want acl, allow, allow-file, authoritative, deny, log, log-rate or reload", pluginName, opt)
+			}
 		}
 	}
-	dnsserver.GetConfig(c).AddPlugin(func(next plugin.Handler) plugin.Handler { return Recursionacl{Next: next} })
-	return nil
+	return cfg, nil
 }
