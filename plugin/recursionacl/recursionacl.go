@@ -11,11 +11,11 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/corebind/corebind/plugin/pkg/addrmatch"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/metrics"
 	"github.com/coredns/coredns/plugin/tsig"
-	"github.com/corebind/corebind/plugin/pkg/addrmatch"
 
 	"github.com/miekg/dns"
 )

@@ -6,11 +6,11 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/corebind/corebind/plugin/pkg/addrmatch"
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/log"
-	"github.com/corebind/corebind/plugin/pkg/addrmatch"
 )
 
 const pluginName = "recursionacl"
