@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -66,24 +67,37 @@ func startCountingUpstream(t *testing.T) *countingUpstream {
 }
 
 // startRacl starts an in-process server from corefile, in which %[1]s is
-// replaced by the zone file path and %[2]s by the upstream address.
-func startRacl(t *testing.T, corefile string, up *countingUpstream) (udp, tcp string) {
+// replaced by a directory holding db.example.org and files, and %[2]s by
+// the upstream's address.
+func startRacl(t *testing.T, corefile string, up *countingUpstream, files map[string]string) *raclServer {
 	t.Helper()
 	dir := t.TempDir()
-	zone := filepath.Join(dir, "db.example.org")
-	if err := os.WriteFile(zone, []byte(raclZone), 0o644); err != nil {
-		t.Fatal(err)
+	files["db.example.org"] = raclZone
+	for name, content := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	upstream := "127.0.0.1:1"
 	if up != nil {
 		upstream = up.addr
 	}
-	i, udp, tcp, err := ctest.CoreDNSServerAndPorts(fmt.Sprintf(corefile, zone, upstream))
+	i, udp, tcp, err := ctest.CoreDNSServerAndPorts(fmt.Sprintf(corefile, dir, upstream))
 	if err != nil {
 		t.Fatalf("starting server: %v", err)
 	}
 	t.Cleanup(func() { i.Stop() })
-	return udp, tcp
+	return &raclServer{dir: dir, addr: map[string]string{"udp": loopback(t, udp), "tcp": loopback(t, tcp)}}
+}
+
+// raclServer is a started server: its directory and its address on
+// 127.0.0.1 per network.
+type raclServer struct {
+	dir  string
+	addr map[string]string
 }
 
 // raclQuery sends name/A from the client address from, with RD and EDNS as
@@ -138,7 +152,7 @@ const raclCorefile = `.:0 {
 		allow 127.0.0.2
 	}
 	cache
-	file %[1]s example.org
+	file %[1]s/db.example.org example.org
 	forward . %[2]s
 }
 `
@@ -148,8 +162,7 @@ const raclCorefile = `.:0 {
 // chain and a counting upstream behind forward.
 func TestRecursionACLMatrix(t *testing.T) {
 	up := startCountingUpstream(t)
-	udp, tcp := startRacl(t, raclCorefile, up)
-	servers := map[string]string{"udp": loopback(t, udp), "tcp": loopback(t, tcp)}
+	servers := startRacl(t, raclCorefile, up, map[string]string{}).addr
 
 	for _, client := range []string{"127.0.0.2", "127.0.0.3"} {
 		for _, name := range []string{"www.example.org.", "www.outside.test."} {
@@ -206,5 +219,174 @@ func TestRecursionACLMatrix(t *testing.T) {
 	}
 	if up.queries.Load() == 0 {
 		t.Error("the allowed client's recursive queries never reached the upstream")
+	}
+}
+
+// TestRecursionACLCacheNeverLeaks: an allowed client warms the cache with
+// a CNAME that file chases to an outside name; a denied client then gets
+// the CNAME alone, nothing fetched or cached from elsewhere.
+func TestRecursionACLCacheNeverLeaks(t *testing.T) {
+	up := startCountingUpstream(t)
+	servers := startRacl(t, raclCorefile, up, map[string]string{}).addr
+
+	r, _, _ := raclQuery(t, "udp", "127.0.0.2", servers["udp"], "alias.example.org.", true, true)
+	if len(r.Answer) != 2 || !r.RecursionAvailable {
+		t.Fatalf("allowed client: want CNAME and A with RA, got\n%v", r)
+	}
+	// And the outside name itself is in the cache now.
+	raclQuery(t, "udp", "127.0.0.2", servers["udp"], "www.outside.test.", true, true)
+	warm := up.queries.Load()
+
+	for _, network := range []string{"udp", "tcp"} {
+		r, _, _ = raclQuery(t, network, "127.0.0.3", servers[network], "alias.example.org.", true, true)
+		if r.Rcode != dns.RcodeSuccess || !r.Authoritative || r.RecursionAvailable {
+			t.Errorf("%s: denied client: want NOERROR AA=1 RA=0, got\n%v", network, r)
+		}
+		if len(r.Answer) != 1 || r.Answer[0].Header().Rrtype != dns.TypeCNAME {
+			t.Errorf("%s: denied client: want the CNAME alone, got %v", network, r.Answer)
+		}
+		r, _, _ = raclQuery(t, network, "127.0.0.3", servers[network], "www.outside.test.", true, true)
+		if r.Rcode != dns.RcodeRefused || len(r.Answer) != 0 {
+			t.Errorf("%s: denied client got a cached recursive answer:\n%v", network, r)
+		}
+	}
+	if n := up.queries.Load() - warm; n != 0 {
+		t.Errorf("denied client caused %d upstream queries", n)
+	}
+	// The cache still serves the allowed client.
+	r, _, _ = raclQuery(t, "udp", "127.0.0.2", servers["udp"], "alias.example.org.", true, true)
+	if len(r.Answer) != 2 {
+		t.Errorf("allowed client after the denied one: got %v", r.Answer)
+	}
+}
+
+// TestRecursionACLDrop: deny drop sends nothing over UDP and closes TCP,
+// while authoritative data is still answered.
+func TestRecursionACLDrop(t *testing.T) {
+	up := startCountingUpstream(t)
+	srv := startRacl(t, `.:0 {
+	recursionacl {
+		allow 127.0.0.2
+		deny drop
+	}
+	cache
+	file %[1]s/db.example.org example.org
+	forward . %[2]s
+}
+`, up, map[string]string{})
+	for network, addr := range srv.addr {
+		m := new(dns.Msg)
+		m.SetQuestion("www.outside.test.", dns.TypeA)
+		c := &dns.Client{Net: network, Timeout: time.Second}
+		if network == "tcp" {
+			c.Dialer = &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.3")}}
+		} else {
+			c.Dialer = &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP("127.0.0.3")}}
+		}
+		if r, _, err := c.Exchange(m, addr); err == nil {
+			t.Errorf("%s: dropped query got a reply:\n%v", network, r)
+		}
+		r, _, _ := raclQuery(t, network, "127.0.0.3", addr, "www.example.org.", true, false)
+		if r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 || r.RecursionAvailable {
+			t.Errorf("%s: authoritative answer to a denied client: got\n%v", network, r)
+		}
+	}
+	if n := up.queries.Load(); n != 0 {
+		t.Errorf("dropped queries caused %d upstream queries", n)
+	}
+}
+
+// TestRecursionACLDetectsAuthoritativeData: with no authoritative line, the
+// data of template, hosts, two file directives and auto (whose zones come
+// and go) is answered to denied clients, and what those plugins pass on
+// with fallthrough is refused without an upstream query.
+func TestRecursionACLDetectsAuthoritativeData(t *testing.T) {
+	up := startCountingUpstream(t)
+	srv := startRacl(t, `.:0 {
+	recursionacl {
+		allow 127.0.0.2
+	}
+	cache
+	template IN A tmpl.test {
+		match "^yes\.tmpl\.test\.$"
+		answer "{{ .Name }} 60 IN A 192.0.2.53"
+		fallthrough
+	}
+	hosts {
+		192.0.2.10 host.hosts.test
+		fallthrough
+	}
+	file %[1]s/db.example.org example.org
+	file %[1]s/db.example.net example.net
+	auto auto.test {
+		directory %[1]s/auto db\.(.*) {1}
+		reload 100ms
+	}
+	forward . %[2]s
+}
+`, up, map[string]string{
+		"db.example.net": strings.ReplaceAll(raclZone, "192.0.2.80", "192.0.2.81"),
+		"auto/.keep":     "",
+	})
+	server := srv.addr["udp"]
+
+	ask := func(name string, qtype uint16) *dns.Msg {
+		t.Helper()
+		m := new(dns.Msg)
+		m.SetQuestion(name, qtype)
+		c := &dns.Client{Timeout: 5 * time.Second, Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP("127.0.0.3")}}}
+		r, _, err := c.Exchange(m, server)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if r.RecursionAvailable {
+			t.Errorf("%s: RA=1 for a denied client", name)
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		name  string
+		qtype uint16
+		want  string // answer data; "" = REFUSED
+		rcode int
+	}{
+		{"yes.tmpl.test.", dns.TypeA, "192.0.2.53", dns.RcodeSuccess},
+		{"no.tmpl.test.", dns.TypeA, "", dns.RcodeRefused},
+		{"host.hosts.test.", dns.TypeA, "192.0.2.10", dns.RcodeSuccess},
+		{"host.hosts.test.", dns.TypeMX, "", dns.RcodeSuccess},
+		{"10.2.0.192.in-addr.arpa.", dns.TypePTR, "host.hosts.test.", dns.RcodeSuccess},
+		{"11.2.0.192.in-addr.arpa.", dns.TypePTR, "", dns.RcodeRefused},
+		{"other.hosts.test.", dns.TypeA, "", dns.RcodeRefused},
+		{"www.example.org.", dns.TypeA, "192.0.2.80", dns.RcodeSuccess},
+		{"www.example.net.", dns.TypeA, "192.0.2.81", dns.RcodeSuccess},
+		{"nx.example.net.", dns.TypeA, "", dns.RcodeNameError},
+		{"www.auto.test.", dns.TypeA, "", dns.RcodeRefused}, // not loaded yet
+	} {
+		r := ask(tc.name, tc.qtype)
+		got := ""
+		if len(r.Answer) > 0 {
+			got = strings.Fields(r.Answer[0].String())[4]
+		}
+		if r.Rcode != tc.rcode || got != tc.want {
+			t.Errorf("%s %s: got %s %q, want %s %q", tc.name, dns.TypeToString[tc.qtype], dns.RcodeToString[r.Rcode], got, dns.RcodeToString[tc.rcode], tc.want)
+		}
+	}
+
+	// A zone auto loads later is answered once loaded.
+	zone := strings.ReplaceAll(raclZone, "192.0.2.80", "192.0.2.82")
+	if err := os.WriteFile(filepath.Join(srv.dir, "auto", "db.auto.test"), []byte(zone), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		r := ask("www.auto.test.", dns.TypeA)
+		if r.Rcode == dns.RcodeSuccess && len(r.Answer) == 1 && r.Authoritative {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the zone auto loaded is still refused:\n%v", r)
+		}
+	}
+	if n := up.queries.Load(); n != 0 {
+		t.Errorf("denied client caused %d upstream queries", n)
 	}
 }
