@@ -56,7 +56,7 @@ func (h *RecursionACL) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dn
 		if !reentered(ctx) {
 			requestsTotal.WithLabelValues(metrics.WithServer(ctx), resultAllowed).Inc()
 		}
-		return plugin.NextOrFailure(h.Name(), h.Next, ctx, &raWriter{ResponseWriter: w, ra: true}, r)
+		return h.pass(ctx, h.Next, w, r, true)
 	}
 
 	// Denied. CH queries are outside recursion (chaos and chaosmask answer
@@ -66,7 +66,7 @@ func (h *RecursionACL) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dn
 		if !inner && q.Qclass != dns.ClassCHAOS {
 			requestsTotal.WithLabelValues(metrics.WithServer(ctx), resultAuthoritative).Inc()
 		}
-		return plugin.NextOrFailure(h.Name(), h.local, localOnly(ctx), &raWriter{ResponseWriter: w, ra: false}, r)
+		return h.pass(localOnly(ctx), h.local, w, r, false)
 	}
 
 	// A lookup an authoritative plugin makes on the client's behalf, such as
@@ -91,6 +91,21 @@ func (h *RecursionACL) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dn
 	}
 	w.WriteMsg(refusal(r))
 	return dns.RcodeSuccess, nil
+}
+
+// pass sends r down the chain from next, with RA forced to ra in the reply.
+// A plugin that fails without writing (SERVFAIL, REFUSED...) leaves the
+// reply to the server, which would not set RA: recursionacl writes it.
+func (h *RecursionACL) pass(ctx context.Context, next plugin.Handler, w dns.ResponseWriter, r *dns.Msg, ra bool) (int, error) {
+	rw := &raWriter{ResponseWriter: w, ra: ra}
+	rcode, err := plugin.NextOrFailure(h.Name(), next, ctx, rw, r)
+	if plugin.ClientWrite(rcode) || rw.written {
+		return rcode, err
+	}
+	m := new(dns.Msg)
+	m.SetRcode(r, rcode)
+	rw.WriteMsg(m)
+	return dns.RcodeSuccess, err
 }
 
 // allowed matches the client against the allow list.

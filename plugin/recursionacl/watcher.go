@@ -17,8 +17,9 @@ type watcher struct {
 	paths []string
 	seen  []os.FileInfo // last stat of each path; nil when it failed
 
-	done chan struct{}
-	wg   sync.WaitGroup
+	done     chan struct{}
+	stopOnce sync.Once
+	wg       sync.WaitGroup
 }
 
 func newWatcher(cfg *config, h *RecursionACL) *watcher {
@@ -41,7 +42,7 @@ func (w *watcher) start() {
 }
 
 func (w *watcher) stop() {
-	close(w.done)
+	w.stopOnce.Do(func() { close(w.done) })
 	w.wg.Wait()
 }
 
@@ -87,10 +88,10 @@ func (w *watcher) changed(now []os.FileInfo) bool {
 func (w *watcher) reload() {
 	list, err := w.cfg.compile()
 	if err != nil {
-		clog.Errorf("allow-file changed, keeping the previous list: %v", err)
+		log.Errorf("allow-file changed, keeping the previous list: %v", err)
 		return
 	}
 	w.h.allow.Store(list)
 	w.h.setEntries(list.Len())
-	clog.Infof("allow-file changed: %d elements loaded", list.Len())
+	log.Infof("allow-file changed: %d elements loaded", list.Len())
 }

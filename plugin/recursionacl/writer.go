@@ -11,11 +11,13 @@ import (
 // REFUSED included, whatever the plugins below put there.
 type raWriter struct {
 	dns.ResponseWriter
-	ra bool
+	ra      bool
+	written bool
 }
 
 // WriteMsg implements dns.ResponseWriter.
 func (w *raWriter) WriteMsg(m *dns.Msg) error {
+	w.written = true
 	m.RecursionAvailable = w.ra
 	return w.ResponseWriter.WriteMsg(m)
 }
@@ -23,6 +25,7 @@ func (w *raWriter) WriteMsg(m *dns.Msg) error {
 // Write implements dns.ResponseWriter for plugins that write packed
 // messages: RA is bit 7 of the fourth header byte.
 func (w *raWriter) Write(b []byte) (int, error) {
+	w.written = true
 	if len(b) >= 4 {
 		if w.ra {
 			b[3] |= 0x80
