@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/corebind/corebind/plugin/pkg/addrmatch"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
-	"github.com/corebind/corebind/plugin/pkg/addrmatch"
 
 	"github.com/miekg/dns"
 	dto "github.com/prometheus/client_model/go"
@@ -286,7 +286,6 @@ func hasEDE(m *dns.Msg, code uint16) bool {
 	}
 	return false
 }
-
 
 // counter reads requests_total{server, result}.
 func counter(t *testing.T, server, result string) float64 {
