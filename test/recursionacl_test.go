@@ -390,3 +390,254 @@ func TestRecursionACLDetectsAuthoritativeData(t *testing.T) {
 		t.Errorf("denied client caused %d upstream queries", n)
 	}
 }
+
+// raclAsk queries name/A from the client address from and reports whether
+// the client got recursion (the upstream's answer with RA=1) or a refusal;
+// anything else fails the test.
+func raclAsk(t *testing.T, server, from, name string) (recursed bool) {
+	t.Helper()
+	network := "udp"
+	if strings.Contains(from, ":") {
+		network = "tcp" // and IPv6 over TCP, for variety
+	}
+	r, _, _ := raclQuery(t, network, from, server, name, true, true)
+	switch {
+	case r.Rcode == dns.RcodeSuccess && r.RecursionAvailable && len(r.Answer) == 1:
+		return true
+	case r.Rcode == dns.RcodeRefused && !r.RecursionAvailable && len(r.Answer) == 0:
+		return false
+	}
+	t.Fatalf("%s from %s: neither recursion nor refusal:\n%v", name, from, r)
+	return false
+}
+
+// TestRecursionACLMatchOrder: first match wins in the order written, across
+// negations and nested named acls (a negated match inside an acl is no
+// match outside it), and localhost/localnets come from the interfaces.
+func TestRecursionACLMatchOrder(t *testing.T) {
+	up := startCountingUpstream(t)
+	for _, tc := range []struct {
+		name    string
+		allow   string
+		allowed []string
+		denied  []string
+	}{
+		{"first match", "allow !127.0.0.3 127.0.0.0/29", []string{"127.0.0.2", "127.0.0.4"}, []string{"127.0.0.3", "127.0.0.9"}},
+		{"order matters", "allow 127.0.0.0/29 !127.0.0.3", []string{"127.0.0.2", "127.0.0.3"}, []string{"127.0.0.9"}},
+		{"repeated allow lines append", "allow !127.0.0.3\nallow 127.0.0.0/24", []string{"127.0.0.2"}, []string{"127.0.0.3"}},
+		{"nested acls", "acl inner !127.0.0.4 127.0.0.0/29\nacl outer inner 127.0.0.16/28\nallow outer", []string{"127.0.0.2", "127.0.0.17"}, []string{"127.0.0.4", "127.0.0.9"}},
+		{"negated inner match falls through", "acl inner !127.0.0.4 127.0.0.0/29\nallow inner 127.0.0.4", []string{"127.0.0.2", "127.0.0.4"}, []string{"127.0.0.9"}},
+		{"negated acl", "acl bad 127.0.0.3 127.0.0.5\nallow !bad 127.0.0.0/24", []string{"127.0.0.2", "127.0.0.4"}, []string{"127.0.0.3", "127.0.0.5"}},
+		{"localhost", "allow localhost", []string{"127.0.0.1", "::1"}, []string{"127.0.0.2"}},
+		{"localnets", "allow !localhost localnets", []string{"127.0.0.2", "127.0.0.200"}, []string{"127.0.0.1", "::1"}},
+		{"default is localhost and localnets", "", []string{"127.0.0.1", "127.0.0.2", "::1"}, nil},
+		{"none", "allow none", nil, []string{"127.0.0.1", "::1"}},
+		{"ipv6", "allow ::1 !127.0.0.0/8", []string{"::1"}, []string{"127.0.0.1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := startRacl(t, `.:0 {
+	recursionacl {
+		`+strings.ReplaceAll(tc.allow, "%", "%%")+`
+	}
+	cache
+	forward . %[2]s
+}
+`, up, map[string]string{})
+			_, port, _ := net.SplitHostPort(srv.addr["tcp"])
+			for _, list := range []struct {
+				clients []string
+				want    bool
+			}{{tc.allowed, true}, {tc.denied, false}} {
+				for _, c := range list.clients {
+					server := srv.addr["udp"]
+					if strings.Contains(c, ":") {
+						server = net.JoinHostPort("::1", port)
+					}
+					if got := raclAsk(t, server, c, "www.outside.test."); got != list.want {
+						t.Errorf("%s: recursion = %v, want %v", c, got, list.want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestRecursionACLAllowFileReload: the allow-file is replaced while clients
+// query; the new list takes over, queries keep being answered throughout.
+func TestRecursionACLAllowFileReload(t *testing.T) {
+	up := startCountingUpstream(t)
+	srv := startRacl(t, `.:0 {
+	recursionacl {
+		allow-file %[1]s/allow.acl
+		reload 50ms
+	}
+	cache
+	file %[1]s/db.example.org example.org
+	forward . %[2]s
+}
+`, up, map[string]string{"allow.acl": "# resolvers\n127.0.0.2\n"})
+	server := srv.addr["udp"]
+	if !raclAsk(t, server, "127.0.0.2", "a.outside.test.") || raclAsk(t, server, "127.0.0.3", "a.outside.test.") {
+		t.Fatal("initial allow-file not in force")
+	}
+
+	stop := make(chan struct{})
+	errs := make(chan error, 1)
+	go func() { // a client querying all along
+		defer close(errs)
+		c := &dns.Client{Timeout: 5 * time.Second, Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP("127.0.0.4")}}}
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			m := new(dns.Msg)
+			m.SetQuestion(fmt.Sprintf("q%d.example.org.", i), dns.TypeA)
+			if _, _, err := c.Exchange(m, server); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+
+	tmp := filepath.Join(srv.dir, "allow.acl.new")
+	if err := os.WriteFile(tmp, []byte("127.0.0.3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(srv.dir, "allow.acl")); err != nil {
+		t.Fatal(err)
+	}
+	for deadline, i := time.Now().Add(20*time.Second), 0; !raclAsk(t, server, "127.0.0.3", fmt.Sprintf("b%d.outside.test.", i)); i++ {
+		if time.Now().After(deadline) {
+			t.Fatal("the new allow-file was not loaded within 20s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if raclAsk(t, server, "127.0.0.2", "c.outside.test.") {
+		t.Error("the client removed from the allow-file still recurses")
+	}
+	close(stop)
+	if err := <-errs; err != nil {
+		t.Errorf("a query failed during the reload: %v", err)
+	}
+}
+
+// TestRecursionACLAuthoritativeLine: the authoritative zones replace
+// detection.
+func TestRecursionACLAuthoritativeLine(t *testing.T) {
+	up := startCountingUpstream(t)
+	srv := startRacl(t, `.:0 {
+	recursionacl {
+		allow 127.0.0.2
+		authoritative example.net
+	}
+	cache
+	hosts {
+		192.0.2.10 www.example.net
+		fallthrough
+	}
+	file %[1]s/db.example.org example.org
+	forward . %[2]s
+}
+`, up, map[string]string{})
+	r, _, _ := raclQuery(t, "udp", "127.0.0.3", srv.addr["udp"], "www.example.net.", true, false)
+	if r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 || r.RecursionAvailable {
+		t.Errorf("zone named authoritative: got\n%v", r)
+	}
+	r, _, _ = raclQuery(t, "udp", "127.0.0.3", srv.addr["udp"], "www.example.org.", true, false)
+	if r.Rcode != dns.RcodeRefused {
+		t.Errorf("file zone left out of the authoritative line: got\n%v", r)
+	}
+	// A name of the named zone no plugin holds falls through to forward,
+	// which sends nothing for a denied client.
+	r, _, _ = raclQuery(t, "udp", "127.0.0.3", srv.addr["udp"], "nowhere.example.net.", true, false)
+	if r.Rcode != dns.RcodeServerFailure || len(r.Answer) != 0 {
+		t.Errorf("fall-through past the authoritative data: got\n%v", r)
+	}
+	if n := up.queries.Load(); n != 0 {
+		t.Errorf("denied client caused %d upstream queries", n)
+	}
+}
+
+// TestRecursionACLChaos: CH queries are outside recursion: chaos answers a
+// denied client, and what nothing answers locally is not forwarded for it.
+func TestRecursionACLChaos(t *testing.T) {
+	up := startCountingUpstream(t)
+	srv := startRacl(t, `.:0 {
+	chaos corebind-test
+	recursionacl {
+		allow 127.0.0.2
+	}
+	cache
+	forward . %[2]s
+}
+`, up, map[string]string{})
+	ask := func(name string) *dns.Msg {
+		m := new(dns.Msg)
+		m.SetQuestion(name, dns.TypeTXT)
+		m.Question[0].Qclass = dns.ClassCHAOS
+		c := &dns.Client{Timeout: 5 * time.Second, Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP("127.0.0.3")}}}
+		r, _, err := c.Exchange(m, srv.addr["udp"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if r := ask("version.bind."); r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 {
+		t.Errorf("version.bind: got\n%v", r)
+	}
+	if r := ask("other.bind."); r.Rcode == dns.RcodeSuccess || len(r.Answer) != 0 {
+		t.Errorf("other.bind: got\n%v", r)
+	}
+	if n := up.queries.Load(); n != 0 {
+		t.Errorf("denied client's CH queries caused %d upstream queries", n)
+	}
+}
+
+// TestRecursionACLTSIGKey: `key NAME` matches a query signed with that key
+// once the tsig plugin has verified it; unsigned or otherwise signed
+// queries do not match.
+func TestRecursionACLTSIGKey(t *testing.T) {
+	const secret = "c2VjcmV0LWZvci10aGUtcmVjdXJzaW9uYWNsLXRlc3Q="
+	up := startCountingUpstream(t)
+	srv := startRacl(t, `.:0 {
+	tsig {
+		secret resolver.key. `+secret+`
+		secret other.key. `+secret+`
+	}
+	recursionacl {
+		allow !127.0.0.3 key resolver.key
+	}
+	cache
+	forward . %[2]s
+}
+`, up, map[string]string{})
+	ask := func(from, key string) *dns.Msg {
+		t.Helper()
+		m := new(dns.Msg)
+		m.SetQuestion("signed.outside.test.", dns.TypeA)
+		c := &dns.Client{Timeout: 5 * time.Second, Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP(from)}}}
+		if key != "" {
+			m.SetTsig(key, dns.HmacSHA256, 300, time.Now().Unix())
+			c.TsigSecret = map[string]string{key: secret}
+		}
+		r, _, err := c.Exchange(m, srv.addr["udp"])
+		if err != nil {
+			t.Fatalf("from %s with key %q: %v", from, key, err)
+		}
+		return r
+	}
+	if r := ask("127.0.0.2", "resolver.key."); r.Rcode != dns.RcodeSuccess || !r.RecursionAvailable || len(r.Answer) != 1 {
+		t.Errorf("signed with the listed key: got\n%v", r)
+	}
+	if r := ask("127.0.0.2", ""); r.Rcode != dns.RcodeRefused {
+		t.Errorf("unsigned: got\n%v", r)
+	}
+	if r := ask("127.0.0.2", "other.key."); r.Rcode != dns.RcodeRefused {
+		t.Errorf("signed with another key: got\n%v", r)
+	}
+	if r := ask("127.0.0.3", "resolver.key."); r.Rcode != dns.RcodeRefused || r.IsTsig() == nil {
+		t.Errorf("first match: the address is refused before the key is looked at, the refusal signed: got\n%v", r)
+	}
+}
