@@ -164,11 +164,14 @@ func (s authoritySource) answers(_ context.Context, _ dns.ResponseWriter, _ *dns
 
 // fallsThrough runs r through a copy of a handler whose next plugin is a
 // probe and reports whether the probe was reached: whether the handler
-// passes r on rather than answering it. The copy writes nowhere, and runs
-// local-only, so any lookup it makes on the way is refused.
+// passes r on rather than answering it. The copy writes nowhere and runs
+// local-only, so any lookup it makes on the way is refused, unlogged.
 func fallsThrough(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, withNext func(plugin.Handler) plugin.Handler) bool {
+	if localOf(ctx) == nil {
+		ctx = withLocal(ctx, &local{qname: r.Question[0].Name, probe: true})
+	}
 	p := &probe{}
-	withNext(p).ServeDNS(localOnly(ctx), nonwriter.New(w), r)
+	withNext(p).ServeDNS(ctx, nonwriter.New(w), r)
 	return p.reached
 }
 
@@ -182,23 +185,31 @@ func (p *probe) ServeDNS(context.Context, dns.ResponseWriter, *dns.Msg) (int, er
 
 func (p *probe) Name() string { return pluginName + "-probe" }
 
-// errLocalOnly is the cause of a local-only context.
+// local marks the context of a query from a client denied recursion that
+// goes on for authoritative data, and of every lookup made for it.
+type local struct {
+	qname string // the client's query name
+	probe bool   // a dry run (fallsThrough): its refusals are not logged
+}
+
+type localKey struct{}
+
+func localOf(ctx context.Context) *local {
+	l, _ := ctx.Value(localKey{}).(*local)
+	return l
+}
+
+// errLocalOnly is the cause of a local-only context's cancellation.
 var errLocalOnly = errors.New("recursionacl: client may not recurse: local data only")
 
-// localOnly returns ctx cancelled with errLocalOnly: the context of a query
-// from a client denied recursion, passed on for authoritative data. The
-// recursing plugins do no network work on a cancelled context (forward
-// checks it before each attempt), so a query that falls through past the
-// authoritative plugins fetches nothing; a lookup an authoritative plugin
-// makes on the way re-enters recursionacl, which sees the cause and refuses
-// it.
-func localOnly(ctx context.Context) context.Context {
-	if isLocalOnly(ctx) {
-		return ctx
-	}
-	ctx, cancel := context.WithCancelCause(ctx)
+// withLocal returns ctx carrying l, and cancelled: the recursing plugins do
+// no network work on a cancelled context (forward checks it before each
+// attempt), so a query that falls through past the authoritative plugins
+// fetches nothing. A lookup an authoritative plugin makes on the way
+// (upstream.Lookup) re-enters recursionacl with this context, which is
+// refused unless it too is for authoritative data.
+func withLocal(ctx context.Context, l *local) context.Context {
+	ctx, cancel := context.WithCancelCause(context.WithValue(ctx, localKey{}, l))
 	cancel(errLocalOnly)
 	return ctx
 }
-
-func isLocalOnly(ctx context.Context) bool { return context.Cause(ctx) == errLocalOnly }

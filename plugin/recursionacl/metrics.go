@@ -37,7 +37,14 @@ var (
 		Namespace: plugin.Namespace,
 		Subsystem: pluginName,
 		Name:      "log_suppressed_total",
-		Help:      "Counter of denial log lines left out by the per-client log rate limit.",
+		Help:      "Counter of denial log lines left out by the log rate limit.",
+	}, []string{"server"})
+
+	logDropped = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "log_dropped_total",
+		Help:      "Counter of denial log lines lost because the log output was too slow or unavailable.",
 	}, []string{"server"})
 )
 

@@ -59,27 +59,40 @@ func (h *RecursionACL) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dn
 		return h.pass(ctx, h.Next, w, r, true)
 	}
 
-	// Denied. CH queries are outside recursion (chaos and chaosmask answer
-	// them); like authoritative data they go on, but with nothing fetched.
-	inner := reentered(ctx) || isLocalOnly(ctx)
+	// Denied. lq is set when this is a lookup made for a denied client's
+	// query for authoritative data (file chasing an out-of-zone CNAME).
+	lq := localOf(ctx)
+	inner := lq != nil || reentered(ctx)
+
+	// CH queries are outside recursion (chaos and chaosmask answer them);
+	// like authoritative data they go on, with nothing fetched.
 	if q.Qclass == dns.ClassCHAOS || h.authoritative(ctx, w, r) {
+		if lq == nil {
+			ctx = withLocal(ctx, &local{qname: q.Name})
+		}
 		if !inner && q.Qclass != dns.ClassCHAOS {
 			requestsTotal.WithLabelValues(metrics.WithServer(ctx), resultAuthoritative).Inc()
 		}
-		return h.pass(localOnly(ctx), h.local, w, r, false)
+		return h.pass(ctx, h.local, w, r, false)
 	}
 
-	// A lookup an authoritative plugin makes on the client's behalf, such as
-	// file chasing an out-of-zone CNAME: refused without a trace, since the
-	// client asked for authoritative data, and the outer answer keeps only
-	// what the plugin holds.
 	if inner {
+		// Refused, so the outer answer keeps only what the plugin holds;
+		// logged as BIND logs it, with the client's own query name in the
+		// prefix, and only for RD=1 queries as BIND does.
+		if h.denials != nil && r.RecursionDesired && (lq == nil || !lq.probe) {
+			qname := q.Name
+			if lq != nil {
+				qname = lq.qname
+			}
+			h.denials.log(ctx, w, r, qname)
+		}
 		return dns.RcodeRefused, nil
 	}
 
 	requestsTotal.WithLabelValues(metrics.WithServer(ctx), resultDenied).Inc()
 	if h.denials != nil {
-		h.denials.log(ctx, w, r)
+		h.denials.log(ctx, w, r, q.Name)
 	}
 	if h.drop {
 		if _, tcp := w.RemoteAddr().(*net.TCPAddr); tcp {

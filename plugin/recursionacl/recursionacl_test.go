@@ -30,7 +30,7 @@ func (s stub) Name() string { return s.name }
 
 func (s stub) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	hop := s.name
-	if isLocalOnly(ctx) {
+	if localOf(ctx) != nil && ctx.Err() != nil {
 		hop += "(local)"
 	}
 	*s.trace = append(*s.trace, hop)

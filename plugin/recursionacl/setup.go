@@ -2,11 +2,13 @@ package recursionacl
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/corebind/corebind/plugin/pkg/addrmatch"
+	"github.com/corebind/corebind/plugin/pkg/logsink"
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
@@ -25,6 +27,11 @@ func setup(c *caddy.Controller) error {
 		return err
 	}
 	h := &RecursionACL{zones: newZoneSet(cfg.zones), drop: cfg.drop}
+	if cfg.log != nil {
+		if h.denials, err = newDenialLog(*cfg.log, cfg.logRate, cfg.logBurst); err != nil {
+			return plugin.Error(pluginName, err)
+		}
+	}
 	w := newWatcher(cfg, h) // stats the allow-files before they are read: no change is missed
 	list, err := cfg.compile()
 	if err != nil {
@@ -44,11 +51,19 @@ func setup(c *caddy.Controller) error {
 		}
 		h.labels = serverLabels(servers)
 		h.setEntries(h.allow.Load().Len())
+		if h.denials != nil {
+			if err := h.denials.q.Start(); err != nil {
+				return plugin.Error(pluginName, fmt.Errorf("log %s: %w", h.denials.q.Output(), err))
+			}
+		}
 		w.start()
 		return nil
 	})
 	c.OnShutdown(func() error {
 		w.stop()
+		if h.denials != nil {
+			return h.denials.q.Stop()
+		}
 		return nil
 	})
 
@@ -80,6 +95,9 @@ type config struct {
 	auth   []string    // authoritative zones; nil: detect
 	drop   bool
 	reload time.Duration // allow-file check interval; 0: never
+
+	log               *logsink.Output // nil: no denial log
+	logRate, logBurst float64
 }
 
 // where is a Corefile position, for errors found after parsing (an acl may
@@ -107,7 +125,8 @@ var defaultAllow = []string{"localhost", "localnets"}
 const defaultReload = 5 * time.Second
 
 func parse(c *caddy.Controller) (*config, error) {
-	cfg := &config{env: &addrmatch.Env{}, reload: defaultReload}
+	cfg := &config{env: &addrmatch.Env{}, reload: defaultReload, logRate: defaultLogRate, logBurst: defaultLogBurst}
+	var out logsink.Output // facility and tag may come before log
 	root := dnsserver.GetConfig(c).Root
 	blocks := 0
 	for c.Next() {
@@ -175,10 +194,46 @@ func parse(c *caddy.Controller) (*config, error) {
 					return nil, c.Errf("%s: reload %q: want a duration such as 5s or 0", pluginName, args[0])
 				}
 				cfg.reload = d
+			case "log":
+				if cfg.log != nil {
+					return nil, c.Errf("%s: log given twice", pluginName)
+				}
+				args := c.RemainingArgs()
+				if len(args) == 0 {
+					args = []string{"stdout"}
+				}
+				if err := out.ParseOutput(args); err != nil {
+					return nil, c.Errf("%s: log: %v", pluginName, err)
+				}
+				cfg.log = &out
+			case "facility", "tag":
+				if _, err := out.Option(opt, c.RemainingArgs()); err != nil {
+					return nil, c.Errf("%s: %v", pluginName, err)
+				}
+			case "log-rate":
+				args := c.RemainingArgs()
+				if len(args) < 1 || len(args) > 2 {
+					return nil, c.Errf("%s: log-rate takes a rate per client per second and an optional burst, e.g. log-rate 1 5", pluginName)
+				}
+				rate, err := strconv.ParseFloat(args[0], 64)
+				if err != nil || !(rate > 0) || math.IsInf(rate, 0) {
+					return nil, c.Errf("%s: log-rate %q: want a number of lines per second above 0, e.g. 1 or 0.1", pluginName, args[0])
+				}
+				cfg.logRate, cfg.logBurst = rate, max(1, math.Ceil(rate))
+				if len(args) == 2 {
+					burst, err := strconv.ParseUint(args[1], 10, 31)
+					if err != nil || burst == 0 {
+						return nil, c.Errf("%s: log-rate burst %q: want a whole number of lines above 0", pluginName, args[1])
+					}
+					cfg.logBurst = float64(burst)
+				}
 			default:
-				return nil, c.Errf("%s: unknown option %q; want acl, allow, allow-file, authoritative, deny, log, log-rate or reload", pluginName, opt)
+				return nil, c.Errf("%s: unknown option %q; want acl, allow, allow-file, authoritative, deny, log, log-rate, facility, tag or reload", pluginName, opt)
 			}
 		}
+	}
+	if err := out.Validate(); err != nil {
+		return nil, c.Errf("%s: %v", pluginName, err)
 	}
 	return cfg, nil
 }
