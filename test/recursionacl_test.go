@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -12,6 +14,8 @@ import (
 
 	ctest "github.com/coredns/coredns/test"
 	"github.com/miekg/dns"
+
+	"github.com/corebind/corebind/internal/testkit"
 )
 
 // The authoritative zone of the recursionacl tests. alias points outside
@@ -639,5 +643,101 @@ func TestRecursionACLTSIGKey(t *testing.T) {
 	}
 	if r := ask("127.0.0.3", "resolver.key."); r.Rcode != dns.RcodeRefused || r.IsTsig() == nil {
 		t.Errorf("first match: the address is refused before the key is looked at, the refusal signed: got\n%v", r)
+	}
+}
+
+// TestRecursionACLDenialLogFail2ban: the file output holds one BIND line per
+// denial, which fail2ban's stock named-refused filter matches, extracting
+// the client address; authoritative answers are not logged; a flood from one
+// client is rate-limited.
+func TestRecursionACLDenialLogFail2ban(t *testing.T) {
+	testkit.Require(t, "fail2ban-regex")
+	up := startCountingUpstream(t)
+	srv := startRacl(t, `.:0 {
+	recursionacl {
+		allow 127.0.0.2
+		log file %[1]s/security.log
+		log-rate 0.01 3
+	}
+	cache
+	file %[1]s/db.example.org example.org
+	forward . %[2]s
+}
+`, up, map[string]string{})
+	server := srv.addr["udp"]
+	raclQuery(t, "udp", "127.0.0.3", server, "www.outside.test.", true, true)
+	raclQuery(t, "tcp", "127.0.0.5", srv.addr["tcp"], "tcp.outside.test.", false, false)
+	raclQuery(t, "udp", "127.0.0.3", server, "www.example.org.", true, true) // authoritative: no line
+	raclQuery(t, "udp", "127.0.0.2", server, "ok.outside.test.", true, true) // allowed: no line
+	raclQuery(t, "udp", "127.0.0.3", server, "alias.example.org.", true, true) // the chase is denied, and logged as BIND does
+	for i := range 10 {                                                          // a flood: 1 more line within the burst of 3
+		raclQuery(t, "udp", "127.0.0.3", server, fmt.Sprintf("flood%d.outside.test.", i), true, false)
+	}
+
+	path := filepath.Join(srv.dir, "security.log")
+	var lines []string
+	for deadline := time.Now().Add(20 * time.Second); len(lines) < 4; time.Sleep(50 * time.Millisecond) {
+		data, _ := os.ReadFile(path)
+		lines = strings.Split(strings.TrimSpace(string(data)), "\n")
+		if time.Now().After(deadline) {
+			t.Fatalf("denial log has %d lines, want 4:\n%s", len(lines), data)
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // the writer flushes every 100 ms: anything more would be there now
+	data, _ := os.ReadFile(path)
+	lines = strings.Split(strings.TrimSpace(string(data)), "\n")
+	want := []string{
+		`security: info: client @0x[0-9a-f]+ 127\.0\.0\.3#\d+ \(www\.outside\.test\): query \(cache\) 'www\.outside\.test/A/IN' denied$`,
+		`security: info: client @0x[0-9a-f]+ 127\.0\.0\.5#\d+ \(tcp\.outside\.test\): query \(cache\) 'tcp\.outside\.test/A/IN' denied$`,
+		`security: info: client @0x[0-9a-f]+ 127\.0\.0\.3#\d+ \(alias\.example\.org\): query \(cache\) 'www\.outside\.test/A/IN' denied$`,
+		`security: info: client @0x[0-9a-f]+ 127\.0\.0\.3#\d+ \(flood0\.outside\.test\): query \(cache\) 'flood0\.outside\.test/A/IN' denied$`,
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("denial log has %d lines, want %d:\n%s", len(lines), len(want), data)
+	}
+	for i, re := range want {
+		if !regexp.MustCompile(`^\d\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d\.\d{3} ` + re).MatchString(lines[i]) {
+			t.Errorf("line %d:\n %s\ndoes not match\n %s", i+1, lines[i], re)
+		}
+	}
+
+	out, err := exec.Command("fail2ban-regex", "-o", "ip", path, "/etc/fail2ban/filter.d/named-refused.conf").CombinedOutput()
+	if err != nil {
+		t.Fatalf("fail2ban-regex: %v\n%s", err, out)
+	}
+	if got := strings.Fields(string(out)); strings.Join(got, " ") != "127.0.0.3 127.0.0.5 127.0.0.3 127.0.0.3" {
+		t.Errorf("fail2ban's named-refused filter found %q, want the client of each line", got)
+	}
+}
+
+// TestRecursionACLDenialLogSyslog: over syslog the line has no BIND time
+// prefix: the syslog header carries the time.
+func TestRecursionACLDenialLogSyslog(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	srv := startRacl(t, `.:0 {
+	recursionacl {
+		allow 127.0.0.2
+		log syslog udp://`+pc.LocalAddr().String()+`
+		facility local3
+		tag named
+	}
+	forward . %[2]s
+}
+`, nil, map[string]string{})
+	raclQuery(t, "udp", "127.0.0.3", srv.addr["udp"], "www.outside.test.", true, true)
+	pc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 2048)
+	n, _, err := pc.ReadFrom(buf)
+	if err != nil {
+		t.Fatalf("no syslog message: %v", err)
+	}
+	// RFC 5424: <local3.info = 19*8+6>1 TIME HOST named PID security - MSG
+	re := regexp.MustCompile(`^<158>1 \S+ \S+ named \d+ security - client @0x[0-9a-f]+ 127\.0\.0\.3#\d+ \(www\.outside\.test\): query \(cache\) 'www\.outside\.test/A/IN' denied$`)
+	if !re.Match(buf[:n]) {
+		t.Errorf("syslog message %q", buf[:n])
 	}
 }
