@@ -667,10 +667,10 @@ func TestRecursionACLDenialLogFail2ban(t *testing.T) {
 	server := srv.addr["udp"]
 	raclQuery(t, "udp", "127.0.0.3", server, "www.outside.test.", true, true)
 	raclQuery(t, "tcp", "127.0.0.5", srv.addr["tcp"], "tcp.outside.test.", false, false)
-	raclQuery(t, "udp", "127.0.0.3", server, "www.example.org.", true, true) // authoritative: no line
-	raclQuery(t, "udp", "127.0.0.2", server, "ok.outside.test.", true, true) // allowed: no line
+	raclQuery(t, "udp", "127.0.0.3", server, "www.example.org.", true, true)   // authoritative: no line
+	raclQuery(t, "udp", "127.0.0.2", server, "ok.outside.test.", true, true)   // allowed: no line
 	raclQuery(t, "udp", "127.0.0.3", server, "alias.example.org.", true, true) // the chase is denied, and logged as BIND does
-	for i := range 10 {                                                          // a flood: 1 more line within the burst of 3
+	for i := range 10 {                                                        // a flood: 1 more line within the burst of 3
 		raclQuery(t, "udp", "127.0.0.3", server, fmt.Sprintf("flood%d.outside.test.", i), true, false)
 	}
 
