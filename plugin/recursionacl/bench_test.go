@@ -78,7 +78,7 @@ type discard struct {
 	remote net.Addr
 }
 
-func (d *discard) RemoteAddr() net.Addr       { return d.remote }
+func (d *discard) RemoteAddr() net.Addr      { return d.remote }
 func (d *discard) WriteMsg(m *dns.Msg) error { return nil }
 
 // BenchmarkMatch is the match path: client address, TSIG key check, trie
