@@ -741,3 +741,43 @@ func TestRecursionACLDenialLogSyslog(t *testing.T) {
 		t.Errorf("syslog message %q", buf[:n])
 	}
 }
+
+// TestRecursionACLProxyProtocol: behind a PROXY protocol load balancer the
+// client is the address in the header, not the balancer's.
+func TestRecursionACLProxyProtocol(t *testing.T) {
+	up := startCountingUpstream(t)
+	srv := startRacl(t, `.:0 {
+	proxyproto {
+		allow 127.0.0.1/32
+	}
+	recursionacl {
+		allow 127.0.0.2
+	}
+	cache
+	forward . %[2]s
+}
+`, up, map[string]string{})
+	_, port, _ := net.SplitHostPort(srv.addr["tcp"])
+	for client, want := range map[string]int{"127.0.0.2": dns.RcodeSuccess, "127.0.0.3": dns.RcodeRefused} {
+		conn, err := net.DialTimeout("tcp", srv.addr["tcp"], 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintf(conn, "PROXY TCP4 %s 127.0.0.1 40000 %s\r\n", client, port)
+		m := new(dns.Msg)
+		m.SetQuestion("proxied.outside.test.", dns.TypeA)
+		dc := &dns.Conn{Conn: conn}
+		if err := dc.WriteMsg(m); err != nil {
+			t.Fatal(err)
+		}
+		r, err := dc.ReadMsg()
+		conn.Close()
+		if err != nil {
+			t.Fatalf("client %s via PROXY: %v", client, err)
+		}
+		if r.Rcode != want {
+			t.Errorf("client %s via PROXY: %s, want %s", client, dns.RcodeToString[r.Rcode], dns.RcodeToString[want])
+		}
+	}
+}
