@@ -301,8 +301,8 @@ func TestRecursionACLDrop(t *testing.T) {
 }
 
 // TestRecursionACLDetectsAuthoritativeData: with no authoritative line, the
-// data of template, hosts, two file directives and auto (whose zones come
-// and go) is answered to denied clients, and what those plugins pass on
+// data of template, hosts, two file directives, dynupdate and auto (whose
+// zones come and go) is answered to denied clients, and what those plugins pass on
 // with fallthrough is refused without an upstream query.
 func TestRecursionACLDetectsAuthoritativeData(t *testing.T) {
 	up := startCountingUpstream(t)
@@ -326,10 +326,15 @@ func TestRecursionACLDetectsAuthoritativeData(t *testing.T) {
 		directory %[1]s/auto db\.(.*) {1}
 		reload 100ms
 	}
+	dynupdate dyn.test {
+		file %[1]s/db.dyn.test
+		allow update.key. * A
+	}
 	forward . %[2]s
 }
 `, up, map[string]string{
 		"db.example.net": strings.ReplaceAll(raclZone, "192.0.2.80", "192.0.2.81"),
+		"db.dyn.test":    strings.ReplaceAll(strings.ReplaceAll(raclZone, "192.0.2.80", "192.0.2.83"), "alias   IN CNAME www.outside.test.\n", ""),
 		"auto/.keep":     "",
 	})
 	server := srv.addr["udp"]
@@ -364,6 +369,7 @@ func TestRecursionACLDetectsAuthoritativeData(t *testing.T) {
 		{"www.example.org.", dns.TypeA, "192.0.2.80", dns.RcodeSuccess},
 		{"www.example.net.", dns.TypeA, "192.0.2.81", dns.RcodeSuccess},
 		{"nx.example.net.", dns.TypeA, "", dns.RcodeNameError},
+		{"www.dyn.test.", dns.TypeA, "192.0.2.83", dns.RcodeSuccess},
 		{"www.auto.test.", dns.TypeA, "", dns.RcodeRefused}, // not loaded yet
 	} {
 		r := ask(tc.name, tc.qtype)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/auto"
+	"github.com/coredns/coredns/plugin/dynupdate"
 	"github.com/coredns/coredns/plugin/file"
 	"github.com/coredns/coredns/plugin/hosts"
 	"github.com/coredns/coredns/plugin/pkg/nonwriter"
@@ -45,6 +46,8 @@ func sourceOf(h plugin.Handler) source {
 		return hostsSource{h}
 	case template.Handler:
 		return templateSource{h}
+	case *dynupdate.DynUpdate:
+		return dynupdateSource{h}
 	case Authority:
 		return authoritySource{h}
 	}
@@ -154,6 +157,13 @@ func (s templateSource) answers(ctx context.Context, w dns.ResponseWriter, r *dn
 		t.Next = next
 		return t
 	})
+}
+
+// dynupdateSource is a dynupdate plugin: one zone, all of it its data.
+type dynupdateSource struct{ d *dynupdate.DynUpdate }
+
+func (s dynupdateSource) answers(_ context.Context, _ dns.ResponseWriter, _ *dns.Msg, qname string) bool {
+	return dns.IsSubDomain(s.d.Zone, qname)
 }
 
 type authoritySource struct{ a Authority }
