@@ -14,6 +14,7 @@ import (
 
 	ctest "github.com/coredns/coredns/test"
 	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/corebind/corebind/internal/testkit"
 )
@@ -785,5 +786,60 @@ func TestRecursionACLProxyProtocol(t *testing.T) {
 		if r.Rcode != want {
 			t.Errorf("client %s via PROXY: %s, want %s", client, dns.RcodeToString[r.Rcode], dns.RcodeToString[want])
 		}
+	}
+}
+
+// TestRecursionACLServerBlockKeys: a block with two zones (two keys, one
+// listener) shares one recursionacl; its metrics carry the listener's
+// server label.
+func TestRecursionACLServerBlockKeys(t *testing.T) {
+	up := startCountingUpstream(t)
+	port := testkit.FreePort(t)
+	srv := startRacl(t, fmt.Sprintf(`example.org:%[3]d example.net:%[3]d {
+	recursionacl {
+		allow 127.0.0.2 127.0.0.9
+	}
+	cache
+	file %%[1]s/db.example.org example.org
+	forward . %%[2]s
+}
+`, "", "", port), up, map[string]string{})
+	server := srv.addr["udp"]
+	if r, _, _ := raclQuery(t, "udp", "127.0.0.3", server, "www.example.org.", true, false); r.Rcode != dns.RcodeSuccess || r.RecursionAvailable {
+		t.Errorf("first key, authoritative: got\n%v", r)
+	}
+	if r, _, _ := raclQuery(t, "udp", "127.0.0.3", server, "www.example.net.", true, false); r.Rcode != dns.RcodeRefused {
+		t.Errorf("second key, denied: got\n%v", r)
+	}
+	if r, _, _ := raclQuery(t, "udp", "127.0.0.2", server, "www.example.net.", true, false); r.Rcode != dns.RcodeSuccess || !r.RecursionAvailable {
+		t.Errorf("second key, allowed: got\n%v", r)
+	}
+
+	label := fmt.Sprintf("dns://:%d", port)
+	families, err := prometheus.DefaultGatherer.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]float64{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["server"] != label {
+				continue
+			}
+			switch f.GetName() {
+			case "coredns_recursionacl_entries":
+				found["entries"] = m.GetGauge().GetValue()
+			case "coredns_recursionacl_requests_total":
+				found[labels["result"]] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	want := map[string]float64{"entries": 2, "authoritative": 1, "denied": 1, "allowed": 1}
+	if fmt.Sprint(found) != fmt.Sprint(want) {
+		t.Errorf("metrics for %s: %v, want %v", label, found, want)
 	}
 }
