@@ -23,6 +23,7 @@ func (cfg *config) compile() (*addrmatch.List, error) {
 
 	var tokens []string
 	var files []*allowFile
+	var fileLines []allowLine
 	for _, l := range cfg.allow {
 		if l.path == "" {
 			if _, err := cfg.env.Compile(l.tokens); err != nil {
@@ -35,7 +36,7 @@ func (cfg *config) compile() (*addrmatch.List, error) {
 		if err != nil {
 			return nil, l.errorf("%v", err)
 		}
-		files = append(files, f)
+		files, fileLines = append(files, f), append(fileLines, l)
 		tokens = append(tokens, f.tokens...)
 	}
 	if len(cfg.allow) == 0 {
@@ -50,13 +51,13 @@ func (cfg *config) compile() (*addrmatch.List, error) {
 		// Only an allow-file can be at fault now: find its line.
 		var ee *addrmatch.ElementError
 		if errors.As(err, &ee) {
-			for _, f := range files {
+			for i, f := range files {
 				if n := f.lineOf(ee.Element); n > 0 {
-					return nil, fmt.Errorf("%s: parsing allow-file %s line %d: %w", pluginName, f.path, n, err)
+					return nil, fileLines[i].errorf("parsing allow-file %s line %d: %v", f.path, n, err)
 				}
 			}
 		}
-		return nil, fmt.Errorf("%s: parsing allow-file: %w", pluginName, err)
+		return nil, fmt.Errorf("%s: parsing the allow list: %w", pluginName, err)
 	}
 	return list, nil
 }

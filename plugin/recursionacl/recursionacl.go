@@ -53,7 +53,7 @@ func (h *RecursionACL) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dn
 	}
 
 	if h.allowed(ctx, w) {
-		if !reentered(ctx) {
+		if q.Qclass != dns.ClassCHAOS && !reentered(ctx) {
 			requestsTotal.WithLabelValues(metrics.WithServer(ctx), resultAllowed).Inc()
 		}
 		return h.pass(ctx, h.Next, w, r, true)

@@ -107,7 +107,7 @@ func TestServeDNS(t *testing.T) {
 		{name: "denied inner lookup refused silently", client: "192.0.2.1", qname: "www.example.net.", loop: 1, retRcode: dns.RcodeRefused},
 		{name: "denied inner lookup of authoritative data", client: "192.0.2.1", qname: "www.example.org.", loop: 1, trace: "file(local)", written: true},
 		{name: "denied chaos passes on", client: "192.0.2.1", qname: "version.bind.", qclass: dns.ClassCHAOS, trace: "file(local)", written: true},
-		{name: "allowed chaos", client: "10.1.1.1", qname: "version.bind.", qclass: dns.ClassCHAOS, trace: "cache", ra: true, written: true, result: resultAllowed},
+		{name: "allowed chaos", client: "10.1.1.1", qname: "version.bind.", qclass: dns.ClassCHAOS, trace: "cache", ra: true, written: true},
 		{name: "outside the plugin's zones", client: "192.0.2.1", qname: "www.example.net.", zones: []string{"example.com."}, trace: "cache", written: true},
 		{name: "inside the plugin's zones", client: "192.0.2.1", qname: "www.example.com.", zones: []string{"example.com."}, rcode: dns.RcodeRefused, written: true, result: resultDenied},
 	}

@@ -122,7 +122,11 @@ type allowLine struct {
 // defaultAllow is BIND's default allow-recursion.
 var defaultAllow = []string{"localhost", "localnets"}
 
-const defaultReload = 5 * time.Second
+// The allow-file check interval: default, and least but 0 (never).
+const (
+	defaultReload = 5 * time.Second
+	minReload     = 10 * time.Millisecond
+)
 
 func parse(c *caddy.Controller) (*config, error) {
 	cfg := &config{env: &addrmatch.Env{}, reload: defaultReload, logRate: defaultLogRate, logBurst: defaultLogBurst}
@@ -187,11 +191,11 @@ func parse(c *caddy.Controller) (*config, error) {
 					return nil, c.Errf("%s: reload takes one duration, e.g. reload 5s (0 turns checking off)", pluginName)
 				}
 				d, err := time.ParseDuration(args[0])
-				if err == nil && d < 0 {
+				if err == nil && d != 0 && d < minReload {
 					err = strconv.ErrRange
 				}
 				if err != nil {
-					return nil, c.Errf("%s: reload %q: want a duration such as 5s or 0", pluginName, args[0])
+					return nil, c.Errf("%s: reload %q: want a duration of at least %v, such as 5s, or 0", pluginName, args[0], minReload)
 				}
 				cfg.reload = d
 			case "log":

@@ -56,7 +56,7 @@ func TestSetup(t *testing.T) {
 		{"empty allow", "recursionacl {\n allow\n}", `Testfile:2 - Error during parsing: recursionacl: allow needs at least one element`},
 		{"dangling bang", "recursionacl {\n allow 10.0.0.0/8 !\n}", `'!' must be followed by an element`},
 		{"file error names its line", "recursionacl {\n allow-file " + bad + "\n}",
-			`recursionacl: parsing allow-file ` + bad + ` line 3: element "10.0.0/8": not a CIDR prefix`},
+			`Testfile:2 - Error during parsing: recursionacl: parsing allow-file ` + bad + ` line 3: element "10.0.0/8": not a CIDR prefix`},
 		{"missing file", "recursionacl {\n allow-file " + filepath.Join(dir, "nope") + "\n}", `Testfile:2 - Error during parsing: recursionacl: reading allow-file: open`},
 		{"only an empty file", "recursionacl {\n allow-file " + empty + "\n}", `Testfile:2 - Error during parsing: recursionacl: the allow-file lines hold no element; write none to allow nobody`},
 		{"allow-file two paths", "recursionacl {\n allow-file a b\n}", `allow-file needs exactly one path`},
@@ -64,6 +64,7 @@ func TestSetup(t *testing.T) {
 		{"authoritative empty", "recursionacl {\n authoritative\n}", `authoritative needs at least one zone`},
 		{"reload", "recursionacl {\n reload soon\n}", `reload "soon": want a duration`},
 		{"reload negative", "recursionacl {\n reload -1s\n}", `reload "-1s": want a duration`},
+		{"reload too often", "recursionacl {\n reload 1ms\n}", `reload "1ms": want a duration of at least 10ms`},
 		{"unknown option", "recursionacl {\n allow-recursion 10.0.0.0/8\n}", `Testfile:2 - Error during parsing: recursionacl: unknown option "allow-recursion"`},
 		{"twice", "recursionacl\nrecursionacl", `only one recursionacl per server block`},
 	}
