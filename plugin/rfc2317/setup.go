@@ -79,7 +79,7 @@ func parse(c *caddy.Controller) (*config, error) {
 				if len(args) < 2 {
 					return nil, c.Err("delegate needs a block and at least one name server, e.g. delegate 192.0.2.0/29 ns1.example.net.")
 				}
-				b, err := parseBlock(c, args[0], cfg)
+				b, err := parseBlock(c, dir, args[0], cfg)
 				if err != nil {
 					return nil, err
 				}
@@ -98,7 +98,7 @@ func parse(c *caddy.Controller) (*config, error) {
 				if len(args) < 1 || len(args) > 2 {
 					return nil, c.Err("child needs a block and optionally its label, e.g. child 192.0.2.0/29 or child 192.0.2.0/29 0-7")
 				}
-				b, err := parseBlock(c, args[0], cfg)
+				b, err := parseBlock(c, dir, args[0], cfg)
 				if err != nil {
 					return nil, err
 				}
@@ -201,8 +201,7 @@ func parse(c *caddy.Controller) (*config, error) {
 }
 
 // parseBlock parses and checks the block of a delegate or child line.
-func parseBlock(c *caddy.Controller, s string, cfg *config) (*block, error) {
-	dir := c.Val()
+func parseBlock(c *caddy.Controller, dir, s string, cfg *config) (*block, error) {
 	p, err := parsePrefix(s)
 	if err != nil {
 		return nil, c.Errf("%s %v", dir, err)

@@ -54,28 +54,28 @@ func newTable(blocks []*block) table {
 // fully qualified. For kindCNAME and kindChild it returns the address's last
 // octet; for kindCut, the delegation.
 func (t *table) classify(qname string) (kind, *block, uint8) {
-	// An address name is octet.c.b.a.in-addr.arpa.: the /24 starts six
-	// labels from the right. PrevLabel honours escaped dots.
-	i6, short := dns.PrevLabel(qname, 6)
+	// An address name is octet.c.b.a.in-addr.arpa.: the /24 is the last
+	// five labels. PrevLabel honours escaped dots.
+	i5, short := dns.PrevLabel(qname, 5)
 	if short {
 		if _, ok := t.ents[qname]; ok {
 			return kindENT, nil, 0
 		}
 		return kindNone, nil, 0
 	}
-	r := t.rev[qname[i6:]]
+	r := t.rev[qname[i5:]]
 	if r == nil {
 		return kindNone, nil, 0
 	}
-	if i6 == 0 {
+	if i5 == 0 {
 		if r.parent {
 			return kindENT, nil, 0
 		}
 		return kindNone, nil, 0
 	}
-	i7, _ := dns.PrevLabel(qname, 7)
-	label := qname[i7 : i6-1]
-	if i7 == 0 {
+	i6, _ := dns.PrevLabel(qname, 6)
+	label := qname[i6 : i5-1]
+	if i6 == 0 {
 		if o, ok := parseOctet(label); ok {
 			if b := r.octets[o]; b != nil {
 				if b.child {
