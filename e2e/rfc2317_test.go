@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"github.com/corebind/corebind/internal/testkit"
 )
 
@@ -211,4 +213,88 @@ func startBindChild(t *testing.T, ns *testkit.Netns, zone string) {
 		Conf:  fmt.Sprintf(`zone "%s" { type primary; file "child.db"; };`, zone),
 		Files: map[string]string{"child.db": rfc2317ChildZone},
 	})
+}
+
+// TestRFC2317Reload: the parent follows its zone file across file's reloads
+// (TTL from the new SOA minimum, the conflict gone) and a Corefile reload
+// (SIGUSR1) brings a new delegation while the old instance stops.
+func TestRFC2317Reload(t *testing.T) {
+	port := testkit.FreePort(t)
+	addr := testkit.HostPort("127.0.0.1", port)
+	corefile := func(extra string) string {
+		return fmt.Sprintf(`2.0.192.in-addr.arpa:%d {
+	bind 127.0.0.1
+	file parent.db {
+		reload 1s
+	}
+	rfc2317 {
+		delegate 192.0.2.0/29 ns.customer.test.
+		%s
+	}
+}
+`, port, extra)
+	}
+	c := testkit.StartCoreDNS(t, corefile(""), testkit.CoreDNSOptions{
+		Wait:  addr,
+		Files: map[string]string{"parent.db": rfc2317ParentZone},
+	})
+	if !c.WaitOutput(`conflict: zone 2.0.192.in-addr.arpa. has "3.2.0.192.in-addr.arpa.`, 10*time.Second) {
+		t.Errorf("no conflict reported at startup:\n%s", c.Output())
+	}
+	cnameTTL := func(name string) uint32 {
+		m := testkit.Query(t, "udp", "127.0.0.2", addr, name, dns.TypePTR)
+		if len(m.Answer) == 1 {
+			if cn, ok := m.Answer[0].(*dns.CNAME); ok {
+				return cn.Hdr.Ttl
+			}
+		}
+		return 0
+	}
+	if got := cnameTTL("3.2.0.192.in-addr.arpa."); got != 600 {
+		t.Fatalf("CNAME TTL %d, want the SOA minimum 600", got)
+	}
+
+	// New serial, new minimum, the stale PTR removed.
+	zone := strings.NewReplacer("2026010101", "2026010102", "1209600 600", "1209600 900", "3    IN PTR stale.isp.test.\n", "").Replace(rfc2317ParentZone)
+	testkit.WriteFile(t, filepath.Join(c.Dir, "parent.db"), zone)
+	var got uint32
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if got = cnameTTL("3.2.0.192.in-addr.arpa."); got == 900 {
+			break
+		}
+	}
+	if got != 900 {
+		t.Fatalf("CNAME TTL %d 30s after the zone changed, want 900\n%s", got, c.Output())
+	}
+
+	testkit.WriteFile(t, c.Corefile, corefile("delegate 192.0.2.8/29 ns.customer.test."))
+	c.Reload()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if got = cnameTTL("9.2.0.192.in-addr.arpa."); got != 0 {
+			break
+		}
+	}
+	if got != 900 {
+		t.Fatalf("no CNAME for the new delegation after the reload (TTL %d)\n%s", got, c.Output())
+	}
+	if got := cnameTTL("3.2.0.192.in-addr.arpa."); got != 900 {
+		t.Errorf("the first delegation after the reload: TTL %d", got)
+	}
+	if err := c.Stop(); err != nil {
+		t.Errorf("exit: %v\n%s", err, c.Output())
+	}
+}
+
+// TestRFC2317StartupError: the binary refuses a bad line, naming the
+// plugin, the file and line, and the fix.
+func TestRFC2317StartupError(t *testing.T) {
+	c := testkit.StartCoreDNS(t, "2.0.192.in-addr.arpa:0 {\n\tfile parent.db\n\trfc2317 {\n\t\tdelegate 192.0.2.0/24 ns.customer.test.\n\t}\n}\n",
+		testkit.CoreDNSOptions{Files: map[string]string{"parent.db": rfc2317ParentZone}})
+	if err := c.Wait(20 * time.Second); err == nil {
+		t.Fatalf("started with a /24 delegation:\n%s", c.Output())
+	}
+	want := "plugin/rfc2317: " + c.Corefile + ":4 - Error during parsing: delegate 192.0.2.0/24 is a /24: delegation at an octet boundary is ordinary delegation"
+	if !strings.Contains(c.Output(), want) {
+		t.Errorf("output:\n%s\nwant %q", c.Output(), want)
+	}
 }

@@ -59,10 +59,11 @@ type block struct {
 // rendered is what the query path needs of a block at a given moment: the
 // TTL and the records derived from the zone served beside rfc2317.
 type rendered struct {
-	ttl    uint32
-	origin string   // the zone (served beside) holding the synthesized names; "" when none was found
-	ns     []dns.RR // NS records at zone (parent side)
-	glue   []dns.RR // A/AAAA of the name servers known to this server
+	ttl       uint32
+	origin    string   // the zone (served beside) holding the synthesized names; "" when none was found
+	childHere bool     // parent side: the child zone is served beside rfc2317 too
+	ns        []dns.RR // NS records at zone (parent side)
+	glue      []dns.RR // A/AAAA of the name servers known to this server
 }
 
 // newBlock computes a block's names. The prefix must be IPv4 /25–/32 and a

@@ -86,8 +86,16 @@ func (h *RFC2317) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	k, b, octet := h.table.classify(qname)
 	switch k {
 	case kindCNAME:
+		if b.r.Load().childHere {
+			return h.chase(ctx, w, r, b, octet, "cname")
+		}
 		return h.cname(ctx, w, r, b, octet)
 	case kindCut:
+		if b.r.Load().childHere {
+			// This server holds the child zone too: answer from it, as
+			// BIND does for a child zone it is authoritative for.
+			return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
+		}
 		if q.Qtype == dns.TypeDS && qname == b.zone {
 			// The DS of a child zone is parent-side data: the zone beside
 			// holds it, or it does not exist (NODATA, not NXDOMAIN).
@@ -95,7 +103,7 @@ func (h *RFC2317) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 		}
 		return h.referral(ctx, w, r, b)
 	case kindChild:
-		return h.child(ctx, w, r, b, octet)
+		return h.chase(ctx, w, r, b, octet, "child")
 	case kindENT:
 		return h.nextExisting(ctx, w, r)
 	}
@@ -131,12 +139,13 @@ func (h *RFC2317) referral(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	return dns.RcodeSuccess, nil
 }
 
-// child answers the original name of one of our addresses on the customer's
-// server: the CNAME the parent publishes (or will) and, in the same response,
-// the child zone's answer for the target, looked up in the plugins after
-// rfc2317. When those have no usable answer the CNAME stands alone, as the
-// parent's would, and a resolver follows it itself.
-func (h *RFC2317) child(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b *block, octet uint8) (int, error) {
+// chase answers the original name of an address whose child zone this
+// server holds: on the customer's server (child side), or on a parent that
+// serves the child zone too. It gives the CNAME the parent publishes (or
+// will) and, in the same response, the child zone's answer for the target,
+// looked up in the plugins after rfc2317. When those have no usable answer
+// the CNAME stands alone, as the parent's would, and a resolver follows it.
+func (h *RFC2317) chase(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b *block, octet uint8, kind string) (int, error) {
 	rd := b.r.Load()
 	q := r.Question[0]
 	m := new(dns.Msg)
@@ -163,7 +172,7 @@ func (h *RFC2317) child(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b
 		}
 	}
 	w.WriteMsg(m)
-	responses.WithLabelValues(metrics.WithServer(ctx), "child").Inc()
+	responses.WithLabelValues(metrics.WithServer(ctx), kind).Inc()
 	return m.Rcode, nil
 }
 

@@ -247,6 +247,9 @@ func TestChildAlone(t *testing.T) {
 		Qname: "3.2.0.192.in-addr.arpa.", Qtype: dns.TypePTR,
 		Answer: []dns.RR{test.CNAME("3.2.0.192.in-addr.arpa. 3600 IN CNAME 3.0-7.2.0.192.in-addr.arpa.")},
 	}, true)
+	if len(h.watch.warned) != 1 {
+		t.Errorf("no warning about the missing child zone")
+	}
 }
 
 func TestAuthoritative(t *testing.T) {
@@ -310,4 +313,24 @@ func TestPassThrough(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestParentHostsChild: a parent that serves the child zone too answers
+// from it, as BIND does, instead of referring to itself.
+func TestParentHostsChild(t *testing.T) {
+	h := newHandler(t, parentBlock, nil, newFile(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone, cut: childZone}))
+	childNS := []dns.RR{test.NS(cut + " 3600 IN NS ns1.customer.example.")}
+	check(t, h, test.Case{
+		Qname: "3.2.0.192.in-addr.arpa.", Qtype: dns.TypePTR,
+		Answer: []dns.RR{
+			test.CNAME("3.2.0.192.in-addr.arpa. 600 IN CNAME 3.0/29.2.0.192.in-addr.arpa."),
+			test.PTR("3." + cut + " 3600 IN PTR www.customer.example."),
+		},
+		Ns: childNS,
+	}, true)
+	check(t, h, test.Case{
+		Qname: "1." + cut, Qtype: dns.TypePTR,
+		Answer: []dns.RR{test.PTR("1." + cut + " 3600 IN PTR gw.customer.example.")},
+		Ns:     childNS,
+	}, true)
 }

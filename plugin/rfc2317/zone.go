@@ -39,6 +39,7 @@ type watcher struct {
 	origins   map[string]*origin                    // zones found beside us, by name
 	conflicts []string                              // as last logged, for tests and reports
 	rendered  bool                                  // the blocks have been rendered once
+	warned    map[*block]bool                       // configuration warnings given
 	started   bool
 
 	stopOnce sync.Once
@@ -59,7 +60,7 @@ type origin struct {
 }
 
 func newWatcher(c *core) *watcher {
-	return &watcher{c: c, every: pollEvery, origins: map[string]*origin{}, quit: make(chan struct{}), done: make(chan struct{})}
+	return &watcher{c: c, every: pollEvery, origins: map[string]*origin{}, warned: map[*block]bool{}, quit: make(chan struct{}), done: make(chan struct{})}
 }
 
 // start reads the zones once, so conflicts are reported at startup and the
@@ -113,12 +114,17 @@ func (w *watcher) round() {
 	defer w.mu.Unlock()
 	r := &roundState{w: w, polled: map[string]bool{}}
 	blockOrigin := make([]string, len(w.c.blocks))
+	childHere := make([]bool, len(w.c.blocks))
 	for i, b := range w.c.blocks {
-		name := b.rev24
 		if b.child {
-			name = b.zone
+			blockOrigin[i] = r.find(b.zone)
+			if blockOrigin[i] != b.zone {
+				w.warnOnce(b, fmt.Sprintf("child %s (line %d): no zone %s is served after rfc2317 in this server block; original names get the CNAME alone", b.prefix, b.line, b.zone))
+			}
+			continue
 		}
-		blockOrigin[i] = r.find(name)
+		blockOrigin[i] = r.find(b.rev24)
+		childHere[i] = r.find(b.zone) == b.zone
 	}
 	nsOrigin := map[string]string{}
 	for _, b := range w.c.blocks {
@@ -142,8 +148,17 @@ func (w *watcher) round() {
 	slices.Sort(all)
 	w.conflicts = all
 	for i, b := range w.c.blocks {
-		w.render(b, blockOrigin[i], nsOrigin)
+		w.render(b, blockOrigin[i], childHere[i], nsOrigin)
 	}
+}
+
+// warnOnce logs a configuration warning once per watcher and block.
+func (w *watcher) warnOnce(b *block, msg string) {
+	if w.warned[b] {
+		return
+	}
+	w.warned[b] = true
+	log.Warning(msg)
 }
 
 // roundState is one round's bookkeeping.
@@ -278,8 +293,8 @@ func (w *watcher) read(a string, o *origin, ch <-chan []dns.RR) bool {
 }
 
 // render publishes what the query path needs of b.
-func (w *watcher) render(b *block, origin string, nsOrigin map[string]string) {
-	rd := &rendered{ttl: w.fallbackTTL(), origin: origin}
+func (w *watcher) render(b *block, origin string, childHere bool, nsOrigin map[string]string) {
+	rd := &rendered{ttl: w.fallbackTTL(), origin: origin, childHere: childHere}
 	if o := w.origins[origin]; !w.c.ttlSet && o != nil && o.soa != nil {
 		rd.ttl = o.soa.Minttl
 	}
