@@ -90,7 +90,7 @@ func TestParentFallThrough(t *testing.T) {
 func TestConflicts(t *testing.T) {
 	f := newFile(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone + "0/29 IN NS ns.other.example.\n1.0/29 IN PTR copy.customer.example.\n"})
 	h := newHandler(t, parentBlock, nil, f)
-	got := h.watch.Conflicts()
+	got := h.watch.Problems()
 	want := []string{
 		`"3.2.0.192.in-addr.arpa.\t86400\tIN\tPTR\tstale.customer.example." where rfc2317 answers CNAME 3.0/29.2.0.192.in-addr.arpa.`,
 		`"7.2.0.192.in-addr.arpa.\t86400\tIN\tPTR\tbroadcast.isp.example." where rfc2317 answers CNAME 7.0/29.2.0.192.in-addr.arpa.`,
@@ -116,7 +116,7 @@ func TestConflicts(t *testing.T) {
 	clean := strings.NewReplacer("2026010101", "2026010102", "3        IN PTR stale.customer.example.\n", "", "7        IN PTR broadcast.isp.example.\n", "").Replace(parentZone)
 	setZone(t, &f, "2.0.192.in-addr.arpa.", clean)
 	h.watch.round()
-	if got := h.watch.Conflicts(); len(got) != 0 {
+	if got := h.watch.Problems(); len(got) != 0 {
 		t.Errorf("conflicts after the cleanup:\n%s", strings.Join(got, "\n"))
 	}
 }
@@ -143,7 +143,7 @@ func TestAddresses(t *testing.T) {
 		Ns:     []dns.RR{test.NS("2.0.192.in-addr.arpa. 86400 IN NS ns1.isp.example.")},
 	}, true)
 	check(t, h, test.Case{Qname: "0.2.0.192.in-addr.arpa.", Qtype: dns.TypePTR, Rcode: dns.RcodeNameError, Ns: []dns.RR{apexSOA}}, true)
-	if got := h.watch.Conflicts(); len(got) != 1 || !strings.Contains(got[0], "3.2.0.192.in-addr.arpa.") {
+	if got := h.watch.Problems(); len(got) != 1 || !strings.Contains(got[0], "3.2.0.192.in-addr.arpa.") {
 		t.Errorf("conflicts: %q, want only the PTR at .3", got)
 	}
 }

@@ -311,10 +311,10 @@ func (w *watcher) render(b *block, origin string, childHere bool, nsOrigin map[s
 	b.r.Store(rd)
 }
 
-// Conflicts returns the problems found in the zones beside rfc2317 as last
+// Problems returns the problems found in the zones beside rfc2317 as last
 // logged: records that a synthesized CNAME shadows, data below a delegation,
 // zones that cannot be read.
-func (w *watcher) Conflicts() []string {
+func (w *watcher) Problems() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return slices.Clone(w.conflicts)
