@@ -151,12 +151,40 @@ func TestRFC2317ChildSlashKey(t *testing.T) {
 	}
 }
 
+// TestRFC2317ChildCIDRKey: a server-block key 192.0.2.0/29 is split by
+// CoreDNS into one zone per address (0.2.0.192.in-addr.arpa …
+// 7.2.0.192.in-addr.arpa): exactly the original names the child side
+// answers, and no other name of the /24 reaches the block.
+func TestRFC2317ChildCIDRKey(t *testing.T) {
+	addr := rfc2317Start(t, `0-7.2.0.192.in-addr.arpa:{port} 192.0.2.0/29:{port} {
+		file {dir}/child.db 0-7.2.0.192.in-addr.arpa
+		rfc2317 {
+			child 192.0.2.0/29
+			style range
+		}
+	}`, map[string]string{"child.db": rfc2317Child})
+	for _, o := range []string{"0", "3", "7"} {
+		m := rfc2317Query(t, "udp", addr, o+".2.0.192.in-addr.arpa.", dns.TypePTR)
+		if !m.Authoritative || len(m.Answer) == 0 || m.Answer[0].(*dns.CNAME).Target != o+".0-7.2.0.192.in-addr.arpa." {
+			t.Errorf("%s: CNAME expected:\n%s", o, m)
+		}
+	}
+	m := rfc2317Query(t, "udp", addr, "3.2.0.192.in-addr.arpa.", dns.TypePTR)
+	if got := answerStrings(m.Answer); len(got) != 2 || got[1] != "3.0-7.2.0.192.in-addr.arpa. 3600 IN PTR www.customer.example." {
+		t.Errorf("CNAME and PTR expected:\n%s", m)
+	}
+	m = rfc2317Query(t, "udp", addr, "9.2.0.192.in-addr.arpa.", dns.TypePTR)
+	if m.Rcode != dns.RcodeRefused {
+		t.Errorf("REFUSED expected outside the block:\n%s", m)
+	}
+}
+
 // TestRFC2317StartupErrors: a bad line stops the server, naming the plugin,
 // the Corefile line and the fix.
 func TestRFC2317StartupErrors(t *testing.T) {
 	for _, tc := range []struct{ corefile, want string }{
 		{"2.0.192.in-addr.arpa:0 {\n rfc2317 {\n  delegate 192.0.2.0/24 ns1.example.net.\n }\n}", "Corefile:3 - Error during parsing: delegate 192.0.2.0/24 is a /24: delegation at an octet boundary is ordinary delegation"},
-		{"example.org:0 {\n rfc2317 {\n  delegate 192.0.2.0/29 ns1.example.net.\n }\n}", "Corefile:3 - Error during parsing: delegate 192.0.2.0/29: its names (N.2.0.192.in-addr.arpa.) are outside this server block's zones (example.org.)"},
+		{"example.org:0 {\n rfc2317 {\n  delegate 192.0.2.0/29 ns1.example.net.\n }\n}", "Corefile:3 - Error during parsing: delegate 192.0.2.0/29: 0.2.0.192.in-addr.arpa. is outside this server block's zones (example.org.)"},
 		{"2.0.192.in-addr.arpa:0 {\n rfc2317 {\n  delegate 192.0.2.0/29 ns1.example.net.\n  delegate 192.0.2.4/30 ns1.example.net.\n }\n}", "Corefile:4 - Error during parsing: delegate 192.0.2.4/30 overlaps delegate 192.0.2.0/29 (line 3)"},
 		{"2.0.192.in-addr.arpa:0 {\n rfc2317 {\n  delegate 192.0.2.0/29 ns1..example.net\n }\n}", `Corefile:3 - Error during parsing: delegate 192.0.2.0/29: name server "ns1..example.net" is not a valid domain name`},
 		{"2.0.192.in-addr.arpa:0 {\n rfc2317 {\n  delegate 192.0.2.0/29 ns1.example.net\n  label 192.0.2.0/29 0;7\n }\n}", `Corefile:4 - Error during parsing: label 192.0.2.0/29: label "0;7" holds ';'`},

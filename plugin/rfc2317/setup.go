@@ -192,6 +192,9 @@ func parse(c *caddy.Controller) (*config, error) {
 			b.label = b.defaultLabel(style)
 		}
 		b.finish(b.label)
+		if err := checkZones(c, b, cfg.zones); err != nil {
+			return nil, err
+		}
 		if o := zones[b.zone]; o != nil {
 			return nil, errAt(c, b.line, "%s %s: its child zone %s is also the child zone of %s (line %d); give one of them another label", b.side(), b.prefix, b.zone, o.prefix, o.line)
 		}
@@ -213,15 +216,29 @@ func parseBlock(c *caddy.Controller, dir, s string, cfg *config) (*block, error)
 			return nil, c.Errf("%s %s overlaps %s %s (line %d): blocks must not overlap, and a classless delegation is never chained through another (RFC 2317 §5.3)", dir, p, o.side(), o.prefix, o.line)
 		}
 	}
-	if plugin.Zones(cfg.zones).Matches(b.rev24) == "" {
-		if dir == "child" {
-			return nil, c.Errf("child %s: its original names (N.%s) are outside this server block's zones (%s), so their queries never reach rfc2317; add %s to the server block's keys",
-				p, b.rev24, strings.Join(cfg.zones, " "), strings.TrimSuffix(b.rev24, "."))
-		}
-		return nil, c.Errf("delegate %s: its names (N.%s) are outside this server block's zones (%s); put rfc2317 in the server block of the reverse zone that holds them",
-			p, b.rev24, strings.Join(cfg.zones, " "))
-	}
 	return b, nil
+}
+
+// checkZones makes sure the queries for every name b answers reach this
+// server block: the original address names, and on the parent side the
+// child zone (for referrals).
+func checkZones(c *caddy.Controller, b *block, zones []string) error {
+	names := b.owners
+	if !b.child {
+		names = append(slices.Clip(names), b.zone)
+	}
+	for _, n := range names {
+		if plugin.Zones(zones).Matches(n) != "" {
+			continue
+		}
+		if b.child {
+			return errAt(c, b.line, "child %s: %s is outside this server block's zones (%s), so its queries never reach rfc2317; add %s (or %s) to the server block's keys",
+				b.prefix, n, strings.Join(zones, " "), b.prefix, strings.TrimSuffix(b.rev24, "."))
+		}
+		return errAt(c, b.line, "delegate %s: %s is outside this server block's zones (%s); put rfc2317 in the server block of the reverse zone that holds the block",
+			b.prefix, n, strings.Join(zones, " "))
+	}
+	return nil
 }
 
 // parsePrefix parses an IPv4 block of /25 to /32 that starts on its boundary.

@@ -99,8 +99,8 @@ func TestParseErrors(t *testing.T) {
 		{"rfc2317 {\n\n delegate 192.0.0.0/16 ns.example.net.\n}", nil, ":3 ", "is a /16: delegation at an octet boundary is ordinary delegation"},
 		{"rfc2317 {\n delegate 2001:db8::/56 ns.example.net.\n}", nil, ":2 ", "IPv6 needs no classless delegation"},
 		{"rfc2317 {\n delegate 192.0.2.3/29 ns.example.net.\n}", nil, ":2 ", "the block holding it is 192.0.2.0/29"},
-		{"rfc2317 {\n delegate 192.0.3.0/29 ns.example.net.\n}", nil, ":2 ", "outside this server block's zones (2.0.192.in-addr.arpa.)"},
-		{"rfc2317 example.org {\n delegate 192.0.2.0/29 ns.example.net.\n}", nil, ":2 ", "outside this server block's zones (example.org.)"},
+		{"rfc2317 {\n delegate 192.0.3.0/29 ns.example.net.\n}", nil, ":2 ", "delegate 192.0.3.0/29: 0.3.0.192.in-addr.arpa. is outside this server block's zones (2.0.192.in-addr.arpa.)"},
+		{"rfc2317 example.org {\n delegate 192.0.2.0/29 ns.example.net.\n}", nil, ":2 ", "0.2.0.192.in-addr.arpa. is outside this server block's zones (example.org.)"},
 		{"rfc2317 {\n delegate 192.0.2.0/29 ns.example.net.\n delegate 192.0.2.0/28 ns.example.net.\n}", nil, ":3 ", "overlaps delegate 192.0.2.0/29 (line 2)"},
 		{"rfc2317 {\n delegate 192.0.2.0/29 ns.example.net.\n child 192.0.2.4/30\n}", nil, ":3 ", "child 192.0.2.4/30 overlaps delegate 192.0.2.0/29 (line 2)"},
 		{"rfc2317 {\n delegate 192.0.2.0/29 ns..example.net.\n}", nil, ":2 ", `name server "ns..example.net." is not a valid domain name`},
@@ -129,7 +129,9 @@ func TestParseErrors(t *testing.T) {
 		{"rfc2317 {\n delegate 192.0.2.0/29 ns.example.net.\n glue ns.example.net. 192.0.2.1\n}", nil, ":3 ", `unknown property "glue"`},
 		{"rfc2317 {\n child\n}", nil, ":2 ", "child needs a block"},
 		{"rfc2317 {\n child 192.0.2.0/29 a b\n}", nil, ":2 ", "child needs a block"},
-		{"rfc2317 {\n child 192.0.2.0/29\n}", []string{"0/29.2.0.192.in-addr.arpa."}, ":2 ", "add 2.0.192.in-addr.arpa to the server block's keys"},
+		{"rfc2317 {\n child 192.0.2.0/29\n}", []string{"0/29.2.0.192.in-addr.arpa."}, ":2 ", "child 192.0.2.0/29: 0.2.0.192.in-addr.arpa. is outside this server block's zones (0/29.2.0.192.in-addr.arpa.), so its queries never reach rfc2317; add 192.0.2.0/29 (or 2.0.192.in-addr.arpa) to the server block's keys"},
+		{"rfc2317 {\n\n child 192.0.2.0/29\n addresses 192.0.2.0/29 1-7\n}", []string{"1.2.0.192.in-addr.arpa.", "2.2.0.192.in-addr.arpa.", "3.2.0.192.in-addr.arpa.", "4.2.0.192.in-addr.arpa.", "5.2.0.192.in-addr.arpa.", "6.2.0.192.in-addr.arpa."}, ":3 ", "7.2.0.192.in-addr.arpa. is outside"},
+		{"rfc2317 {\n delegate 192.0.2.0/29 ns.example.net.\n}", []string{"0.2.0.192.in-addr.arpa.", "1.2.0.192.in-addr.arpa.", "2.2.0.192.in-addr.arpa.", "3.2.0.192.in-addr.arpa.", "4.2.0.192.in-addr.arpa.", "5.2.0.192.in-addr.arpa.", "6.2.0.192.in-addr.arpa.", "7.2.0.192.in-addr.arpa."}, ":2 ", "0/29.2.0.192.in-addr.arpa. is outside"},
 		{"rfc2317 {\n child 192.0.2.0/29\n}\nrfc2317 {\n child 192.0.2.8/29\n}", nil, ":4 ", "appears twice in this server block"},
 	}
 	for _, tc := range tests {
