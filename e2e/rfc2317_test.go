@@ -181,11 +181,12 @@ func TestRFC2317Tree(t *testing.T) {
 	}
 }
 
-// startCorebindChild serves the child zone from corebind, keyed by its name
-// (here 0/29.2.0.192.in-addr.arpa, a slash label) and by the /24, with
-// rfc2317's child side answering the original names.
+// startCorebindChild serves the child zone from corebind, as the README
+// shows: keyed by its name (here 0/29.2.0.192.in-addr.arpa, a slash label)
+// and by the block (one zone per address), with rfc2317's child side
+// answering the original names.
 func startCorebindChild(t *testing.T, ns *testkit.Netns, zone string) {
-	testkit.StartCoreDNS(t, fmt.Sprintf(`%s 2.0.192.in-addr.arpa {
+	testkit.StartCoreDNS(t, fmt.Sprintf(`%s 192.0.2.0/29 {
 	bind %s
 	file child.db %s
 	rfc2317 {
