@@ -2,6 +2,8 @@ package test
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -177,6 +179,45 @@ func TestRFC2317ChildCIDRKey(t *testing.T) {
 	if m.Rcode != dns.RcodeRefused {
 		t.Errorf("REFUSED expected outside the block:\n%s", m)
 	}
+}
+
+// TestRFC2317Metrics scrapes coredns_rfc2317_responses_total from the
+// prometheus plugin.
+func TestRFC2317Metrics(t *testing.T) {
+	mport := testkit.FreePort(t)
+	addr := rfc2317Start(t, fmt.Sprintf(`2.0.192.in-addr.arpa:{port} {
+		prometheus 127.0.0.1:%d
+		rfc2317 {
+			delegate 192.0.2.0/29 ns1.customer.example.
+			child 192.0.2.8/29
+		}
+	}`, mport), nil)
+	for _, q := range []string{"1.2.0.192.in-addr.arpa.", "2.2.0.192.in-addr.arpa.", "1.0/29.2.0.192.in-addr.arpa.", "9.2.0.192.in-addr.arpa."} {
+		rfc2317Query(t, "udp", addr, q, dns.TypePTR)
+	}
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", mport))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	server := "dns://:" + strings.TrimPrefix(addr, "127.0.0.1:")
+	for kind, n := range map[string]int{"cname": 2, "referral": 1, "child": 1} {
+		want := fmt.Sprintf("coredns_rfc2317_responses_total{kind=%q,server=%q} %d\n", kind, server, n)
+		if !strings.Contains(string(body), want) {
+			t.Errorf("no %q in the metrics:\n%s", want, grepLines(string(body), "coredns_rfc2317"))
+		}
+	}
+}
+
+func grepLines(s, substr string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // TestRFC2317StartupErrors: a bad line stops the server, naming the plugin,
