@@ -9,9 +9,9 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/coredns/coredns/plugin"
-	"github.com/coredns/coredns/plugin/metrics"
 	"github.com/coredns/coredns/plugin/pkg/nonwriter"
 	"github.com/coredns/coredns/plugin/transfer"
 	"github.com/miekg/dns"
@@ -25,6 +25,7 @@ const defaultTTL = 3600
 type RFC2317 struct {
 	Next plugin.Handler
 	*core
+	counters atomic.Pointer[counters] // this server's, see count
 }
 
 var (
@@ -87,7 +88,7 @@ func (h *RFC2317) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	switch k {
 	case kindCNAME:
 		if b.r.Load().childHere {
-			return h.chase(ctx, w, r, b, octet, "cname")
+			return h.chase(ctx, w, r, b, octet, kindCNAME)
 		}
 		return h.cname(ctx, w, r, b, octet)
 	case kindCut:
@@ -103,7 +104,7 @@ func (h *RFC2317) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 		}
 		return h.referral(ctx, w, r, b)
 	case kindChild:
-		return h.chase(ctx, w, r, b, octet, "child")
+		return h.chase(ctx, w, r, b, octet, kindChild)
 	case kindENT:
 		return h.nextExisting(ctx, w, r)
 	}
@@ -123,7 +124,7 @@ func (h *RFC2317) cname(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b
 	m.Ns = rd.ns
 	m.Extra = rd.glue
 	w.WriteMsg(m)
-	responses.WithLabelValues(metrics.WithServer(ctx), "cname").Inc()
+	h.count(ctx, kindCNAME)
 	return dns.RcodeSuccess, nil
 }
 
@@ -135,7 +136,7 @@ func (h *RFC2317) referral(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	m.Ns = rd.ns
 	m.Extra = rd.glue
 	w.WriteMsg(m)
-	responses.WithLabelValues(metrics.WithServer(ctx), "referral").Inc()
+	h.count(ctx, kindCut)
 	return dns.RcodeSuccess, nil
 }
 
@@ -145,7 +146,7 @@ func (h *RFC2317) referral(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 // will) and, in the same response, the child zone's answer for the target,
 // looked up in the plugins after rfc2317. When those have no usable answer
 // the CNAME stands alone, as the parent's would, and a resolver follows it.
-func (h *RFC2317) chase(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b *block, octet uint8, kind string) (int, error) {
+func (h *RFC2317) chase(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b *block, octet uint8, k kind) (int, error) {
 	rd := b.r.Load()
 	q := r.Question[0]
 	m := new(dns.Msg)
@@ -172,7 +173,7 @@ func (h *RFC2317) chase(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b
 		}
 	}
 	w.WriteMsg(m)
-	responses.WithLabelValues(metrics.WithServer(ctx), kind).Inc()
+	h.count(ctx, k)
 	return m.Rcode, nil
 }
 
