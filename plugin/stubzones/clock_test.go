@@ -8,7 +8,7 @@ import (
 
 // fakeClock is a Clock that moves only when a test advances it.
 type fakeClock struct {
-	mu     sync.Mutex
+	mu      sync.Mutex
 	now     time.Time
 	timers  []*fakeTimer
 	created int

@@ -228,7 +228,7 @@ func TestFetchKeepsOnlyInZoneGlue(t *testing.T) {
 			return
 		}
 		for _, s := range []string{
-			"ns.outside.test. 300 IN A 203.0.113.66", // out of zone: never glue
+			"ns.outside.test. 300 IN A 203.0.113.66",  // out of zone: never glue
 			"evil.example.org. 300 IN A 203.0.113.67", // in zone, not a name server
 			"ns1.example.org. 300 IN TXT \"not an address\"",
 		} {
