@@ -53,8 +53,8 @@ func parse(c *caddy.Controller) (*Chaosmask, error) {
 		if i > 0 {
 			return nil, plugin.ErrOnce
 		}
-		if c.NextArg() {
-			return nil, c.Errf("unexpected argument %q: chaosmask takes its options in a block, e.g. chaosmask { version none }", c.Val())
+		if args := c.RemainingArgs(); len(args) > 0 {
+			return nil, c.Errf("unexpected argument %q: chaosmask takes its options in a block, e.g. chaosmask { version none }", args[0])
 		}
 		seen := map[string]bool{}
 		for c.NextBlock() {
