@@ -55,7 +55,7 @@ func Binary(t testing.TB) string {
 			return
 		}
 		buildPath = filepath.Join(dir, "coredns")
-		cmd := exec.Command("go", "build", "-o", buildPath, ".")
+		cmd := exec.Command("go", "build", "-trimpath", "-o", buildPath, ".")
 		cmd.Dir = RepoRoot()
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		buildOut, buildErr = cmd.CombinedOutput()

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# build.sh — build, run and test corebind (CoreDNS v1.15.0 + corebind's plugins).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")"
+readonly ROOT=$PWD
+readonly BINARY=$ROOT/coredns
+readonly VANILLA=$ROOT/coredns-vanilla
+
+usage() {
+	cat <<'USAGE'
+usage: ./build.sh [command]
+
+commands:
+  build        build ./coredns, a static binary (CGO off), from plugin.cfg (default)
+  run          build, then serve Corefile.example on 127.0.0.1 (ports 1053-1056, stats on 9154)
+  vanilla      build ./coredns-vanilla: upstream CoreDNS v1.15.0, same module versions,
+               for side-by-side comparisons
+  test         everything CI checks: generated files, gofmt, go vet, unit and
+               integration tests with -race, end-to-end tests against ./coredns
+               with BIND 9, dig and kdig; installs missing Debian test tools
+  deps         install the Debian packages the tests use (needs root or sudo)
+  -h, --help   this text
+USAGE
+}
+
+die() { echo "build.sh: $*" >&2; exit 1; }
+step() { printf '\n== %s\n' "$*"; }
+
+require_go() {
+	command -v go >/dev/null || die "go is not installed (Go 1.26 or newer is needed; see README.md)"
+}
+
+version() { tr -d '[:space:]' <VERSION; }
+
+commit() {
+	local c
+	c=$(git rev-parse --short=12 HEAD 2>/dev/null) || { echo "unknown"; return; }
+	[[ -z $(git status --porcelain 2>/dev/null) ]] || c+="-dirty"
+	echo "$c"
+}
+
+cmd_build() {
+	require_go
+	step "building ./coredns (corebind $(version), $(commit))"
+	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.commit=$(commit)" -o "$BINARY" .
+	"$BINARY" -version
+}
+
+cmd_vanilla() {
+	require_go
+	step "building ./coredns-vanilla (upstream CoreDNS v1.15.0 plugin set)"
+	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$VANILLA" ./internal/vanilla
+}
+
+cmd_run() {
+	cmd_build
+	step "serving Corefile.example (Ctrl-C stops)"
+	mkdir -p run
+	exec "$BINARY" -conf "$ROOT/Corefile.example"
+}
+
+# Debian packages and the command each provides.
+readonly -A TOOLS=(
+	[named]=bind9 [dig]=bind9-dnsutils [kdig]=knot-dnsutils [dnsperf]=dnsperf
+	[fail2ban-regex]=fail2ban [nmap]=nmap [ip]=iproute2
+)
+
+cmd_deps() {
+	local missing=() tool
+	for tool in "${!TOOLS[@]}"; do
+		command -v "$tool" >/dev/null || missing+=("${TOOLS[$tool]}")
+	done
+	((${#missing[@]})) || return 0
+	step "installing ${missing[*]}"
+	local sudo=()
+	((EUID == 0)) || sudo=(sudo)
+	command -v apt-get >/dev/null || die "apt-get not found: install ${missing[*]} by hand"
+	# Keep the services these packages ship (named on port 53, fail2ban) from
+	# starting: the tests start their own.
+	local policy=/usr/sbin/policy-rc.d
+	if [[ ! -e $policy ]]; then
+		printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+		"${sudo[@]}" chmod +x "$policy"
+		trap '"${sudo[@]}" rm -f '"$policy" RETURN
+	fi
+	"${sudo[@]}" apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	for tool in "${!TOOLS[@]}"; do
+		command -v "$tool" >/dev/null || die "$tool still missing after installing ${TOOLS[$tool]}"
+	done
+}
+
+cmd_test() {
+	require_go
+	cmd_deps
+
+	step "generated files are up to date with plugin.cfg"
+	go run ./internal/plugincfg/gen
+	git diff --exit-code -- core/ || die "core/z*.go are stale: run 'go generate' and commit the result"
+
+	step "gofmt"
+	local unformatted
+	unformatted=$(gofmt -l $(git ls-files '*.go'))
+	[[ -z $unformatted ]] || die "gofmt would change: $unformatted"
+
+	step "go vet"
+	go vet ./...
+
+	cmd_build
+	export COREBIND_BINARY=$BINARY
+
+	step "unit and integration tests (-race)"
+	go test -race -count=1 $(go list ./... | grep -v '/e2e$')
+
+	step "end-to-end tests against ./coredns"
+	go test -count=1 -timeout 30m ./e2e/
+
+	step "all tests passed"
+}
+
+main() {
+	local cmd=${1:-build}
+	(($#)) && shift
+	case $cmd in
+	build) cmd_build "$@" ;;
+	run) cmd_run "$@" ;;
+	vanilla) cmd_vanilla "$@" ;;
+	test) cmd_test "$@" ;;
+	deps) cmd_deps "$@" ;;
+	-h | --help | help) usage ;;
+	*) usage >&2; die "unknown command: $cmd" ;;
+	esac
+}
+
+main "$@"
