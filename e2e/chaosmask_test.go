@@ -275,10 +275,10 @@ func TestChaosmaskNSIDPlugin(t *testing.T) {
 	}
 }
 
-// TestChaosmaskNmap runs nmap's version detection against plain BIND (which
-// it names, version and all), against a forward-only CoreDNS (whose reply to
-// nmap's version.bind probe carries BIND's version string) and against
-// corebind with chaosmask, which must give nothing away.
+// TestChaosmaskNmap runs nmap's version detection and its dns-nsid script
+// (NSID, id.server, version.bind) against plain BIND (which nmap names,
+// version and all), against a forward-only CoreDNS (which relays BIND's
+// answers) and against corebind with chaosmask, which must give nothing away.
 func TestChaosmaskNmap(t *testing.T) {
 	testkit.Require(t, "nmap")
 	named := chaosmaskNamed(t)
@@ -307,12 +307,15 @@ func TestChaosmaskNmap(t *testing.T) {
 	if !strings.Contains(reports["bind"], "ISC BIND") || !strings.Contains(reports["bind"], versionNumber(bindVersion)) {
 		t.Errorf("nmap did not identify plain BIND %q:\n%s", bindVersion, reports["bind"])
 	}
-	if !strings.Contains(reports["forward"], bindVersion) {
-		t.Errorf("nmap's report on the forward-only CoreDNS lacks BIND's %q:\n%s", bindVersion, reports["forward"])
+	for _, leak := range []string{bindVersion, "id.server: bind-secret-id", "NSID: bind-secret-id"} {
+		if !strings.Contains(reports["forward"], leak) {
+			t.Errorf("nmap's report on the forward-only CoreDNS lacks BIND's %q:\n%s", leak, reports["forward"])
+		}
 	}
 
 	r := reports["chaosmask"]
-	for _, leak := range []string{bindVersion, versionNumber(bindVersion), "BIND", "CoreDNS", "corebind"} {
+	for _, leak := range []string{bindVersion, versionNumber(bindVersion), "BIND", "CoreDNS", "corebind",
+		"bind-secret-id", "NSID", "id.server:", "bind.version:"} {
 		if strings.Contains(r, leak) {
 			t.Errorf("nmap's report on chaosmask contains %q:\n%s", leak, r)
 		}
@@ -326,11 +329,11 @@ func TestChaosmaskNmap(t *testing.T) {
 	}
 }
 
-// nmapReport runs nmap -sU -sV against 127.0.0.1:port and returns its
+// nmapReport runs nmap -sU -sV --script dns-nsid against 127.0.0.1:port and returns its
 // report with the service fingerprint unwrapped and unescaped, so a version
 // string in it is found whole.
 func nmapReport(t *testing.T, port int) string {
-	out, err := exec.Command("nmap", "-sU", "-sV", "-Pn", "-n", "-p", fmt.Sprint(port), "127.0.0.1").CombinedOutput()
+	out, err := exec.Command("nmap", "-sU", "-sV", "--script", "dns-nsid", "-Pn", "-n", "-p", fmt.Sprint(port), "127.0.0.1").CombinedOutput()
 	if err != nil {
 		t.Errorf("nmap: %v\n%s", err, out)
 	}

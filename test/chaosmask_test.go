@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	ctest "github.com/coredns/coredns/test"
 	"github.com/miekg/dns"
@@ -211,5 +212,41 @@ func TestChaosmaskBadCorefile(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not contain %q", err, want)
 		}
+	}
+}
+
+// TestChaosmaskRevealByTSIG: `reveal key NAME` reveals to queries signed
+// with that key and verified by the server, from any address.
+func TestChaosmaskRevealByTSIG(t *testing.T) {
+	const secret = "cGFzc3dvcmQtZm9yLWNoYW9zbWFzay1yZWFkbWU="
+	udp, _ := startChaosmask(t, `.:0 {
+		tsig {
+			secret ops-key. `+secret+`
+		}
+		chaosmask {
+			version masked
+			reveal key ops-key.
+		}
+		chaos real
+	}`)
+	ask := func(key, secret string) (*dns.Msg, error) {
+		m := chQuery("version.bind.", dns.TypeTXT, false)
+		c := &dns.Client{Timeout: 2 * time.Second}
+		if key != "" {
+			m.SetTsig(key, dns.HmacSHA256, 300, time.Now().Unix())
+			c.TsigSecret = map[string]string{key: secret}
+		}
+		r, _, err := c.Exchange(m, udp)
+		return r, err
+	}
+	if r, err := ask("ops-key.", secret); err != nil || fmt.Sprint(txtOf(r)) != "[real]" {
+		t.Errorf("signed with ops-key.: %v %v, want the real answer", r, err)
+	}
+	if r, err := ask("", ""); err != nil || fmt.Sprint(txtOf(r)) != "[masked]" {
+		t.Errorf("unsigned: %v %v, want the masked answer", r, err)
+	}
+	// A wrong secret fails verification: whatever comes back, not the real answer.
+	if r, _ := ask("ops-key.", "d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldA=="); r != nil && fmt.Sprint(txtOf(r)) == "[real]" {
+		t.Errorf("signed with a wrong secret: got the real answer")
 	}
 }
