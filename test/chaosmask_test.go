@@ -250,3 +250,26 @@ func TestChaosmaskRevealByTSIG(t *testing.T) {
 		t.Errorf("signed with a wrong secret: got the real answer")
 	}
 }
+
+// TestChaosmaskIPv6: reveal matches IPv6 clients.
+func TestChaosmaskIPv6(t *testing.T) {
+	port := testkit.FreePort(t)
+	startChaosmask(t, fmt.Sprintf(`.:%d {
+		chaosmask {
+			version masked
+			reveal ::1
+		}
+		chaos real
+	}`, port))
+	for _, tc := range []struct{ from, ip, want string }{
+		{"::1", "::1", "real"},
+		{"127.0.0.1", "127.0.0.1", "masked"},
+	} {
+		for _, network := range []string{"udp", "tcp"} {
+			r := testkit.Exchange(t, network, tc.from, testkit.HostPort(tc.ip, port), chQuery("version.bind.", dns.TypeTXT, false))
+			if got := txtOf(r); len(got) != 1 || got[0] != tc.want {
+				t.Errorf("%s from %s: %q, want %q", network, tc.from, got, tc.want)
+			}
+		}
+	}
+}
