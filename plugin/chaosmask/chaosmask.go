@@ -26,10 +26,7 @@ type Chaosmask struct {
 	reveal   *addrmatch.List // clients that see the real answers; nil: nobody
 
 	// othersOpen reports whether another plugin of this server block
-	// (chaos, forward) opens CoreDNS to non-IN classes. chaosmask opens the
-	// server to every non-IN class, not only CH; where nothing else would
-	// have, it refuses what it does not answer itself, as CoreDNS would.
-	// Nil means no.
+	// (chaos, forward) opens CoreDNS to non-IN classes; nil means none does.
 	othersOpen func() bool
 }
 
@@ -53,7 +50,7 @@ func (cm *Chaosmask) serveNonIN(ctx context.Context, w dns.ResponseWriter, r *dn
 	q := &r.Question[0]
 	revealed := cm.revealed(w, r)
 	if q.Qclass != dns.ClassCHAOS {
-		if cm.othersOpen == nil || !cm.othersOpen() {
+		if !cm.nonINWelcome() {
 			return dns.RcodeRefused, nil
 		}
 		if cm.hideNSID && !revealed && hasNSID(r) {
@@ -68,7 +65,7 @@ func (cm *Chaosmask) serveNonIN(ctx context.Context, w dns.ResponseWriter, r *dn
 	}
 	if revealed {
 		queriesTotal.WithLabelValues(metrics.WithServer(ctx), nameLabels[idx], "revealed").Inc()
-		if cm.othersOpen == nil || !cm.othersOpen() {
+		if !cm.nonINWelcome() {
 			return dns.RcodeRefused, nil
 		}
 		return plugin.NextOrFailure(cm.Name(), cm.Next, ctx, w, r)
@@ -86,6 +83,12 @@ func (cm *Chaosmask) serveNonIN(ctx context.Context, w dns.ResponseWriter, r *dn
 	w.WriteMsg(answer(r, act, txt))
 	return dns.RcodeSuccess, nil
 }
+
+// nonINWelcome reports whether CoreDNS would let non-IN queries into the
+// chain without chaosmask. chaosmask opens the server to every non-IN class,
+// not only CH: what it does not answer itself it refuses, as CoreDNS would,
+// unless another plugin of the block (chaos, forward) asks for them too.
+func (cm *Chaosmask) nonINWelcome() bool { return cm.othersOpen != nil && cm.othersOpen() }
 
 // answer builds chaosmask's own reply: TTL 0, class CH, AA clear (as NSD
 // does: nothing here is authoritative data), the question echoed as asked.
