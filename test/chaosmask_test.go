@@ -61,17 +61,6 @@ func nsidIn(m *dns.Msg) (string, bool) {
 	return "", false
 }
 
-func hasEDE(m *dns.Msg, code uint16) bool {
-	if o := m.IsEdns0(); o != nil {
-		for _, e := range o.Option {
-			if e, ok := e.(*dns.EDNS0_EDE); ok && e.InfoCode == code {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // TestChaosmaskInChain runs chaosmask in front of the chaos and nsid plugins:
 // unrevealed clients get the masked answers and no NSID, the revealed
 // client what chaos and nsid say.
