@@ -131,9 +131,12 @@ cmd_test() {
 
 	step "go vet"
 	go vet ./...
+	go vet -tags importtest ./e2e/
+	go -C tools vet ./...
 
 	cmd_build
-	export COREBIND_BINARY=$BINARY
+	cmd_vanilla
+	export COREBIND_BINARY=$BINARY COREBIND_VANILLA=$VANILLA
 
 	step "unit and integration tests (-race)"
 	go test -race -count=1 $(go list ./... | grep -v '/e2e$')
