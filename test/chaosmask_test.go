@@ -61,17 +61,6 @@ func cmNSID(m *dns.Msg) (string, bool) {
 	return "", false
 }
 
-func cmHasEDE(m *dns.Msg, code uint16) bool {
-	if o := m.IsEdns0(); o != nil {
-		for _, e := range o.Option {
-			if e, ok := e.(*dns.EDNS0_EDE); ok && e.InfoCode == code {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // TestChaosmaskInChain runs chaosmask in front of the chaos and nsid plugins:
 // unrevealed clients get the masked answers and no NSID, the revealed
 // client what chaos and nsid say.
@@ -114,7 +103,7 @@ func TestChaosmaskInChain(t *testing.T) {
 			if r.Rcode != tc.rcode || fmt.Sprint(cmTXT(r)) != fmt.Sprint(tc.txt) {
 				t.Errorf("%s: %s %q, want %s %q", name, dns.RcodeToString[r.Rcode], cmTXT(r), dns.RcodeToString[tc.rcode], tc.txt)
 			}
-			if r.Rcode == dns.RcodeRefused && !cmHasEDE(r, dns.ExtendedErrorCodeProhibited) {
+			if r.Rcode == dns.RcodeRefused && !hasEDE(r, dns.ExtendedErrorCodeProhibited) {
 				t.Errorf("%s: REFUSED without EDE 18", name)
 			}
 			if tc.from != "127.0.0.5" {
