@@ -88,7 +88,7 @@ cmd_run() {
 # Debian packages and the command each provides.
 readonly -A TOOLS=(
 	[named]=bind9 [dig]=bind9-dnsutils [kdig]=knot-dnsutils [dnsperf]=dnsperf
-	[fail2ban-regex]=fail2ban [nmap]=nmap [ip]=iproute2 [curl]=curl
+	[fail2ban-regex]=fail2ban [nmap]=nmap [ip]=iproute2 [curl]=curl [jq]=jq
 )
 
 cmd_deps() {
