@@ -28,6 +28,7 @@ type Emitter struct {
 	host     string
 	pid      string
 
+	clock   bindfmt.TimeCache // the file-channel prefix's time, per second
 	scratch []byte
 	out     []byte    // framed messages waiting to be written
 	msgs    []msgSpan // where each message in out ends, and whose it is
@@ -62,7 +63,7 @@ func (e *Emitter) Emit(t time.Time, sev Severity, category string, msg []byte) {
 	switch e.framing {
 	case frameLine:
 		if e.prefix {
-			e.out = bindfmt.AppendPrefix(e.out, t, category, sev.String())
+			e.out = e.clock.AppendPrefix(e.out, t, category, sev.String())
 		}
 		e.out = append(e.out, msg...)
 		e.out = append(e.out, '\n')
