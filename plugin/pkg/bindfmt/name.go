@@ -15,10 +15,11 @@ func AppendName(b []byte, name string) []byte {
 	if name == "" || name == "." {
 		return append(b, '.')
 	}
-	// Fast path: nothing to decode or escape (the common case).
+	// Fast path: nothing to decode or escape (the common case). Dots are
+	// separators here: an escaped one comes with a backslash.
 	plain := true
 	for i := 0; i < len(name); i++ {
-		if c := name[i]; c <= 0x20 || c >= 0x7f || special(c) {
+		if c := name[i]; c <= 0x20 || c >= 0x7f || c != '.' && special(c) {
 			plain = false
 			break
 		}
