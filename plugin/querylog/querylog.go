@@ -25,6 +25,7 @@ type Querylog struct {
 	// class is worked out only then.
 	classify bool
 	ids      atomic.Uint64 // the "client @0x…" identifier of each query
+	clock    *clock
 }
 
 var _ plugin.Handler = (*Querylog)(nil)
@@ -74,9 +75,9 @@ func (h *Querylog) begin(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) 
 	if want == 0 {
 		return nil, 0
 	}
-	rw := &responseWriter{ResponseWriter: w, classify: h.classify, class: response.Error, start: time.Now()}
+	rw := &responseWriter{ResponseWriter: w, classify: h.classify, class: response.Error, start: h.clock.mono()}
 	rec := &rw.rec
-	rec.time = rw.start.UnixNano()
+	rec.time = h.clock.wall(rw.start)
 	rec.id = h.ids.Add(1)
 	rec.fromRequest(w, r, client, key) // before the chain: a later plugin may rewrite r
 	return rw, want
@@ -93,7 +94,7 @@ func (h *Querylog) end(ctx context.Context, rw *responseWriter, r *dns.Msg, want
 		rec.synthesize(r, rc)
 		rw.class = classOfRcode(rc)
 	}
-	rec.duration = int64(time.Since(rw.start)) // monotonic
+	rec.duration = h.clock.mono() - rw.start
 	rec.server = metrics.WithServer(ctx)
 	for i, l := range h.loggers {
 		if want&(1<<i) == 0 {
@@ -165,7 +166,7 @@ func longestZone(qname string, zones []string) string {
 // client's buffer, compressed.
 type responseWriter struct {
 	dns.ResponseWriter
-	start    time.Time
+	start    int64 // monotonic, see clock
 	rec      record
 	classify bool
 	class    response.Class

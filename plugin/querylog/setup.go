@@ -60,8 +60,9 @@ func setup(c *caddy.Controller) error {
 
 // newQuerylog makes the handler of a server block's directives.
 func newQuerylog(loggers []*logger) (*Querylog, error) {
-	h := &Querylog{loggers: loggers}
+	h := &Querylog{loggers: loggers, clock: newClock()}
 	for _, l := range loggers {
+		l.clock = h.clock
 		h.classify = h.classify || l.classes != 0
 		q, err := l.newQueue()
 		if err != nil {
