@@ -14,7 +14,6 @@ import (
 	"github.com/corebind/corebind/plugin/pkg/addrmatch"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
-	"github.com/coredns/coredns/plugin/metrics"
 	"github.com/coredns/coredns/plugin/tsig"
 
 	"github.com/miekg/dns"
@@ -27,8 +26,9 @@ type RecursionACL struct {
 	zones zoneSet // queries outside these pass on unchecked
 	drop  bool    // deny drop: a denied query gets no reply
 
-	allow  atomic.Pointer[addrmatch.List] // swapped when an allow-file changes
-	labels []string                       // the block's server metric labels
+	allow    atomic.Pointer[addrmatch.List]   // swapped when an allow-file changes
+	labels   []string                         // the block's server metric labels
+	counters atomic.Pointer[[]serverCounters] // see count
 
 	// Set at startup from the chain, see authority.go.
 	auth  []source       // where authoritative data comes from
@@ -54,7 +54,7 @@ func (h *RecursionACL) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dn
 
 	if h.allowed(ctx, w) {
 		if q.Qclass != dns.ClassCHAOS && !reentered(ctx) {
-			requestsTotal.WithLabelValues(metrics.WithServer(ctx), resultAllowed).Inc()
+			h.count(ctx, allowed)
 		}
 		return h.pass(ctx, h.Next, w, r, true)
 	}
@@ -71,7 +71,7 @@ func (h *RecursionACL) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dn
 			ctx = withLocal(ctx, &local{qname: q.Name})
 		}
 		if !inner && q.Qclass != dns.ClassCHAOS {
-			requestsTotal.WithLabelValues(metrics.WithServer(ctx), resultAuthoritative).Inc()
+			h.count(ctx, authoritative)
 		}
 		return h.pass(ctx, h.local, w, r, false)
 	}
@@ -90,7 +90,7 @@ func (h *RecursionACL) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dn
 		return dns.RcodeRefused, nil
 	}
 
-	requestsTotal.WithLabelValues(metrics.WithServer(ctx), resultDenied).Inc()
+	h.count(ctx, denied)
 	if h.denials != nil {
 		h.denials.log(ctx, w, r, q.Name)
 	}
