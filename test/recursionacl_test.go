@@ -130,17 +130,6 @@ func raclQuery(t *testing.T, network, from, server, name string, rd, edns bool) 
 	return r, len(q), len(a)
 }
 
-func hasEDE(r *dns.Msg, code uint16) bool {
-	if o := r.IsEdns0(); o != nil {
-		for _, e := range o.Option {
-			if ede, ok := e.(*dns.EDNS0_EDE); ok && ede.InfoCode == code {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // loopback returns addr's port on 127.0.0.1 (servers listen on every
 // address).
 func loopback(t *testing.T, addr string) string {

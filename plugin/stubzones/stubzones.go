@@ -1,22 +1,217 @@
-// Package stubzones is a placeholder until its issue lands: it passes every query on.
+// Package stubzones implements BIND-style stub zones: it keeps only the SOA,
+// NS and glue of each zone, fetched from the zone's primaries on the SOA
+// timers and saved to disk, and resolves names in the zone through the
+// zone's own name servers.
 package stubzones
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"sync"
+	"time"
 
 	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/metrics"
+	"github.com/coredns/coredns/plugin/pkg/upstream"
+	"github.com/coredns/coredns/request"
 	"github.com/miekg/dns"
 )
 
-// Stubzones passes queries to the next plugin.
-type Stubzones struct{ Next plugin.Handler }
+// Stubzones serves the stub zones of one server block.
+type Stubzones struct {
+	Next plugin.Handler
 
-var _ plugin.Handler = Stubzones{}
+	zones  map[string]*zone
+	order  []*zone      // configuration order
+	names  plugin.Zones // for the longest match
+	clock  Clock
+	jitter func(time.Duration) time.Duration
+	up     *upstream.Upstream
+	health *health
 
-// ServeDNS implements plugin.Handler.
-func (h Stubzones) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
-	return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
+	server string // metrics label outside queries; set at startup
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+var (
+	_ plugin.Handler            = (*Stubzones)(nil)
+	_ interface{ Ready() bool } = (*Stubzones)(nil)
+)
+
+// New returns a Stubzones without zones, on the system clock.
+func New() *Stubzones {
+	return &Stubzones{
+		zones:  map[string]*zone{},
+		clock:  realClock{},
+		jitter: jitter,
+		up:     upstream.New(),
+		health: newHealth(),
+	}
+}
+
+func (s *Stubzones) addZone(name string, o *options) error {
+	if _, dup := s.zones[name]; dup {
+		return fmt.Errorf("zone %s is configured twice", name)
+	}
+	z := newZone(name, o)
+	s.zones[name] = z
+	s.order = append(s.order, z)
+	s.names = append(s.names, name)
+	return nil
 }
 
 // Name implements plugin.Handler.
-func (h Stubzones) Name() string { return pluginName }
+func (s *Stubzones) Name() string { return pluginName }
+
+// Ready implements ready.Readiness: true once every stub zone has data that
+// has not expired, from disk or from a primary.
+func (s *Stubzones) Ready() bool {
+	now := s.clock.Now()
+	for _, z := range s.order {
+		if z.usable(now) == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// ServeDNS implements plugin.Handler.
+func (s *Stubzones) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+	q := r.Question[0]
+	name := s.names.Matches(q.Name)
+	if name == "" || q.Qclass != dns.ClassINET {
+		return plugin.NextOrFailure(s.Name(), s.Next, ctx, w, r)
+	}
+	z := s.zones[name]
+	state := request.Request{W: w, Req: r}
+
+	switch {
+	case r.Opcode == dns.OpcodeNotify:
+		return s.serveNotify(ctx, state, z)
+	case r.Opcode != dns.OpcodeQuery:
+		return plugin.NextOrFailure(s.Name(), s.Next, ctx, w, r)
+	case q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR:
+		// A stub zone is not ours to transfer (BIND answers the same).
+		return reply(state, dns.RcodeNotAuth, nil, nil, nil)
+	}
+
+	d := z.usable(s.clock.Now())
+	if d == nil {
+		return servfail(state, fmt.Sprintf("stub zone %s has no data or has expired", z.name))
+	}
+	if !r.RecursionDesired {
+		return s.referral(state, d)
+	}
+	return s.resolve(ctx, state, z, d)
+}
+
+// referral answers a non-recursive query from the stub data: the zone's NS
+// in the authority section, the in-zone name servers' addresses in the
+// additional section, as BIND does for a stub zone.
+func (s *Stubzones) referral(state request.Request, d *stubData) (int, error) {
+	return reply(state, dns.RcodeSuccess, nil, copyRRs(d.ns), copyRRs(d.glue))
+}
+
+// reply writes a non-authoritative reply with recursion available.
+func reply(state request.Request, rcode int, answer, ns, extra []dns.RR) (int, error) {
+	m := new(dns.Msg)
+	m.SetRcode(state.Req, rcode)
+	m.RecursionAvailable = true
+	m.Answer, m.Ns, m.Extra = answer, ns, extra
+	state.SizeAndDo(m)
+	state.W.WriteMsg(m)
+	if !plugin.ClientWrite(rcode) {
+		return dns.RcodeSuccess, nil // written: the server must not write again
+	}
+	return rcode, nil
+}
+
+// servfail writes SERVFAIL, with EDE 22 (No Reachable Authority) and the
+// reason for clients that speak EDNS. It returns RcodeSuccess as the reply is
+// written (SERVFAIL would make the server write another) and the reason as
+// an error for the errors plugin.
+func servfail(state request.Request, why string) (int, error) {
+	m := new(dns.Msg)
+	m.SetRcode(state.Req, dns.RcodeServerFailure)
+	m.RecursionAvailable = true
+	if state.Req.IsEdns0() != nil {
+		m.SetEdns0(ednsSize, false)
+		opt := m.IsEdns0()
+		opt.Option = append(opt.Option, &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeNoReachableAuthority, ExtraText: why})
+		state.SizeAndDo(m)
+	}
+	state.W.WriteMsg(m)
+	return dns.RcodeSuccess, fmt.Errorf("%s: %s", pluginName, why)
+}
+
+func copyRRs(rrs []dns.RR) []dns.RR {
+	if len(rrs) == 0 {
+		return nil
+	}
+	c := make([]dns.RR, len(rrs))
+	for i, rr := range rrs {
+		c[i] = dns.Copy(rr)
+	}
+	return c
+}
+
+// OnStartup loads each zone's saved copy, then starts its refresh loop.
+// server is the metrics label for work done outside queries.
+func (s *Stubzones) OnStartup(server string) error {
+	s.server = server
+	now := s.clock.Now()
+	for _, z := range s.order {
+		if z.file == "" {
+			continue
+		}
+		d, err := load(z.file, z.name, z.opts)
+		switch {
+		case err == nil && !now.Before(d.expires):
+			log.Warningf("Zone %s: the copy in %s expired at %s; not serving it", z.name, z.file, d.expires.UTC().Format(time.RFC3339))
+		case err == nil:
+			z.data.Store(d)
+			log.Infof("Zone %s: serial %d loaded from %s, expires in %s", z.name, d.soa.Serial, z.file, d.expires.Sub(now).Round(time.Second))
+		case !errors.Is(err, fs.ErrNotExist):
+			log.Errorf("Zone %s: ignoring %s: %v", z.name, z.file, err)
+		}
+	}
+	collector.add(s)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	for _, z := range s.order {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.run(ctx, z)
+		}()
+	}
+	return nil
+}
+
+// OnShutdown stops the refresh loops and waits for them, so a reload leaves
+// no goroutine and no write behind.
+func (s *Stubzones) OnShutdown() error {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.wg.Wait()
+	collector.remove(s)
+	return nil
+}
+
+// jitter takes up to a quarter off d, as BIND does, so zones loaded together
+// do not refresh together.
+func jitter(d time.Duration) time.Duration {
+	if d < 4 {
+		return d
+	}
+	return d - rand.N(d/4)
+}
+
+// serverOf is the metrics server label of a query.
+func serverOf(ctx context.Context) string { return metrics.WithServer(ctx) }

@@ -1,0 +1,135 @@
+package stubzones
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Timeouts of one query to a primary or a stub server.
+const (
+	udpTimeout = 1500 * time.Millisecond
+	tcpTimeout = 3 * time.Second
+	ednsSize   = 1232 // the DNS flag day 2020 size: no fragmentation
+)
+
+// question is one query this plugin sends: never recursive.
+type question struct {
+	addr  string // host:port
+	name  string
+	qtype uint16
+	do    bool     // ask for DNSSEC records
+	tsig  *tsigKey // sign with this key (refresh queries only)
+
+	// plainOnTimeout retries without EDNS after a timeout too, as BIND's
+	// refresh does for servers that drop EDNS queries; resolution does not,
+	// as it would double the wait for a dead server.
+	plainOnTimeout bool
+}
+
+var errMismatch = errors.New("reply does not match the question")
+
+// exchange sends q and returns the reply: UDP with EDNS first, TCP when the
+// reply is truncated, and once more without EDNS when the server answers
+// FORMERR without an OPT record, NOTIMP or SERVFAIL (or times out, with
+// plainOnTimeout). Every message sent is counted under count's rcode.
+//
+// The DNS library picks a random ID and the kernel a random source port for
+// each query; UDP sockets are connected, so only the address asked can
+// answer; replies must echo the question; signed queries need signed,
+// verified replies.
+func exchange(ctx context.Context, q question, count func(rcode string)) (*dns.Msg, error) {
+	r, err := exchangeOnce(ctx, q, true, count)
+	if retryPlain(r, err, q.plainOnTimeout) && ctx.Err() == nil {
+		return exchangeOnce(ctx, q, false, count)
+	}
+	return r, err
+}
+
+func retryPlain(r *dns.Msg, err error, onTimeout bool) bool {
+	if err != nil {
+		var ne net.Error
+		return onTimeout && errors.As(err, &ne) && ne.Timeout()
+	}
+	switch r.Rcode {
+	case dns.RcodeFormatError:
+		return r.IsEdns0() == nil
+	case dns.RcodeNotImplemented, dns.RcodeServerFailure:
+		return true
+	}
+	return false
+}
+
+func exchangeOnce(ctx context.Context, q question, edns bool, count func(string)) (*dns.Msg, error) {
+	m := new(dns.Msg)
+	m.SetQuestion(q.name, q.qtype)
+	m.RecursionDesired = false
+	if edns {
+		m.SetEdns0(ednsSize, q.do)
+	}
+	r, err := send(ctx, "udp", q, m, count)
+	if err == nil && r.Truncated {
+		r, err = send(ctx, "tcp", q, m, count)
+	}
+	return r, err
+}
+
+func send(ctx context.Context, network string, q question, m *dns.Msg, count func(string)) (*dns.Msg, error) {
+	c := &dns.Client{Net: network, Timeout: udpTimeout, UDPSize: ednsSize}
+	if network == "tcp" {
+		c.Timeout = tcpTimeout
+	}
+	if q.tsig != nil {
+		m = m.Copy() // the signature is per attempt
+		m.SetTsig(q.tsig.name, q.tsig.algorithm, tsigFudge, time.Now().Unix())
+		c.TsigSecret = map[string]string{q.tsig.name: q.tsig.secret}
+	}
+	dctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	co, err := c.DialContext(dctx, q.addr)
+	cancel()
+	if err != nil {
+		count("error")
+		return nil, fmt.Errorf("%s %s: %w", network, q.addr, err)
+	}
+	// Deadlines end a slow exchange; closing the connection is what ends it
+	// at once when ctx is cancelled (a shutdown).
+	stop := context.AfterFunc(ctx, func() { co.Close() })
+	defer func() {
+		if stop() {
+			co.Close()
+		}
+	}()
+	r, _, err := c.ExchangeWithConnContext(ctx, m, co)
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			count("timeout")
+		} else {
+			count("error")
+		}
+		return nil, fmt.Errorf("%s %s %s: %w", network, q.addr, dns.TypeToString[q.qtype], err)
+	}
+	count(rcodeLabel(r.Rcode))
+	if !r.Response || r.Opcode != dns.OpcodeQuery || len(r.Question) != 1 ||
+		!strings.EqualFold(r.Question[0].Name, q.name) || r.Question[0].Qtype != q.qtype || r.Question[0].Qclass != dns.ClassINET {
+		return nil, fmt.Errorf("%s %s: %w", network, q.addr, errMismatch)
+	}
+	if q.tsig != nil && r.IsTsig() == nil {
+		return nil, fmt.Errorf("%s %s: unsigned reply to a query signed with key %s", network, q.addr, q.tsig.name)
+	}
+	return r, nil
+}
+
+// rcodeLabel is the rcode's name, from a fixed set so a server cannot grow
+// the metric's label values.
+func rcodeLabel(rcode int) string {
+	if s, ok := dns.RcodeToString[rcode]; ok {
+		return s
+	}
+	return "OTHER"
+}

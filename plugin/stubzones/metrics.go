@@ -1,0 +1,104 @@
+package stubzones
+
+import (
+	"sync"
+
+	"github.com/coredns/coredns/plugin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// Zone labels are bounded by the configuration: only configured zones are
+// ever used as label values.
+var (
+	refreshCount = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "refresh_total",
+		Help:      "Counter of stub zone refreshes by result: updated (new serial or first load), unchanged or failed.",
+	}, []string{"server", "zone", "result"})
+
+	upstreamCount = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "upstream_queries_total",
+		Help:      "Counter of queries sent to primaries and stub name servers, by the rcode of the reply (or timeout, error).",
+	}, []string{"server", "zone", "rcode"})
+
+	notifyCount = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "notifies_total",
+		Help:      "Counter of NOTIFY messages received for stub zones, by result: accepted or refused.",
+	}, []string{"server", "zone", "result"})
+
+	serialDesc = prometheus.NewDesc(
+		prometheus.BuildFQName(plugin.Namespace, pluginName, "serial"),
+		"SOA serial of the stub zone's data in use.",
+		[]string{"server", "zone"}, nil)
+
+	expiresDesc = prometheus.NewDesc(
+		prometheus.BuildFQName(plugin.Namespace, pluginName, "expires_in_seconds"),
+		"Seconds until the stub zone's data expires without a successful refresh; 0 when it has none.",
+		[]string{"server", "zone"}, nil)
+)
+
+func (s *Stubzones) upstreamCounter(server, zone string) func(rcode string) {
+	return func(rcode string) { upstreamCount.WithLabelValues(server, zone, rcode).Inc() }
+}
+
+// collector reports the serial and remaining lifetime of the zones of the
+// running instances, computed when scraped. Entries are keyed by their
+// labels: during a reload the new instance takes over a zone's series and
+// the old one's removal leaves it in place.
+var collector = &zoneCollector{zones: map[[2]string]zoneEntry{}}
+
+func init() { prometheus.MustRegister(collector) }
+
+type zoneEntry struct {
+	s *Stubzones
+	z *zone
+}
+
+type zoneCollector struct {
+	mu    sync.Mutex
+	zones map[[2]string]zoneEntry
+}
+
+func (c *zoneCollector) add(s *Stubzones) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, z := range s.order {
+		c.zones[[2]string{s.server, z.name}] = zoneEntry{s, z}
+	}
+}
+
+func (c *zoneCollector) remove(s *Stubzones) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.zones {
+		if e.s == s {
+			delete(c.zones, k)
+		}
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c *zoneCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- serialDesc
+	ch <- expiresDesc
+}
+
+// Collect implements prometheus.Collector.
+func (c *zoneCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.zones {
+		left := 0.0
+		if d := e.z.data.Load(); d != nil {
+			ch <- prometheus.MustNewConstMetric(serialDesc, prometheus.GaugeValue, float64(d.soa.Serial), k[0], k[1])
+			left = max(0, d.expires.Sub(e.s.clock.Now()).Seconds())
+		}
+		ch <- prometheus.MustNewConstMetric(expiresDesc, prometheus.GaugeValue, left, k[0], k[1])
+	}
+}

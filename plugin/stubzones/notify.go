@@ -1,0 +1,70 @@
+package stubzones
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/coredns/coredns/request"
+	"github.com/miekg/dns"
+)
+
+// serveNotify handles a NOTIFY (RFC 1996) for a name in z. Only the zone's
+// apex SOA can be notified (anything else is NOTAUTH, as BIND answers for a
+// zone it does not have); only a primary may notify, and a signed NOTIFY must
+// verify. An accepted NOTIFY starts a refresh at once unless it carries a
+// serial that is not newer than the zone's.
+func (s *Stubzones) serveNotify(ctx context.Context, state request.Request, z *zone) (int, error) {
+	q := state.Req.Question[0]
+	if q.Qtype != dns.TypeSOA || !strings.EqualFold(q.Name, z.name) {
+		return s.notifyReply(state, dns.RcodeNotAuth)
+	}
+	server := serverOf(ctx)
+	ip, _ := netip.ParseAddr(state.IP())
+	if !z.opts.isPrimary(ip) {
+		notifyCount.WithLabelValues(server, z.name, "refused").Inc()
+		log.Warningf("Zone %s: refused NOTIFY from %s, which is not a primary", z.name, state.IP())
+		return s.notifyReply(state, dns.RcodeRefused)
+	}
+	if state.Req.IsTsig() != nil && state.W.TsigStatus() != nil {
+		notifyCount.WithLabelValues(server, z.name, "refused").Inc()
+		log.Warningf("Zone %s: refused NOTIFY from %s: TSIG: %v", z.name, state.IP(), state.W.TsigStatus())
+		return s.notifyReply(state, dns.RcodeNotAuth)
+	}
+	notifyCount.WithLabelValues(server, z.name, "accepted").Inc()
+
+	if serial, ok := notifiedSerial(state.Req, z.name); ok {
+		if d := z.usable(s.clock.Now()); d != nil && !serialGreater(serial, d.soa.Serial) {
+			log.Debugf("Zone %s: NOTIFY from %s for serial %d; ours is %d: up to date", z.name, state.IP(), serial, d.soa.Serial)
+			return s.notifyReply(state, dns.RcodeSuccess)
+		}
+	}
+	log.Infof("Zone %s: NOTIFY from %s; refreshing", z.name, state.IP())
+	z.notify()
+	return s.notifyReply(state, dns.RcodeSuccess)
+}
+
+// notifiedSerial is the serial of the SOA a NOTIFY may carry in its answer
+// section.
+func notifiedSerial(r *dns.Msg, zone string) (uint32, bool) {
+	for _, rr := range r.Answer {
+		if soa, ok := rr.(*dns.SOA); ok && strings.EqualFold(soa.Hdr.Name, zone) {
+			return soa.Serial, true
+		}
+	}
+	return 0, false
+}
+
+// notifyReply answers a NOTIFY: the question echoed with AA set, signed
+// with the request's key when the request was signed and verified.
+func (s *Stubzones) notifyReply(state request.Request, rcode int) (int, error) {
+	m := new(dns.Msg)
+	m.SetRcode(state.Req, rcode)
+	m.Authoritative = rcode == dns.RcodeSuccess
+	if t := state.Req.IsTsig(); t != nil && state.W.TsigStatus() == nil {
+		m.SetTsig(t.Hdr.Name, t.Algorithm, tsigFudge, time.Now().Unix())
+	}
+	state.W.WriteMsg(m)
+	return dns.RcodeSuccess, nil
+}

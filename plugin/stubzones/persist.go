@@ -1,0 +1,197 @@
+package stubzones
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// The header of a saved copy: zone-file comments a loader can read back.
+const (
+	headerZone    = "; zone: "
+	headerPrimary = "; primary: "
+	headerFetched = "; fetched: "
+)
+
+// zonePath is the file of zone in dir. The name is built from the zone's
+// wire-format labels: lower-case letters, digits, '-' and '_' are kept,
+// every other byte becomes %XX, labels are joined by '.', and the root is
+// '@'. No zone name can produce a '/', a "..", or a hidden file; names that
+// would be too long for a file system get a hash instead.
+func zonePath(dir, zone string) string {
+	return filepath.Join(dir, zoneFileName(zone))
+}
+
+func zoneFileName(zone string) string {
+	if zone == "." {
+		return "@.stub"
+	}
+	var b strings.Builder
+	buf := make([]byte, 256)
+	n, err := dns.PackDomainName(dns.Fqdn(zone), buf, 0, nil, false)
+	if err != nil {
+		// Not reached for names that passed setup; hash whatever it is.
+		return hashName(zone)
+	}
+	for off := 0; off < n && buf[off] != 0; {
+		l := int(buf[off])
+		if off > 0 {
+			b.WriteByte('.')
+		}
+		for _, c := range buf[off+1 : off+1+l] {
+			switch {
+			case c >= 'A' && c <= 'Z':
+				b.WriteByte(c + 'a' - 'A')
+			case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
+				b.WriteByte(c)
+			default:
+				fmt.Fprintf(&b, "%%%02X", c)
+			}
+		}
+		off += 1 + l
+	}
+	if b.Len() > 200 {
+		return hashName(b.String())
+	}
+	return b.String() + ".stub"
+}
+
+func hashName(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return "%" + hex.EncodeToString(h[:16]) + ".stub"
+}
+
+// save writes d to path atomically: a temporary file of its own in the same
+// directory, fsync, rename, fsync of the directory. Two server instances
+// (a reload runs the new one before stopping the old) never see a partial
+// file, whichever renames last.
+func save(path, zone string, d *stubData) error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "; Stub zone copy kept by CoreDNS's stubzones plugin; rewritten on every refresh.\n")
+	fmt.Fprintf(&b, "%s%s\n%s%s\n%s%s\n", headerZone, zone, headerPrimary, d.primary, headerFetched, d.fetched.UTC().Format(time.RFC3339Nano))
+	for _, rr := range d.records() {
+		b.WriteString(rr.String())
+		b.WriteByte('\n')
+	}
+
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(b.Bytes())
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if df, err := os.Open(dir); err == nil {
+		df.Sync()
+		df.Close()
+	}
+	return nil
+}
+
+// load reads a saved copy of zone. The fetch time comes from the header; a
+// copy without one (say, a BIND stub zone file in text format) counts as
+// fetched when the file was last modified, as BIND's own bookkeeping does.
+func load(path, zone string, o *options) (*stubData, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	data, err := readAll(f, info.Size())
+	if err != nil {
+		return nil, err
+	}
+
+	fetched, primary := info.ModTime(), ""
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, ";") {
+			break
+		}
+		switch {
+		case strings.HasPrefix(line, headerZone):
+			if got := strings.TrimPrefix(line, headerZone); !strings.EqualFold(got, zone) {
+				return nil, fmt.Errorf("holds zone %s, not %s", got, zone)
+			}
+		case strings.HasPrefix(line, headerPrimary):
+			primary = strings.TrimPrefix(line, headerPrimary)
+		case strings.HasPrefix(line, headerFetched):
+			t, err := time.Parse(time.RFC3339Nano, strings.TrimPrefix(line, headerFetched))
+			if err != nil {
+				return nil, fmt.Errorf("bad fetch time: %v", err)
+			}
+			fetched = t
+		}
+	}
+
+	var (
+		soa  *dns.SOA
+		ns   []*dns.NS
+		glue []dns.RR
+	)
+	zp := dns.NewZoneParser(bytes.NewReader(data), zone, path)
+	zp.SetIncludeAllowed(false)
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		switch rr := rr.(type) {
+		case *dns.SOA:
+			if soa != nil {
+				return nil, fmt.Errorf("more than one SOA record")
+			}
+			soa = rr
+		case *dns.NS:
+			ns = append(ns, rr)
+		case *dns.A, *dns.AAAA:
+			glue = append(glue, rr)
+		default:
+			return nil, fmt.Errorf("unexpected %s record for %s", dns.TypeToString[rr.Header().Rrtype], rr.Header().Name)
+		}
+	}
+	if err := zp.Err(); err != nil {
+		return nil, err
+	}
+	return newStubData(zone, soa, ns, glue, o, fetched, primary)
+}
+
+// maxFileSize bounds what load reads: a stub copy is a few hundred bytes.
+const maxFileSize = 1 << 20
+
+func readAll(f *os.File, size int64) ([]byte, error) {
+	if size > maxFileSize {
+		return nil, fmt.Errorf("%d bytes is too large for a stub zone copy", size)
+	}
+	buf := make([]byte, size)
+	n, err := f.ReadAt(buf, 0)
+	if err != nil && n != len(buf) {
+		return nil, err
+	}
+	return buf[:n], nil
+}

@@ -1,0 +1,288 @@
+package stubzones
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/coredns/coredns/request"
+	"github.com/miekg/dns"
+)
+
+// Bounds on the work one client query can cause.
+const (
+	maxQueries     = 48              // messages sent, across nested lookups
+	maxNesting     = 4               // lookups re-entering the server (NS addresses, CNAME targets)
+	maxCNAMEs      = 8               // CNAMEs followed inside stub zones
+	resolveTimeout = 4 * time.Second // whole resolution of one client query
+)
+
+// budget is the work left to one client query. It travels in the context,
+// so lookups that re-enter the server through upstream (a CNAME target, an
+// out-of-zone name server's address) draw on the same budget.
+type budget struct {
+	queries int
+	nesting int
+}
+
+type budgetKey struct{}
+
+var errBudget = errors.New("query budget exhausted")
+
+// resolve answers a recursive query for a name in z through the zone's name
+// servers: iterative queries, referrals followed down at most max-depth
+// times, CNAMEs followed inside the zone and handed back to the server
+// outside it. The answer has AA=0 and RA=1.
+func (s *Stubzones) resolve(ctx context.Context, state request.Request, z *zone, d *stubData) (int, error) {
+	b, nested := ctx.Value(budgetKey{}).(*budget)
+	if nested {
+		if b.nesting >= maxNesting {
+			return servfail(state, "too many nested lookups")
+		}
+		b.nesting++
+		defer func() { b.nesting-- }()
+	} else {
+		b = &budget{queries: maxQueries}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithValue(ctx, budgetKey{}, b), resolveTimeout)
+		defer cancel()
+	}
+
+	count := s.upstreamCounter(serverOf(ctx), z.name)
+	l := &lookup{
+		s: s, z: z, d: d, state: state, ctx: ctx, budget: b,
+		do: state.Do(),
+		count: func(rcode string) {
+			b.queries--
+			count(rcode)
+		},
+	}
+	res, err := l.run(state.Req.Question[0].Name, state.QType())
+	if err != nil {
+		return servfail(state, fmt.Sprintf("resolving %s in stub zone %s: %v", state.Name(), z.name, err))
+	}
+	return reply(state, res.rcode, res.answer, res.ns, nil)
+}
+
+// lookup is the state of one resolution.
+type lookup struct {
+	s      *Stubzones
+	z      *zone
+	d      *stubData
+	state  request.Request
+	ctx    context.Context
+	budget *budget
+	do     bool
+	count  func(rcode string)
+}
+
+type result struct {
+	rcode  int
+	answer []dns.RR
+	ns     []dns.RR
+}
+
+func (l *lookup) run(qname string, qtype uint16) (*result, error) {
+	top := l.d.servers(l.z.name, l.z.opts.port)
+	ns, name := top, qname
+	res := &result{}
+	depth, cnames := 0, 0
+	for {
+		v, err := l.ask(ns, name, qtype)
+		if err != nil {
+			return nil, err
+		}
+		res.answer = append(res.answer, v.answer...)
+		if cnames += v.cnames; cnames > maxCNAMEs {
+			return nil, fmt.Errorf("more than %d CNAMEs", maxCNAMEs)
+		}
+		switch v.kind {
+		case final:
+			res.rcode, res.ns = v.rcode, v.auth
+			return res, nil
+		case referral:
+			if depth++; depth > l.z.opts.maxDepth {
+				return nil, fmt.Errorf("more than max-depth %d referrals", l.z.opts.maxDepth)
+			}
+			ns, name = v.next, v.name
+		case restart:
+			name = v.name
+			if !dns.IsSubDomain(l.z.name, name) {
+				return l.outside(res, name, qtype)
+			}
+			if !dns.IsSubDomain(ns.cut, name) {
+				ns = top
+			}
+		}
+	}
+}
+
+// outside hands a CNAME target outside the stub zone back to the server.
+func (l *lookup) outside(res *result, name string, qtype uint16) (*result, error) {
+	m, err := l.s.up.Lookup(l.ctx, l.state, name, qtype)
+	if err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, fmt.Errorf("no answer for CNAME target %s", name)
+	}
+	res.answer = append(res.answer, m.Answer...)
+	res.rcode, res.ns = m.Rcode, m.Ns
+	return res, nil
+}
+
+// ask puts name/qtype to the name servers of ns until one gives a usable
+// reply: first the addresses known (those that failed lately last), then
+// those of name servers outside the cut, looked up through the server.
+func (l *lookup) ask(ns *nsSet, name string, qtype uint16) (*verdict, error) {
+	var errs []error
+	try := func(addrs []netip.AddrPort) *verdict {
+		for _, a := range addrs {
+			if l.budget.queries <= 0 || l.ctx.Err() != nil {
+				return nil
+			}
+			v, err := l.query(ns, a, name, qtype)
+			if err == nil {
+				return v
+			}
+			errs = append(errs, err)
+		}
+		return nil
+	}
+	if v := try(l.order(ns.known())); v != nil {
+		return v, nil
+	}
+	for _, n := range ns.names {
+		// A name server inside the cut without an address cannot be
+		// looked up without asking the cut's own servers.
+		if len(ns.addrs[n]) > 0 || dns.IsSubDomain(ns.cut, n) {
+			continue
+		}
+		if v := try(l.order(l.addrsOf(n))); v != nil {
+			return v, nil
+		}
+	}
+	switch {
+	case l.budget.queries <= 0:
+		errs = append(errs, errBudget)
+	case l.ctx.Err() != nil:
+		errs = append(errs, l.ctx.Err())
+	case len(errs) == 0:
+		errs = append(errs, errors.New("no name server address"))
+	}
+	return nil, fmt.Errorf("no name server of %s answered: %w", ns.cut, errors.Join(errs...))
+}
+
+func (l *lookup) query(ns *nsSet, a netip.AddrPort, name string, qtype uint16) (*verdict, error) {
+	r, err := exchange(l.ctx, question{addr: a.String(), name: name, qtype: qtype, do: l.do}, l.count)
+	if err == nil {
+		var v *verdict
+		if v, err = classify(r, ns.cut, name, qtype, l.do, l.z.opts.port); err == nil {
+			l.s.health.ok(a)
+			return v, nil
+		}
+		err = fmt.Errorf("%s: %w", a, err)
+	}
+	l.s.health.failed(a, l.s.clock.Now())
+	return nil, err
+}
+
+// order is addrs with the round-robin start of the zone, and the servers
+// that failed lately moved to the end.
+func (l *lookup) order(addrs []netip.AddrPort) []netip.AddrPort {
+	if len(addrs) < 2 {
+		return addrs
+	}
+	now := l.s.clock.Now()
+	start := int(l.z.next.Add(1)) % len(addrs)
+	out := make([]netip.AddrPort, 0, len(addrs))
+	var down []netip.AddrPort
+	for i := range addrs {
+		a := addrs[(start+i)%len(addrs)]
+		if l.s.health.isDown(a, now) {
+			down = append(down, a)
+		} else {
+			out = append(out, a)
+		}
+	}
+	return append(out, down...)
+}
+
+// addrsOf looks up a name server's addresses through the server (cache,
+// other zones, forward, or this plugin again).
+func (l *lookup) addrsOf(name string) []netip.AddrPort {
+	var addrs []netip.AddrPort
+	for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
+		if l.budget.nesting >= maxNesting || l.ctx.Err() != nil {
+			break
+		}
+		m, err := l.s.up.Lookup(l.ctx, l.state, name, qt)
+		if err != nil || m == nil {
+			continue
+		}
+		for _, rr := range m.Answer {
+			var ip netip.Addr
+			switch a := rr.(type) {
+			case *dns.A:
+				ip, _ = netip.AddrFromSlice(a.A.To4())
+			case *dns.AAAA:
+				ip, _ = netip.AddrFromSlice(a.AAAA)
+			}
+			if ip.IsValid() && len(addrs) < maxAddrsPerNS {
+				addrs = append(addrs, netip.AddrPortFrom(ip, l.z.opts.port))
+			}
+		}
+	}
+	return addrs
+}
+
+// nsSet is the name servers of one zone cut.
+type nsSet struct {
+	cut   string
+	names []string // lower case, without duplicates, at most maxNS
+	addrs map[string][]netip.AddrPort
+	nglue int
+}
+
+func (n *nsSet) add(name string) {
+	name = strings.ToLower(name)
+	if len(n.names) < maxNS && !slices.Contains(n.names, name) {
+		n.names = append(n.names, name)
+	}
+}
+
+// addAddr adds an A or AAAA record of one of the set's names.
+func (n *nsSet) addAddr(rr dns.RR, port uint16) {
+	var ip netip.Addr
+	switch a := rr.(type) {
+	case *dns.A:
+		ip, _ = netip.AddrFromSlice(a.A.To4())
+	case *dns.AAAA:
+		ip, _ = netip.AddrFromSlice(a.AAAA)
+	}
+	owner := strings.ToLower(rr.Header().Name)
+	if !ip.IsValid() || !slices.Contains(n.names, owner) || n.nglue >= maxGlue {
+		return
+	}
+	ap := netip.AddrPortFrom(ip, port)
+	if n.addrs == nil {
+		n.addrs = map[string][]netip.AddrPort{}
+	}
+	if have := n.addrs[owner]; len(have) < maxAddrsPerNS && !slices.Contains(have, ap) {
+		n.addrs[owner] = append(have, ap)
+		n.nglue++
+	}
+}
+
+// known is every address of the set, in name order.
+func (n *nsSet) known() []netip.AddrPort {
+	all := make([]netip.AddrPort, 0, n.nglue)
+	for _, name := range n.names {
+		all = append(all, n.addrs[name]...)
+	}
+	return all
+}

@@ -1,0 +1,206 @@
+package stubzones
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Bounds on what a primary or a stub server can make us keep or chase.
+const (
+	maxNS         = 20 // name servers kept per NS set
+	maxAddrsPerNS = 8  // addresses kept per name server
+	maxGlue       = 64 // addresses kept per NS set
+	maxExpire     = 24 * 7 * 24 * time.Hour
+	firstRetry    = 5 * time.Second // first retry of a zone that has never loaded
+	notifyHoldoff = time.Second     // NOTIFYs start at most one refresh a second
+	tsigFudge     = 300
+	defaultSOATTL = 3600
+)
+
+// options are those of one stubzones directive, shared by its zones.
+type options struct {
+	primaries  []netip.AddrPort
+	dir        string
+	tsig       *tsigKey
+	refreshMin time.Duration
+	refreshMax time.Duration
+	maxDepth   int
+	port       uint16 // of the name servers learned from the zone
+}
+
+type tsigKey struct{ name, algorithm, secret string }
+
+// isPrimary reports whether ip is one of the primaries.
+func (o *options) isPrimary(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	for _, p := range o.primaries {
+		if p.Addr() == ip {
+			return true
+		}
+	}
+	return false
+}
+
+// zone is one stub zone: its options, its current data and the channel
+// NOTIFY uses to start a refresh.
+type zone struct {
+	name string // lower case, fully qualified
+	opts *options
+	file string // where its copy is kept; "" without dir
+
+	data atomic.Pointer[stubData]
+	kick chan struct{} // a NOTIFY asks for a refresh now
+	next atomic.Uint32 // round-robin start among its name servers
+}
+
+func newZone(name string, opts *options) *zone {
+	z := &zone{name: name, opts: opts, kick: make(chan struct{}, 1)}
+	if opts.dir != "" {
+		z.file = zonePath(opts.dir, name)
+	}
+	return z
+}
+
+// notify asks the refresh loop for a refresh now; requests coalesce.
+func (z *zone) notify() {
+	select {
+	case z.kick <- struct{}{}:
+	default:
+	}
+}
+
+// usable returns the zone's data if it has any and it has not expired.
+func (z *zone) usable(now time.Time) *stubData {
+	d := z.data.Load()
+	if d == nil || !now.Before(d.expires) {
+		return nil
+	}
+	return d
+}
+
+// stubData is one copy of a stub zone: the apex SOA and NS RRsets, the
+// addresses of the in-zone name servers, and when and from whom it came. It
+// is never modified once built, so queries read it without locks.
+type stubData struct {
+	soa  *dns.SOA
+	ns   []dns.RR // *dns.NS at the apex
+	glue []dns.RR // *dns.A and *dns.AAAA of in-zone name servers
+
+	fetched time.Time // last successful refresh
+	primary string    // who answered it
+	refresh time.Duration
+	retry   time.Duration
+	expires time.Time
+}
+
+// newStubData checks records from a primary or a saved copy and builds the
+// zone's data from them: one SOA and at least one NS at the apex, and
+// addresses only for in-zone name servers. It drops what it must not keep
+// (duplicates, glue for other names, anything beyond the bounds) and fails
+// on what makes the copy unusable.
+func newStubData(zone string, soa *dns.SOA, ns []*dns.NS, addrs []dns.RR, o *options, fetched time.Time, primary string) (*stubData, error) {
+	if soa == nil || !strings.EqualFold(soa.Hdr.Name, zone) {
+		return nil, fmt.Errorf("no SOA at %s", zone)
+	}
+	d := &stubData{soa: soa, fetched: fetched, primary: primary}
+	names := map[string]bool{}
+	for _, n := range ns {
+		if !strings.EqualFold(n.Hdr.Name, zone) {
+			return nil, fmt.Errorf("NS record for %s, not the apex %s", n.Hdr.Name, zone)
+		}
+		target := strings.ToLower(n.Ns)
+		if names[target] {
+			continue
+		}
+		if len(d.ns) == maxNS {
+			log.Warningf("Zone %s has more than %d name servers; keeping the first %d", zone, maxNS, maxNS)
+			break
+		}
+		names[target] = true
+		d.ns = append(d.ns, n)
+	}
+	if len(d.ns) == 0 {
+		return nil, fmt.Errorf("no NS records at %s", zone)
+	}
+	d.glue = filterGlue(zone, names, addrs)
+	d.refresh, d.retry, d.expires = timers(soa, o, fetched)
+	return d, nil
+}
+
+// filterGlue keeps A and AAAA records of the name servers in names that are
+// inside zone, without duplicates and within the bounds.
+func filterGlue(zone string, names map[string]bool, rrs []dns.RR) []dns.RR {
+	var glue []dns.RR
+	per := map[string]int{}
+	seen := map[string]bool{}
+	for _, rr := range rrs {
+		var ip netip.Addr
+		switch a := rr.(type) {
+		case *dns.A:
+			ip, _ = netip.AddrFromSlice(a.A.To4())
+		case *dns.AAAA:
+			ip, _ = netip.AddrFromSlice(a.AAAA)
+		default:
+			continue
+		}
+		owner := strings.ToLower(rr.Header().Name)
+		if !names[owner] || !dns.IsSubDomain(zone, owner) || rr.Header().Class != dns.ClassINET {
+			continue
+		}
+		key := owner + " " + ip.String()
+		if seen[key] || per[owner] == maxAddrsPerNS || len(glue) == maxGlue {
+			continue
+		}
+		seen[key] = true
+		per[owner]++
+		glue = append(glue, rr)
+	}
+	return glue
+}
+
+// timers derives the refresh and retry intervals and the expiry time from
+// the SOA as BIND does: refresh and retry clamped to [refresh-min,
+// refresh-max], expire at least refresh+retry and at most 24 weeks.
+func timers(soa *dns.SOA, o *options, from time.Time) (refresh, retry time.Duration, expires time.Time) {
+	refresh = clamp(time.Duration(soa.Refresh)*time.Second, o.refreshMin, o.refreshMax)
+	retry = clamp(time.Duration(soa.Retry)*time.Second, o.refreshMin, o.refreshMax)
+	expire := clamp(time.Duration(soa.Expire)*time.Second, refresh+retry, maxExpire)
+	return refresh, retry, from.Add(expire)
+}
+
+func clamp(d, lo, hi time.Duration) time.Duration {
+	return max(lo, min(d, hi))
+}
+
+// renewed is d confirmed by a refresh at t: same records, new lifetime.
+func (d *stubData) renewed(t time.Time, primary string) *stubData {
+	n := *d
+	n.fetched, n.primary = t, primary
+	n.expires = t.Add(d.expires.Sub(d.fetched))
+	return &n
+}
+
+// servers is the zone's NS set for resolution.
+func (d *stubData) servers(zone string, port uint16) *nsSet {
+	set := &nsSet{cut: zone}
+	for _, rr := range d.ns {
+		set.add(rr.(*dns.NS).Ns)
+	}
+	for _, rr := range d.glue {
+		set.addAddr(rr, port)
+	}
+	return set
+}
+
+// records returns every record of d, SOA first, for saving.
+func (d *stubData) records() []dns.RR {
+	rrs := make([]dns.RR, 0, 1+len(d.ns)+len(d.glue))
+	rrs = append(rrs, d.soa)
+	rrs = append(rrs, d.ns...)
+	return append(rrs, d.glue...)
+}
