@@ -832,3 +832,111 @@ func TestRecursionACLServerBlockKeys(t *testing.T) {
 		t.Errorf("metrics for %s: %v, want %v", label, found, want)
 	}
 }
+
+// TestRecursionACLRFC2317Child: on an RFC 2317 child server the original
+// names N.2.0.192.in-addr.arpa are the child's own data although no zone
+// holds them: rfc2317 says so (the Authority method), and a denied client
+// gets them; other reverse names are recursion.
+func TestRecursionACLRFC2317Child(t *testing.T) {
+	up := startRaclUpstream(t)
+	srv := startRacl(t, `.:0 {
+	recursionacl {
+		allow 127.0.0.2
+	}
+	cache
+	rfc2317 {
+		child 192.0.2.0/29
+	}
+	file %[1]s/child.db 0/29.2.0.192.in-addr.arpa
+	forward . %[2]s
+}
+`, up, map[string]string{"child.db": `$TTL 3600
+@ IN SOA ns1.customer.example. hostmaster.customer.example. 7 7200 3600 1209600 300
+@ IN NS  ns1.customer.example.
+3 IN PTR www.customer.example.
+`})
+	ask := func(name string) *dns.Msg {
+		t.Helper()
+		m := new(dns.Msg)
+		m.SetQuestion(name, dns.TypePTR)
+		return testkit.Exchange(t, "udp", "127.0.0.3", srv.addr["udp"], m)
+	}
+	if r := ask("3.2.0.192.in-addr.arpa."); r.Rcode != dns.RcodeSuccess || len(r.Answer) != 2 || r.RecursionAvailable {
+		t.Errorf("the child's original name: got\n%v", r)
+	}
+	if r := ask("9.2.0.192.in-addr.arpa."); r.Rcode != dns.RcodeRefused {
+		t.Errorf("outside the child's block: got\n%v", r)
+	}
+	if n := up.queries.Load(); n != 0 {
+		t.Errorf("denied client caused %d upstream queries", n)
+	}
+}
+
+// TestRecursionACLStubZones: stub zones are recursion: a denied client gets
+// REFUSED for names in them, and no query for its name reaches the stub
+// zone's servers, while an allowed client gets the stub zone's referral.
+func TestRecursionACLStubZones(t *testing.T) {
+	named := testkit.StartNamed(t, testkit.NamedOptions{
+		Options: "querylog yes;",
+		Conf:    `zone "stub.test" { type primary; file "stub.test.db"; };`,
+		Files: map[string]string{"stub.test.db": `$TTL 300
+@    IN SOA ns1 hostmaster 1 3600 600 86400 300
+@    IN NS  ns1
+ns1  IN A   127.0.0.1
+www  IN A   192.0.2.99
+`},
+	})
+	srv := startRacl(t, `.:0 {
+	recursionacl {
+		allow 127.0.0.2
+	}
+	cache
+	stubzones stub.test {
+		primaries `+named.Addr+`
+	}
+}
+`, nil, map[string]string{})
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		r, _, _ := raclQuery(t, "udp", "127.0.0.2", srv.addr["udp"], "www.stub.test.", false, false)
+		if len(r.Ns) > 0 && r.Ns[0].Header().Rrtype == dns.TypeNS {
+			break // the stub zone is loaded: RD=0 gets its referral
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the stub zone did not load:\n%v", r)
+		}
+	}
+	for _, rd := range []bool{false, true} {
+		for _, network := range []string{"udp", "tcp"} {
+			r, _, _ := raclQuery(t, network, "127.0.0.3", srv.addr[network], "www.stub.test.", rd, true)
+			if r.Rcode != dns.RcodeRefused || len(r.Ns)+len(r.Answer) != 0 || !hasEDE(r, dns.ExtendedErrorCodeProhibited) {
+				t.Errorf("denied client, %s, rd=%v: got\n%v", network, rd, r)
+			}
+		}
+	}
+	if n := strings.Count(named.Output(), "query: www.stub.test"); n != 0 {
+		t.Errorf("the stub zone's server got %d queries for the denied client's name", n)
+	}
+}
+
+// TestRecursionACLIgnoresECS: an EDNS Client Subnet option naming an
+// allowed network does not make a denied client allowed, nor the reverse.
+func TestRecursionACLIgnoresECS(t *testing.T) {
+	up := startRaclUpstream(t)
+	srv := startRacl(t, raclCorefile, up, map[string]string{})
+	ask := func(from, subnet string) int {
+		t.Helper()
+		m := new(dns.Msg)
+		m.SetQuestion("ecs.outside.test.", dns.TypeA)
+		m.SetEdns0(1232, false)
+		m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_SUBNET{
+			Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 32, Address: net.ParseIP(subnet).To4(),
+		})
+		return testkit.Exchange(t, "udp", from, srv.addr["udp"], m).Rcode
+	}
+	if rc := ask("127.0.0.3", "127.0.0.2"); rc != dns.RcodeRefused {
+		t.Errorf("denied client claiming an allowed subnet: %s", dns.RcodeToString[rc])
+	}
+	if rc := ask("127.0.0.2", "127.0.0.3"); rc != dns.RcodeSuccess {
+		t.Errorf("allowed client claiming a denied subnet: %s", dns.RcodeToString[rc])
+	}
+}
