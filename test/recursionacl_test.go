@@ -940,3 +940,47 @@ func TestRecursionACLIgnoresECS(t *testing.T) {
 		t.Errorf("allowed client claiming a denied subnet: %s", dns.RcodeToString[rc])
 	}
 }
+
+// TestRecursionACLSecondary: a zone secondary transfers from BIND is
+// authoritative data, fallthrough or not: its names are answered to a
+// denied client, names it passes on are refused.
+func TestRecursionACLSecondary(t *testing.T) {
+	named := testkit.StartNamed(t, testkit.NamedOptions{
+		Options: "allow-transfer { any; };",
+		Conf:    `zone "sec.test" { type primary; file "sec.test.db"; };`,
+		Files: map[string]string{"sec.test.db": `$TTL 300
+@    IN SOA ns1 hostmaster 1 3600 600 86400 300
+@    IN NS  ns1
+ns1  IN A   127.0.0.1
+www  IN A   192.0.2.98
+`},
+	})
+	up := startRaclUpstream(t)
+	srv := startRacl(t, `.:0 {
+	recursionacl {
+		allow 127.0.0.2
+	}
+	cache
+	secondary sec.test {
+		transfer from `+named.Addr+`
+		fallthrough
+	}
+	forward . %[2]s
+}
+`, up, map[string]string{})
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		r, _, _ := raclQuery(t, "udp", "127.0.0.3", srv.addr["udp"], "www.sec.test.", true, false)
+		if r.Rcode == dns.RcodeSuccess && len(r.Answer) == 1 && r.Authoritative && !r.RecursionAvailable {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the secondary zone is not answered to a denied client:\n%v", r)
+		}
+	}
+	if r, _, _ := raclQuery(t, "udp", "127.0.0.3", srv.addr["udp"], "nx.sec.test.", true, false); r.Rcode != dns.RcodeRefused {
+		t.Errorf("a name secondary passes on with fallthrough: got\n%v", r)
+	}
+	if n := up.queries.Load(); n != 0 {
+		t.Errorf("denied client caused %d upstream queries", n)
+	}
+}
