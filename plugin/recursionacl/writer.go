@@ -31,6 +31,11 @@ type raWriter struct {
 	held    *dns.Msg // the reply held
 }
 
+var (
+	_ dns.ResponseWriter   = (*raWriter)(nil)
+	_ dns.ConnectionStater = (*raWriter)(nil)
+)
+
 func newRAWriter(w dns.ResponseWriter, r *dns.Msg, ra bool) *raWriter {
 	_, udp := w.RemoteAddr().(*net.UDPAddr)
 	return &raWriter{ResponseWriter: w, ra: ra, hold: udp && r.Opcode == dns.OpcodeQuery}
