@@ -16,6 +16,11 @@ commands:
   run          build, then serve Corefile.example on 127.0.0.1 (ports 1053-1056, stats on 9154)
   vanilla      build ./coredns-vanilla: upstream CoreDNS v1.15.0, same module versions,
                for side-by-side comparisons
+  image        build ./coredns, then its container image without a container engine,
+               reproducibly: OCI layout ./image/oci, `docker load` tarball
+               ./image/corebind-VERSION.tar (SOURCE_DATE_EPOCH or the commit time)
+  test-import  carry out README.md's single-plugin import: recursionacl added to a copy
+               of CoreDNS v1.15.0's own source, built, and serving (part of test)
   test         everything CI checks: generated files, gofmt, go vet, unit and
                integration tests with -race, end-to-end tests against ./coredns
                with BIND 9, dig and kdig; installs missing Debian test tools
@@ -53,6 +58,26 @@ cmd_vanilla() {
 	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$VANILLA" ./internal/vanilla
 }
 
+cmd_image() {
+	cmd_build
+	# Every timestamp in the image is this one: same commit, same binary and
+	# CA bundle, same digest.
+	local created=${SOURCE_DATE_EPOCH:-}
+	[[ -n $created ]] || created=$(git log -1 --format=%ct 2>/dev/null) || created=0
+	step "building the container image in ./image (no container engine needed)"
+	go -C tools run ./mkimage -binary "$BINARY" -version "$(version)" -revision "$(commit)" \
+		-created "$created" -out "$ROOT/image"
+}
+
+# The import test lives in e2e/import_test.go behind the importtest build tag,
+# so that the e2e step does not run it a second time.
+cmd_test_import() {
+	require_go
+	step "single-plugin import: recursionacl into CoreDNS v1.15.0's own build"
+	go vet -tags importtest ./e2e/
+	go test -tags importtest -count=1 -timeout 20m -run '^TestSelectiveImport$' -v ./e2e/
+}
+
 cmd_run() {
 	cmd_build
 	step "serving Corefile.example (Ctrl-C stops)"
@@ -63,7 +88,7 @@ cmd_run() {
 # Debian packages and the command each provides.
 readonly -A TOOLS=(
 	[named]=bind9 [dig]=bind9-dnsutils [kdig]=knot-dnsutils [dnsperf]=dnsperf
-	[fail2ban-regex]=fail2ban [nmap]=nmap [ip]=iproute2
+	[fail2ban-regex]=fail2ban [nmap]=nmap [ip]=iproute2 [curl]=curl
 )
 
 cmd_deps() {
@@ -115,6 +140,7 @@ cmd_test() {
 
 	step "end-to-end tests against ./coredns"
 	go test -count=1 -timeout 30m ./e2e/
+	cmd_test_import
 
 	step "all tests passed"
 }
@@ -126,6 +152,8 @@ main() {
 	build) cmd_build "$@" ;;
 	run) cmd_run "$@" ;;
 	vanilla) cmd_vanilla "$@" ;;
+	image) cmd_image "$@" ;;
+	test-import) cmd_test_import "$@" ;;
 	test) cmd_test "$@" ;;
 	deps) cmd_deps "$@" ;;
 	-h | --help | help) usage ;;

@@ -5,3 +5,7 @@
 // ./build.sh test sets COREBIND_BINARY to the binary it built; without it the
 // tests build one themselves.
 package e2e
+
+import "time"
+
+func testkitSleep() { time.Sleep(100 * time.Millisecond) }

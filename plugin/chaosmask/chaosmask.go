@@ -1,22 +1,165 @@
-// Package chaosmask is a placeholder until its issue lands: it passes every query on.
+// Package chaosmask answers CH-class identity queries (version.bind,
+// hostname.bind, id.server, authors.bind) itself and strips the EDNS NSID
+// option, so scanners learn nothing while operators in reveal still can.
 package chaosmask
 
 import (
 	"context"
+	"net"
+	"net/netip"
+
+	"github.com/corebind/corebind/plugin/pkg/addrmatch"
 
 	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/metrics"
 	"github.com/miekg/dns"
 )
 
-// Chaosmask passes queries to the next plugin.
-type Chaosmask struct{ Next plugin.Handler }
+// Chaosmask is the handler. Everything but Next is set up once and shared,
+// read-only, by every server of the block.
+type Chaosmask struct {
+	Next plugin.Handler
 
-var _ plugin.Handler = Chaosmask{}
+	replies  [nameOther]reply // per identity name
+	other    action           // actNone or actRefuse
+	hideNSID bool
+	reveal   *addrmatch.List // clients that see the real answers; nil: nobody
 
-// ServeDNS implements plugin.Handler.
-func (h Chaosmask) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
-	return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
+	// othersOpen reports whether another plugin of this server block
+	// (chaos, forward) opens CoreDNS to non-IN classes; nil means none does.
+	othersOpen func() bool
+}
+
+var _ plugin.Handler = (*Chaosmask)(nil)
+
+// ServeDNS implements plugin.Handler. IN-class queries cost one comparison,
+// and a second look at EDNS options when NSID is hidden.
+func (cm *Chaosmask) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+	if len(r.Question) == 0 || r.Question[0].Qclass == dns.ClassINET {
+		if cm.hideNSID && hasNSID(r) && !cm.revealed(w, r) {
+			w = &nsidHider{w}
+		}
+		return plugin.NextOrFailure(cm.Name(), cm.Next, ctx, w, r)
+	}
+	return cm.serveNonIN(ctx, w, r)
+}
+
+// serveNonIN handles every class but IN: CH itself, the others as CoreDNS
+// would have without chaosmask.
+func (cm *Chaosmask) serveNonIN(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+	q := &r.Question[0]
+	revealed := cm.revealed(w, r)
+	if q.Qclass != dns.ClassCHAOS {
+		if !cm.nonINWelcome() {
+			return dns.RcodeRefused, nil
+		}
+		if cm.hideNSID && !revealed && hasNSID(r) {
+			w = &nsidHider{w}
+		}
+		return plugin.NextOrFailure(cm.Name(), cm.Next, ctx, w, r)
+	}
+
+	idx := nameOther
+	if r.Opcode == dns.OpcodeQuery {
+		idx = nameIndex(q.Name)
+	}
+	if revealed {
+		queriesTotal.WithLabelValues(metrics.WithServer(ctx), nameLabels[idx], "revealed").Inc()
+		if !cm.nonINWelcome() {
+			return dns.RcodeRefused, nil
+		}
+		return plugin.NextOrFailure(cm.Name(), cm.Next, ctx, w, r)
+	}
+
+	act, txt := cm.other, [][]string(nil)
+	if idx != nameOther {
+		rep := &cm.replies[idx]
+		act, txt = rep.action, rep.txt
+		if act == actText && q.Qtype != dns.TypeTXT && q.Qtype != dns.TypeANY {
+			act = actNone // the name exists, the type does not: NODATA
+		}
+	}
+	queriesTotal.WithLabelValues(metrics.WithServer(ctx), nameLabels[idx], act.String()).Inc()
+	w.WriteMsg(answer(r, act, txt))
+	return dns.RcodeSuccess, nil
+}
+
+// nonINWelcome reports whether CoreDNS would let non-IN queries into the
+// chain without chaosmask. chaosmask opens the server to every non-IN class,
+// not only CH: what it does not answer itself it refuses, as CoreDNS would,
+// unless another plugin of the block (chaos, forward) asks for them too.
+func (cm *Chaosmask) nonINWelcome() bool { return cm.othersOpen != nil && cm.othersOpen() }
+
+// answer builds chaosmask's own reply: TTL 0, class CH, AA clear (as NSD
+// does: nothing here is authoritative data), the question echoed as asked.
+func answer(r *dns.Msg, act action, txt [][]string) *dns.Msg {
+	m := new(dns.Msg)
+	m.SetReply(r)
+	switch act {
+	case actRefuse:
+		m.Rcode = dns.RcodeRefused
+	case actText:
+		hdr := dns.RR_Header{Name: r.Question[0].Name, Rrtype: dns.TypeTXT, Class: dns.ClassCHAOS, Ttl: 0}
+		m.Answer = make([]dns.RR, len(txt))
+		for i, t := range txt {
+			m.Answer[i] = &dns.TXT{Hdr: hdr, Txt: t}
+		}
+	}
+	if ro := r.IsEdns0(); ro != nil {
+		o := &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
+		o.SetUDPSize(max(ro.UDPSize(), dns.MinMsgSize))
+		if ro.Do() {
+			o.SetDo()
+		}
+		if act == actRefuse {
+			o.Option = []dns.EDNS0{&dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeProhibited}}
+		}
+		m.Extra = []dns.RR{o}
+	}
+	return m
+}
+
+// revealed reports whether the client is in reveal: by source address, or
+// by the TSIG key the query was signed and verified with.
+func (cm *Chaosmask) revealed(w dns.ResponseWriter, r *dns.Msg) bool {
+	if cm.reveal == nil {
+		return false
+	}
+	addr := remoteAddr(w)
+	if !addr.IsValid() {
+		return false
+	}
+	key := ""
+	if t := r.IsTsig(); t != nil && w.TsigStatus() == nil {
+		key = t.Hdr.Name
+	}
+	return cm.reveal.Match(addr, key)
+}
+
+// remoteAddr is the client's address without allocating for UDP and TCP;
+// the zero Addr when it cannot be told.
+func remoteAddr(w dns.ResponseWriter) netip.Addr {
+	var ip net.IP
+	switch a := w.RemoteAddr().(type) {
+	case *net.UDPAddr:
+		if a != nil {
+			ip = a.IP
+		}
+	case *net.TCPAddr:
+		if a != nil {
+			ip = a.IP
+		}
+	case nil:
+	default:
+		ap, err := netip.ParseAddrPort(a.String())
+		if err != nil {
+			return netip.Addr{}
+		}
+		return ap.Addr()
+	}
+	addr, _ := netip.AddrFromSlice(ip)
+	return addr
 }
 
 // Name implements plugin.Handler.
-func (h Chaosmask) Name() string { return pluginName }
+func (cm *Chaosmask) Name() string { return pluginName }

@@ -1,21 +1,350 @@
 package querylog
 
 import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/corebind/corebind/plugin/pkg/addrmatch"
+	"github.com/corebind/corebind/plugin/pkg/logsink"
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/pkg/response"
 )
 
 const pluginName = "querylog"
 
 func init() { plugin.Register(pluginName, setup) }
 
+// Limits of the numeric options, so that a typo cannot ask for gigabytes.
+const (
+	maxBuffer = 1 << 20
+	maxTop    = 1 << 20
+	maxNames  = 1 << 17
+	// maxDirectives is the number of querylog directives a server block may
+	// have (one bit each in the query path's mask).
+	maxDirectives = 64
+)
+
 func setup(c *caddy.Controller) error {
-	for c.Next() {
-		if c.NextArg() || c.NextBlock() {
-			return plugin.Error(pluginName, c.Err("not implemented yet: this placeholder takes no arguments"))
+	loggers, err := parse(c)
+	if err != nil {
+		return plugin.Error(pluginName, err)
+	}
+	h, err := newQuerylog(loggers)
+	if err != nil {
+		return plugin.Error(pluginName, err)
+	}
+	cfg := dnsserver.GetConfig(c)
+
+	// A reload runs OnRestart of the old instance, then OnStartup of the
+	// new one, then OnShutdown of the old: the HTTP listener is released in
+	// OnRestart so that the new instance can bind the same address (and is
+	// taken back if the reload fails); the queues of both instances overlap
+	// for a moment, each appending whole lines.
+	c.OnStartup(func() error { return h.startup(serverLabel(cfg)) })
+	c.OnRestart(h.releaseHTTP)
+	c.OnRestartFailed(h.retakeHTTP)
+	c.OnShutdown(h.shutdown)
+
+	cfg.AddPlugin(func(next plugin.Handler) plugin.Handler {
+		h.Next = next
+		return h
+	})
+	return nil
+}
+
+// newQuerylog makes the handler of a server block's directives.
+func newQuerylog(loggers []*logger) (*Querylog, error) {
+	h := &Querylog{loggers: loggers}
+	for _, l := range loggers {
+		h.classify = h.classify || l.classes != 0
+		q, err := l.newQueue()
+		if err != nil {
+			return nil, err
+		}
+		l.queue = q
+	}
+	return h, nil
+}
+
+// startup starts the writers and the statistics listeners (OnStartup).
+// label is the server label of the metrics not tied to a query.
+func (h *Querylog) startup(label string) error {
+	for _, l := range h.loggers {
+		l.label = label
+		if err := l.queue.Start(); err != nil {
+			return plugin.Error(pluginName, fmt.Errorf("output %s: %w", l.output, err))
+		}
+		if l.http != nil {
+			if err := l.http.start(); err != nil {
+				return plugin.Error(pluginName, fmt.Errorf("stats listen %s: %w", l.listen, err))
+			}
 		}
 	}
-	dnsserver.GetConfig(c).AddPlugin(func(next plugin.Handler) plugin.Handler { return Querylog{Next: next} })
 	return nil
+}
+
+// releaseHTTP closes the statistics listeners (OnRestart).
+func (h *Querylog) releaseHTTP() error {
+	for _, l := range h.loggers {
+		if l.http != nil {
+			l.http.stop()
+		}
+	}
+	return nil
+}
+
+// retakeHTTP opens them again after a failed reload (OnRestartFailed).
+func (h *Querylog) retakeHTTP() error {
+	for _, l := range h.loggers {
+		if l.http != nil {
+			if err := l.http.start(); err != nil {
+				log.Errorf("stats listen %s: %v", l.listen, err)
+			}
+		}
+	}
+	return nil
+}
+
+// shutdown writes every queued record, closes the outputs and the
+// listeners (OnShutdown).
+func (h *Querylog) shutdown() error {
+	var errs []error
+	for _, l := range h.loggers {
+		if l.http != nil {
+			l.http.stop()
+		}
+		if err := l.queue.Stop(); err != nil {
+			errs = append(errs, plugin.Error(pluginName, err))
+		}
+		l.publishTracked(0) // the writer has stopped: no race
+	}
+	return errors.Join(errs...)
+}
+
+// serverLabel is the server label of metrics not tied to a query, as
+// metrics.WithServer names the block's (first) listener.
+func serverLabel(cfg *dnsserver.Config) string {
+	host := ""
+	if len(cfg.ListenHosts) > 0 {
+		host = cfg.ListenHosts[0]
+	}
+	addr := net.JoinHostPort(host, cfg.Port)
+	if a, err := net.ResolveTCPAddr("tcp", addr); err == nil {
+		addr = a.String()
+	}
+	return cfg.Transport + "://" + addr
+}
+
+// parse reads every querylog directive of the server block.
+func parse(c *caddy.Controller) ([]*logger, error) {
+	var loggers []*logger
+	blockZones := plugin.OriginsFromArgsOrServerBlock(nil, c.ServerBlockKeys)
+	for i := range blockZones {
+		blockZones[i] = strings.ToLower(blockZones[i])
+	}
+	listens := map[string]bool{}
+	for c.Next() {
+		l, err := parseDirective(c)
+		if err != nil {
+			return nil, err
+		}
+		l.blockZones = blockZones
+		if l.listen != "" {
+			if listens[l.listen] {
+				return nil, c.Errf("stats listen %s is already used by another querylog directive of this server block", l.listen)
+			}
+			listens[l.listen] = true
+		}
+		loggers = append(loggers, l)
+		if len(loggers) > maxDirectives {
+			return nil, c.Errf("more than %d querylog directives in one server block", maxDirectives)
+		}
+	}
+	return loggers, nil
+}
+
+func parseDirective(c *caddy.Controller) (*logger, error) {
+	l := &logger{format: formatBIND, buffer: logsink.DefaultSize}
+	l.zones = plugin.OriginsFromArgsOrServerBlock(c.RemainingArgs(), c.ServerBlockKeys)
+	for i := range l.zones {
+		l.zones[i] = strings.ToLower(l.zones[i])
+	}
+	var (
+		clients    []string
+		allClasses bool
+		seen       = map[string]bool{}
+	)
+	for c.NextBlock() {
+		opt := c.Val()
+		switch opt {
+		case "output", "format", "facility", "tag", "responses", "buffer", "stats":
+			if seen[opt] {
+				return nil, c.Errf("%s given twice", opt)
+			}
+			seen[opt] = true
+		}
+		switch opt {
+		case "output", "facility", "tag":
+			if _, err := l.output.Option(opt, c.RemainingArgs()); err != nil {
+				return nil, c.Err(err.Error())
+			}
+		case "format":
+			args := c.RemainingArgs()
+			if len(args) != 1 {
+				return nil, c.Errf("format needs one of bind, json")
+			}
+			switch args[0] {
+			case "bind":
+				l.format = formatBIND
+			case "json":
+				l.format = formatJSON
+			default:
+				return nil, c.Errf("unknown format %q: want bind or json", args[0])
+			}
+		case "class":
+			args := c.RemainingArgs()
+			if len(args) == 0 {
+				return nil, c.Errf("class needs one or more of success, denial, error, all")
+			}
+			for _, a := range args {
+				cls, err := response.ClassFromString(a)
+				if err != nil {
+					return nil, c.Errf("unknown class %q: want success, denial, error or all", a)
+				}
+				if cls == response.All {
+					allClasses = true
+				}
+				l.classes |= 1 << cls
+			}
+		case "clients":
+			args := c.RemainingArgs()
+			if len(args) == 0 {
+				return nil, c.Errf("clients needs address match list elements, e.g. 192.0.2.0/24 !192.0.2.1 any")
+			}
+			clients = append(clients, args...)
+		case "responses":
+			if args := c.RemainingArgs(); len(args) != 0 {
+				return nil, c.Errf("responses takes no argument, got %q", strings.Join(args, " "))
+			}
+			l.responses = true
+		case "buffer":
+			n, err := intArg(c, "buffer", 1, maxBuffer)
+			if err != nil {
+				return nil, err
+			}
+			l.buffer = n
+		case "stats":
+			if err := parseStats(c, l); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, c.Errf("unknown property %q", opt)
+		}
+	}
+	if allClasses {
+		l.classes = 0 // the empty set: every class
+	}
+	if err := l.output.Validate(); err != nil {
+		return nil, c.Err(err.Error())
+	}
+	if clients != nil {
+		env := &addrmatch.Env{}
+		list, err := env.Compile(clients)
+		if err != nil {
+			return nil, c.Errf("parsing clients %v", err)
+		}
+		l.clients = list
+	}
+	return l, nil
+}
+
+// parseStats reads "stats" and its optional block. The block is walked by
+// hand: the dispenser's NextBlock does not nest.
+func parseStats(c *caddy.Controller, l *logger) error {
+	l.top, l.names = defaultTop, defaultNames
+	if args := c.RemainingArgs(); len(args) != 0 {
+		return c.Errf("stats takes no argument, only a block: stats { top N names N interval DURATION listen ADDRESS }")
+	}
+	if c.NextArg() { // the "{" RemainingArgs stopped at
+		seen := map[string]bool{}
+		for {
+			if !c.Next() {
+				return c.Err("stats block is not closed with '}'")
+			}
+			opt := c.Val()
+			if opt == "}" {
+				break
+			}
+			if seen[opt] {
+				return c.Errf("stats %s given twice", opt)
+			}
+			seen[opt] = true
+			var err error
+			switch opt {
+			case "top":
+				l.top, err = intArg(c, "top", 1, maxTop)
+			case "names":
+				l.names, err = intArg(c, "names", 1, maxNames)
+			case "interval":
+				l.interval, err = durationArg(c)
+			case "listen":
+				l.listen, err = listenArg(c)
+			default:
+				return c.Errf("unknown stats property %q: want top, names, interval or listen", opt)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	l.stats = newStats(l.top, l.names, time.Now())
+	if l.listen != "" {
+		l.http = &statsServer{addr: l.listen, stats: l.stats}
+	}
+	return nil
+}
+
+func intArg(c *caddy.Controller, opt string, lo, hi int) (int, error) {
+	args := c.RemainingArgs()
+	if len(args) != 1 {
+		return 0, c.Errf("%s needs one number", opt)
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil || n < lo || n > hi {
+		return 0, c.Errf("%s %q: want a number from %d to %d", opt, args[0], lo, hi)
+	}
+	return n, nil
+}
+
+func durationArg(c *caddy.Controller) (time.Duration, error) {
+	args := c.RemainingArgs()
+	if len(args) != 1 {
+		return 0, c.Errf("interval needs one duration, e.g. 1h or 10m")
+	}
+	d, err := time.ParseDuration(args[0])
+	if err != nil || d < time.Second {
+		return 0, c.Errf("interval %q: want a duration of 1s or more, e.g. 1h or 10m", args[0])
+	}
+	return d, nil
+}
+
+func listenArg(c *caddy.Controller) (string, error) {
+	args := c.RemainingArgs()
+	if len(args) != 1 {
+		return "", c.Errf("listen needs one ADDRESS, e.g. 127.0.0.1:9154")
+	}
+	_, port, err := net.SplitHostPort(args[0])
+	if err != nil {
+		return "", c.Errf("listen %q: %v (want HOST:PORT, e.g. 127.0.0.1:9154)", args[0], err)
+	}
+	if p, err := strconv.ParseUint(port, 10, 16); err != nil || p == 0 {
+		return "", c.Errf("listen %q: bad port %q", args[0], port)
+	}
+	return args[0], nil
 }

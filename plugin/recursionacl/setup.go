@@ -1,21 +1,243 @@
 package recursionacl
 
 import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/corebind/corebind/plugin/pkg/addrmatch"
+	"github.com/corebind/corebind/plugin/pkg/logsink"
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
+	clog "github.com/coredns/coredns/plugin/pkg/log"
 )
 
 const pluginName = "recursionacl"
 
+var log = clog.NewWithPlugin(pluginName)
+
 func init() { plugin.Register(pluginName, setup) }
 
 func setup(c *caddy.Controller) error {
-	for c.Next() {
-		if c.NextArg() || c.NextBlock() {
-			return plugin.Error(pluginName, c.Err("not implemented yet: this placeholder takes no arguments"))
+	cfg, err := parse(c)
+	if err != nil {
+		return err
+	}
+	h := &RecursionACL{zones: newZoneSet(cfg.zones), drop: cfg.drop}
+	if cfg.log != nil {
+		if h.denials, err = newDenialLog(*cfg.log, cfg.logRate, cfg.logBurst); err != nil {
+			return plugin.Error(pluginName, err)
 		}
 	}
-	dnsserver.GetConfig(c).AddPlugin(func(next plugin.Handler) plugin.Handler { return Recursionacl{Next: next} })
+	w := newWatcher(cfg, h) // stats the allow-files before they are read: no change is missed
+	list, err := cfg.compile()
+	if err != nil {
+		return err
+	}
+	h.allow.Store(list)
+
+	var auth zoneSet
+	if cfg.auth != nil {
+		auth = newZoneSet(cfg.auth)
+	}
+	servers := blockConfigs(c)
+
+	c.OnStartup(func() error {
+		if err := h.wire(servers[0], auth); err != nil {
+			return plugin.Error(pluginName, err)
+		}
+		h.labels = serverLabels(servers)
+		h.setEntries(h.allow.Load().Len())
+		if h.denials != nil {
+			if err := h.denials.q.Start(); err != nil {
+				return plugin.Error(pluginName, fmt.Errorf("log %s: %w", h.denials.q.Output(), err))
+			}
+		}
+		w.start()
+		return nil
+	})
+	c.OnShutdown(func() error {
+		w.stop()
+		if h.denials != nil {
+			return h.denials.q.Stop()
+		}
+		return nil
+	})
+
+	dnsserver.GetConfig(c).AddPlugin(func(next plugin.Handler) plugin.Handler {
+		h.Next = next
+		return h
+	})
 	return nil
+}
+
+// blockConfigs returns the configs of every key of the server block; setup
+// runs for the first key only.
+func blockConfigs(c *caddy.Controller) []*dnsserver.Config {
+	cfgs := []*dnsserver.Config{dnsserver.GetConfig(c)}
+	for i := 1; i < len(c.ServerBlockKeys); i++ {
+		k := *c
+		k.ServerBlockKeyIndex = i
+		cfgs = append(cfgs, dnsserver.GetConfig(&k))
+	}
+	return cfgs
+}
+
+// config is a parsed recursionacl block.
+type config struct {
+	zones  []string
+	env    *addrmatch.Env
+	acls   []allowLine // acl lines (name in where), checked in the order written
+	allow  []allowLine // allow and allow-file lines, in the order written
+	auth   []string    // authoritative zones; nil: detect
+	drop   bool
+	reload time.Duration // allow-file check interval; 0: never
+
+	log               *logsink.Output // nil: no denial log
+	logRate, logBurst float64
+}
+
+// where is a Corefile position, for errors found after parsing (an acl may
+// be used before it is defined).
+type where struct {
+	file string
+	line int
+	name string
+}
+
+func (w where) errorf(format string, args ...any) error {
+	return fmt.Errorf("%s:%d - Error during parsing: %s: %s", w.file, w.line, pluginName, fmt.Sprintf(format, args...))
+}
+
+// allowLine is an allow line (tokens) or an allow-file line (path).
+type allowLine struct {
+	where
+	tokens []string
+	path   string
+}
+
+// defaultAllow is BIND's default allow-recursion.
+var defaultAllow = []string{"localhost", "localnets"}
+
+// The allow-file check interval: default, and least but 0 (never).
+const (
+	defaultReload = 5 * time.Second
+	minReload     = 10 * time.Millisecond
+)
+
+func parse(c *caddy.Controller) (*config, error) {
+	cfg := &config{env: &addrmatch.Env{}, reload: defaultReload, logRate: defaultLogRate, logBurst: defaultLogBurst}
+	var out logsink.Output // facility and tag may come before log
+	root := dnsserver.GetConfig(c).Root
+	blocks := 0
+	for c.Next() {
+		if blocks++; blocks > 1 {
+			return nil, c.Errf("%s: only one recursionacl per server block", pluginName)
+		}
+		cfg.zones = plugin.OriginsFromArgsOrServerBlock(c.RemainingArgs(), c.ServerBlockKeys)
+		for c.NextBlock() {
+			here := where{file: c.File(), line: c.Line()}
+			switch opt := c.Val(); opt {
+			case "acl":
+				args := c.RemainingArgs()
+				if len(args) < 2 {
+					return nil, c.Errf("%s: acl needs a name and at least one element, e.g. acl trusted 192.0.2.0/24", pluginName)
+				}
+				if err := cfg.env.Define(args[0], args[1:]); err != nil {
+					return nil, c.Errf("%s: %v", pluginName, err)
+				}
+				here.name = args[0]
+				cfg.acls = append(cfg.acls, allowLine{where: here, tokens: args[1:]})
+			case "allow":
+				args := c.RemainingArgs()
+				if len(args) == 0 {
+					return nil, c.Errf("%s: allow needs at least one element, e.g. allow 192.0.2.0/24 (none allows nobody)", pluginName)
+				}
+				cfg.allow = append(cfg.allow, allowLine{where: here, tokens: args})
+			case "allow-file":
+				args := c.RemainingArgs()
+				if len(args) != 1 {
+					return nil, c.Errf("%s: allow-file needs exactly one path", pluginName)
+				}
+				path := args[0]
+				if !filepath.IsAbs(path) && root != "" {
+					path = filepath.Join(root, path)
+				}
+				cfg.allow = append(cfg.allow, allowLine{where: here, path: path})
+			case "authoritative":
+				args := c.RemainingArgs()
+				if len(args) == 0 {
+					return nil, c.Errf("%s: authoritative needs at least one zone", pluginName)
+				}
+				for _, z := range args {
+					norm := plugin.Host(z).NormalizeExact()
+					if len(norm) == 0 {
+						return nil, c.Errf("%s: authoritative: %q is not a zone name or CIDR", pluginName, z)
+					}
+					cfg.auth = append(cfg.auth, norm...)
+				}
+			case "deny":
+				args := c.RemainingArgs()
+				if len(args) != 1 || (args[0] != "refuse" && args[0] != "drop") {
+					return nil, c.Errf("%s: deny takes refuse or drop", pluginName)
+				}
+				cfg.drop = args[0] == "drop"
+			case "reload":
+				args := c.RemainingArgs()
+				if len(args) != 1 {
+					return nil, c.Errf("%s: reload takes one duration, e.g. reload 5s (0 turns checking off)", pluginName)
+				}
+				d, err := time.ParseDuration(args[0])
+				if err == nil && d != 0 && d < minReload {
+					err = strconv.ErrRange
+				}
+				if err != nil {
+					return nil, c.Errf("%s: reload %q: want a duration of at least %v, such as 5s, or 0", pluginName, args[0], minReload)
+				}
+				cfg.reload = d
+			case "log":
+				if cfg.log != nil {
+					return nil, c.Errf("%s: log given twice", pluginName)
+				}
+				args := c.RemainingArgs()
+				if len(args) == 0 {
+					args = []string{"stdout"}
+				}
+				if err := out.ParseOutput(args); err != nil {
+					return nil, c.Errf("%s: log: %v", pluginName, err)
+				}
+				cfg.log = &out
+			case "facility", "tag":
+				if _, err := out.Option(opt, c.RemainingArgs()); err != nil {
+					return nil, c.Errf("%s: %v", pluginName, err)
+				}
+			case "log-rate":
+				args := c.RemainingArgs()
+				if len(args) < 1 || len(args) > 2 {
+					return nil, c.Errf("%s: log-rate takes a rate per client per second and an optional burst, e.g. log-rate 1 5", pluginName)
+				}
+				rate, err := strconv.ParseFloat(args[0], 64)
+				if err != nil || !(rate > 0) || math.IsInf(rate, 0) {
+					return nil, c.Errf("%s: log-rate %q: want a number of lines per second above 0, e.g. 1 or 0.1", pluginName, args[0])
+				}
+				cfg.logRate, cfg.logBurst = rate, max(1, math.Ceil(rate))
+				if len(args) == 2 {
+					burst, err := strconv.ParseUint(args[1], 10, 31)
+					if err != nil || burst == 0 {
+						return nil, c.Errf("%s: log-rate burst %q: want a whole number of lines above 0", pluginName, args[1])
+					}
+					cfg.logBurst = float64(burst)
+				}
+			default:
+				return nil, c.Errf("%s: unknown option %q; want acl, allow, allow-file, authoritative, deny, log, log-rate, facility, tag or reload", pluginName, opt)
+			}
+		}
+	}
+	if err := out.Validate(); err != nil {
+		return nil, c.Errf("%s: %v", pluginName, err)
+	}
+	return cfg, nil
 }

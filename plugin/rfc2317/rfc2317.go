@@ -1,22 +1,207 @@
-// Package rfc2317 is a placeholder until its issue lands: it passes every query on.
+// Package rfc2317 implements classless in-addr.arpa delegation (RFC 2317):
+// on the parent side it synthesizes, from one line per block, the CNAME for
+// every delegated address and the NS records of the child zone; on the child
+// side it answers the original address names with the CNAME and the child
+// zone's PTR, so reverse lookups work before the parent publishes its side.
 package rfc2317
 
 import (
 	"context"
+	"slices"
+	"strings"
+	"sync/atomic"
 
 	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/pkg/nonwriter"
+	"github.com/coredns/coredns/plugin/transfer"
 	"github.com/miekg/dns"
 )
 
-// Rfc2317 passes queries to the next plugin.
-type Rfc2317 struct{ Next plugin.Handler }
+// defaultTTL is the TTL of synthesized records when neither the ttl option
+// nor a zone served beside rfc2317 gives one.
+const defaultTTL = 3600
 
-var _ plugin.Handler = Rfc2317{}
+// RFC2317 is the handler.
+type RFC2317 struct {
+	Next plugin.Handler
+	*core
+	counters atomic.Pointer[counters] // this server's, see count
+}
+
+var (
+	_ plugin.Handler                          = (*RFC2317)(nil)
+	_ transfer.Transferer                     = (*RFC2317)(nil)
+	_ interface{ Authoritative(string) bool } = (*RFC2317)(nil)
+)
+
+// core is what the handlers of one server block share.
+type core struct {
+	*config
+	table   table
+	nsNames map[string]bool // every delegation's name servers
+	watch   *watcher
+}
+
+func newCore(cfg *config) *core {
+	c := &core{config: cfg, table: newTable(cfg.blocks), nsNames: map[string]bool{}}
+	for _, b := range cfg.blocks {
+		for _, ns := range b.ns {
+			c.nsNames[ns] = true
+		}
+	}
+	c.watch = newWatcher(c)
+	return c
+}
+
+func (c *core) start(next []transfer.Transferer) { c.watch.start(next) }
+func (c *core) stop()                            { c.watch.stop() }
+
+// Name implements plugin.Handler.
+func (h *RFC2317) Name() string { return pluginName }
+
+// Authoritative reports whether rfc2317 answers qname from its own data: on
+// the parent side the CNAME owners of delegated addresses and every name at
+// or below a child zone it delegates (answered with a referral); on the
+// child side the original parent-zone names of its own addresses. Other
+// plugins detect it by duck typing (recursionacl answers such names to
+// clients denied recursion, as it does for authoritative zones).
+func (h *RFC2317) Authoritative(qname string) bool {
+	switch k, _, _ := h.table.classify(strings.ToLower(dns.Fqdn(qname))); k {
+	case kindCNAME, kindCut, kindChild:
+		return true
+	}
+	return false
+}
 
 // ServeDNS implements plugin.Handler.
-func (h Rfc2317) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+func (h *RFC2317) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+	if r.Opcode != dns.OpcodeQuery || len(r.Question) != 1 || r.Question[0].Qclass != dns.ClassINET {
+		return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
+	}
+	q := r.Question[0]
+	if q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR {
+		// Zone transfers go through the transfer plugin and Transfer below.
+		return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
+	}
+	qname := strings.ToLower(q.Name)
+	k, b, octet := h.table.classify(qname)
+	switch k {
+	case kindCNAME:
+		if b.r.Load().childHere {
+			return h.chase(ctx, w, r, b, octet, kindCNAME)
+		}
+		return h.cname(ctx, w, r, b, octet)
+	case kindCut:
+		if b.r.Load().childHere {
+			// This server holds the child zone too: answer from it, as
+			// BIND does for a child zone it is authoritative for.
+			return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
+		}
+		if q.Qtype == dns.TypeDS && qname == b.zone {
+			// The DS of a child zone is parent-side data: the zone beside
+			// holds it, or it does not exist (NODATA, not NXDOMAIN).
+			return h.nextExisting(ctx, w, r)
+		}
+		return h.referral(ctx, w, r, b)
+	case kindChild:
+		return h.chase(ctx, w, r, b, octet, kindChild)
+	case kindENT:
+		return h.nextExisting(ctx, w, r)
+	}
 	return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
 }
 
-// Name implements plugin.Handler.
-func (h Rfc2317) Name() string { return pluginName }
+// cname answers an address of a delegated block: the CNAME into the child
+// zone, authoritative, with the child zone's NS records as the referral for
+// the target and their glue, the shape a BIND parent gives. The target is
+// never followed: it lies below the zone cut (RFC 2317 §5.3).
+func (h *RFC2317) cname(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b *block, octet uint8) (int, error) {
+	rd := b.r.Load()
+	m := new(dns.Msg)
+	m.SetReply(r)
+	m.Authoritative = true
+	m.Answer = []dns.RR{b.cnameRR(r.Question[0].Name, octet, rd.ttl)}
+	m.Ns = rd.ns
+	m.Extra = rd.glue
+	w.WriteMsg(m)
+	h.count(ctx, kindCNAME)
+	return dns.RcodeSuccess, nil
+}
+
+// referral answers a name at or below a child zone.
+func (h *RFC2317) referral(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b *block) (int, error) {
+	rd := b.r.Load()
+	m := new(dns.Msg)
+	m.SetReply(r)
+	m.Ns = rd.ns
+	m.Extra = rd.glue
+	w.WriteMsg(m)
+	h.count(ctx, kindCut)
+	return dns.RcodeSuccess, nil
+}
+
+// chase answers the original name of an address whose child zone this
+// server holds: on the customer's server (child side), or on a parent that
+// serves the child zone too. It gives the CNAME the parent publishes (or
+// will) and, in the same response, the child zone's answer for the target,
+// looked up in the plugins after rfc2317. When those have no usable answer
+// the CNAME stands alone, as the parent's would, and a resolver follows it.
+func (h *RFC2317) chase(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b *block, octet uint8, k kind) (int, error) {
+	rd := b.r.Load()
+	q := r.Question[0]
+	m := new(dns.Msg)
+	m.SetReply(r)
+	m.Authoritative = true
+	cname := b.cnameRR(q.Name, octet, rd.ttl)
+	m.Answer = []dns.RR{cname}
+	if q.Qtype != dns.TypeCNAME && h.Next != nil {
+		sub := new(dns.Msg)
+		sub.SetQuestion(cname.Target, q.Qtype)
+		sub.Id = r.Id
+		sub.RecursionDesired = r.RecursionDesired
+		sub.CheckingDisabled = r.CheckingDisabled
+		if o := r.IsEdns0(); o != nil {
+			sub.Extra = []dns.RR{o} // the client's DO bit and buffer size
+		}
+		nw := nonwriter.New(w)
+		_, err := h.Next.ServeDNS(ctx, nw, sub)
+		if a := nw.Msg; err == nil && a != nil && (a.Rcode == dns.RcodeSuccess || a.Rcode == dns.RcodeNameError) {
+			m.Rcode = a.Rcode
+			m.Answer = append(m.Answer, a.Answer...)
+			m.Ns = a.Ns
+			m.Extra = slices.DeleteFunc(slices.Clone(a.Extra), func(rr dns.RR) bool { return rr.Header().Rrtype == dns.TypeOPT })
+		}
+	}
+	w.WriteMsg(m)
+	h.count(ctx, k)
+	return m.Rcode, nil
+}
+
+// nextExisting passes a name that exists because of synthesized names below
+// it (or a DS at a zone cut) to the next plugin, turning its NXDOMAIN into
+// NODATA: the zone beside does not know about the synthesized names.
+func (h *RFC2317) nextExisting(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+	rc, err := plugin.NextOrFailure(h.Name(), h.Next, ctx, &existWriter{ResponseWriter: w}, r)
+	if rc == dns.RcodeNameError {
+		rc = dns.RcodeSuccess
+	}
+	return rc, err
+}
+
+// existWriter turns NXDOMAIN into NOERROR.
+type existWriter struct{ dns.ResponseWriter }
+
+func (w *existWriter) WriteMsg(m *dns.Msg) error {
+	if m.Rcode == dns.RcodeNameError {
+		m.Rcode = dns.RcodeSuccess
+	}
+	return w.ResponseWriter.WriteMsg(m)
+}
+
+// cnameRR is the CNAME for octet with the owner as the client spelled it.
+func (b *block) cnameRR(owner string, octet uint8, ttl uint32) *dns.CNAME {
+	return &dns.CNAME{
+		Hdr:    dns.RR_Header{Name: owner, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: ttl},
+		Target: b.target(octet),
+	}
+}

@@ -27,6 +27,7 @@ import (
 type List struct {
 	segs     []segment
 	elements int
+	keys     bool // a key element, here or in a nested list
 }
 
 // segment is a run of elements evaluated together: either a trie holding
@@ -81,6 +82,10 @@ func sense(deny bool) int {
 	}
 	return 1
 }
+
+// UsesKeys reports whether the list has a key element (directly or through
+// a named list), so a caller can skip finding the TSIG key when it has none.
+func (l *List) UsesKeys() bool { return l.keys }
 
 // Len is the number of elements in the list, counting those of the named
 // lists it refers to once per reference.

@@ -197,3 +197,23 @@ func BenchmarkCompile100k(b *testing.B) {
 		}
 	}
 }
+
+func TestUsesKeys(t *testing.T) {
+	env := testEnv()
+	if err := env.Define("signed", []string{"key", "xfer.key", "10.0.0.0/8"}); err != nil {
+		t.Fatal(err)
+	}
+	for list, want := range map[string]bool{
+		"10.0.0.0/8 localhost": false,
+		"!key a.key any":       true,
+		"192.0.2.0/24 signed":  true,
+	} {
+		l, err := env.Compile(strings.Fields(list))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.UsesKeys() != want {
+			t.Errorf("%q: UsesKeys() = %v, want %v", list, l.UsesKeys(), want)
+		}
+	}
+}

@@ -249,6 +249,7 @@ type builder struct {
 	segs     []segment
 	pos      int32
 	elements int
+	keys     bool
 }
 
 func (b *builder) addPrefix(p netip.Prefix, deny bool) {
@@ -273,12 +274,14 @@ func (b *builder) addPrefix(p netip.Prefix, deny bool) {
 
 func (b *builder) addNested(l *List, deny bool) {
 	b.elements += l.elements
+	b.keys = b.keys || l.keys
 	b.segs = append(b.segs, segment{nested: l, deny: deny})
 }
 
 func (b *builder) addKey(name string, deny bool) {
 	b.elements++
+	b.keys = true
 	b.segs = append(b.segs, segment{key: name, deny: deny})
 }
 
-func (b *builder) list() *List { return &List{segs: b.segs, elements: b.elements} }
+func (b *builder) list() *List { return &List{segs: b.segs, elements: b.elements, keys: b.keys} }

@@ -1,0 +1,91 @@
+package chaosmask
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// action is what chaosmask does with a CH-class query it answers itself.
+type action uint8
+
+const (
+	actNone   action = iota // NOERROR with no records: BIND's `version none`
+	actRefuse               // REFUSED, with EDE 18 (Prohibited) when the query had EDNS
+	actText                 // a TXT answer with the configured text
+)
+
+// String is the action's metric label and Corefile keyword.
+func (a action) String() string {
+	switch a {
+	case actRefuse:
+		return "refuse"
+	case actText:
+		return "text"
+	default:
+		return "none"
+	}
+}
+
+// The identity names, indexed as in names; nameOther is any other CH name.
+const (
+	nameVersionBind = iota
+	nameVersionServer
+	nameHostnameBind
+	nameIDServer
+	nameAuthorsBind
+	nameOther
+)
+
+// names holds the fully qualified identity names (also the metric's name
+// label without the final dot) in index order.
+var names = [nameOther]string{"version.bind.", "version.server.", "hostname.bind.", "id.server.", "authors.bind."}
+
+// nameLabels are the values of the metric's name label.
+var nameLabels = [nameOther + 1]string{"version.bind", "version.server", "hostname.bind", "id.server", "authors.bind", "other"}
+
+// nameIndex returns the index of qname among names, ignoring case, or
+// nameOther. It does not allocate.
+func nameIndex(qname string) int {
+	for i, n := range names {
+		if len(qname) == len(n) && strings.EqualFold(qname, n) {
+			return i
+		}
+	}
+	return nameOther
+}
+
+// reply is the configured answer for one identity name.
+type reply struct {
+	action action
+	// txt holds, for actText, one TXT record per element, its text already
+	// split into character-strings of at most 255 bytes and escaped the way
+	// miekg/dns packs them. Shared by every answer: never modified.
+	txt [][]string
+}
+
+// maxText bounds one TEXT. Far above any real version string, it keeps a
+// typo (a pasted file) from turning CH answers into an amplifier.
+const maxText = 4096
+
+// splitText cuts text into DNS character-strings of at most 255 bytes,
+// keeping UTF-8 sequences whole when the text is valid UTF-8, and escapes
+// each for miekg/dns (which reads `\` as an escape when packing TXT).
+// Empty text is one empty character-string.
+func splitText(text string) []string {
+	if text == "" {
+		return []string{""}
+	}
+	valid := utf8.ValidString(text)
+	var out []string
+	for len(text) > 0 {
+		n := min(len(text), 255)
+		if valid {
+			for n < len(text) && !utf8.RuneStart(text[n]) {
+				n--
+			}
+		}
+		out = append(out, strings.ReplaceAll(text[:n], `\`, `\\`))
+		text = text[n:]
+	}
+	return out
+}

@@ -1,0 +1,64 @@
+package bindfmt
+
+import "strconv"
+
+// Flags are the properties of a query that BIND's query log line shows. They
+// fit in one byte so a log record can carry them cheaply.
+type Flags uint8
+
+// The query properties, one bit each.
+const (
+	RD          Flags = 1 << iota // recursion desired
+	Signed                        // TSIG-signed with a valid signature
+	EDNS                          // has an OPT record
+	TCP                           // came over TCP (or another stream transport)
+	DO                            // DNSSEC OK bit in the OPT record
+	CD                            // checking disabled
+	Cookie                        // carries a DNS COOKIE option
+	ValidCookie                   // ... with a server cookie the server verified
+)
+
+// AppendFlags appends BIND's flag string for a query, in BIND's order:
+//
+//   - or -   recursion desired or not
+//     S        signed (TSIG)
+//     E(v)     EDNS, with its version
+//     T        TCP
+//     D        DO
+//     C        CD
+//     V or K   a valid server cookie, or any other cookie
+//
+// A plain dig query (RD, EDNS 0, a client cookie) gives "+E(0)K"; a signed
+// DNSSEC query over TCP without RD "-SE(0)TDCK". ednsVersion is printed only
+// with EDNS.
+func AppendFlags(b []byte, f Flags, ednsVersion uint8) []byte {
+	if f&RD != 0 {
+		b = append(b, '+')
+	} else {
+		b = append(b, '-')
+	}
+	if f&Signed != 0 {
+		b = append(b, 'S')
+	}
+	if f&EDNS != 0 {
+		b = append(b, "E("...)
+		b = strconv.AppendUint(b, uint64(ednsVersion), 10)
+		b = append(b, ')')
+	}
+	if f&TCP != 0 {
+		b = append(b, 'T')
+	}
+	if f&DO != 0 {
+		b = append(b, 'D')
+	}
+	if f&CD != 0 {
+		b = append(b, 'C')
+	}
+	switch {
+	case f&ValidCookie != 0:
+		b = append(b, 'V')
+	case f&Cookie != 0:
+		b = append(b, 'K')
+	}
+	return b
+}

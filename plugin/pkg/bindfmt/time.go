@@ -1,0 +1,51 @@
+package bindfmt
+
+import "time"
+
+const months = "JanFebMarAprMayJunJulAugSepOctNovDec"
+
+// AppendTime appends t as BIND's file channels print it with print-time,
+// in t's location and to the millisecond: "21-Nov-2026 05:13:46.800".
+func AppendTime(b []byte, t time.Time) []byte {
+	year, month, day := t.Date()
+	hour, min, sec := t.Clock()
+	ms := t.Nanosecond() / int(time.Millisecond)
+	b = append2(b, day)
+	b = append(b, '-')
+	b = append(b, months[3*(month-1):3*month]...)
+	b = append(b, '-')
+	b = append4(b, year)
+	b = append(b, ' ')
+	b = append2(b, hour)
+	b = append(b, ':')
+	b = append2(b, min)
+	b = append(b, ':')
+	b = append2(b, sec)
+	b = append(b, '.')
+	return append(b, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+}
+
+// AppendPrefix appends the prefix of a BIND file channel with print-time,
+// print-category and print-severity, the form BIND's file logs and the
+// tools reading them (fail2ban among them) know:
+//
+//	21-Nov-2026 05:13:46.800 queries: info: client @0x…
+func AppendPrefix(b []byte, t time.Time, category, severity string) []byte {
+	b = AppendTime(b, t)
+	b = append(b, ' ')
+	b = append(b, category...)
+	b = append(b, ": "...)
+	b = append(b, severity...)
+	return append(b, ": "...)
+}
+
+func append2(b []byte, v int) []byte {
+	return append(b, byte('0'+v/10%10), byte('0'+v%10))
+}
+
+func append4(b []byte, v int) []byte {
+	if v < 0 || v > 9999 {
+		v = 0
+	}
+	return append(b, byte('0'+v/1000), byte('0'+v/100%10), byte('0'+v/10%10), byte('0'+v%10))
+}

@@ -1,0 +1,230 @@
+// Package logsink carries log records from the DNS query path to an output
+// (stdout, stderr, a file, or syslog over the local socket, UDP or TCP)
+// without ever slowing the query path down.
+//
+// A Queue takes records of any type T from the query path: Enqueue copies
+// the record into a bounded buffer under a short lock and returns; it never
+// blocks, never waits for the output, and drops (and counts) the record when
+// the buffer is full. A single writer goroutine per Queue takes the records
+// out in batches, formats them with the caller's Format function, frames
+// them for the output and writes them:
+//
+//   - stdout, stderr: one line per message, written in whole lines;
+//   - file: the same, buffered and written at least every 100 ms, reopened
+//     when the file is renamed or removed (logrotate without copytruncate);
+//   - syslog to the local socket (unix:PATH, default /dev/log): the
+//     traditional "<PRI>Mmm dd hh:mm:ss TAG[PID]: MSG" form glibc's syslog(3)
+//     sends;
+//   - syslog over UDP: RFC 5424 messages, one per datagram;
+//   - syslog over TCP: RFC 5424 messages, octet-counted (RFC 6587), with
+//     reconnection and exponential backoff.
+//
+// A missing /dev/log or an unreachable collector never fails startup: the
+// failures are counted as write errors and the connection is retried. When
+// the output is slow or gone, the buffer fills and records are dropped; the
+// writer reports the drops in the log itself at most once every 10 seconds
+// (the first at once), never once per record.
+//
+// The Queue's Start and Stop are meant for a plugin's OnStartup and
+// OnShutdown: Stop drains the buffer, writes everything and closes the
+// output, so a clean stop loses no record. A CoreDNS reload starts the new
+// instance's Queue (which opens the file anew) before the old one stops;
+// both append whole lines, so their lines never interleave mid-line.
+package logsink
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+)
+
+// Kind is the kind of an output.
+type Kind uint8
+
+// The kinds of output.
+const (
+	Stdout Kind = iota
+	Stderr
+	File
+	Syslog
+)
+
+// Output says where log messages go. The zero value is stdout.
+type Output struct {
+	Kind Kind
+	// Path is the file for File, the socket for Syslog over "unix".
+	Path string
+	// Network is "unix", "udp" or "tcp" for Syslog.
+	Network string
+	// Addr is the collector's host:port for Syslog over "udp" or "tcp".
+	Addr string
+	// Facility and Tag are used by Syslog only; zero values mean daemon and
+	// "coredns".
+	Facility Facility
+	Tag      string
+
+	facilitySet bool // for Validate: facility given with a non-syslog output
+}
+
+// DefaultSocket is the local syslog socket.
+const DefaultSocket = "/dev/log"
+
+// DefaultTag is the syslog program name used when none is given.
+const DefaultTag = "coredns"
+
+// ParseOutput parses the arguments of an output option:
+//
+//	stdout
+//	stderr
+//	file PATH
+//	syslog [unix:PATH | udp://HOST:PORT | tcp://HOST:PORT]
+//
+// A bare syslog uses the local socket /dev/log. It keeps the facility and
+// tag already set on o.
+func (o *Output) ParseOutput(args []string) error {
+	if len(args) == 0 {
+		return errors.New("output needs stdout, stderr, file PATH or syslog [unix:PATH | udp://HOST:PORT | tcp://HOST:PORT]")
+	}
+	o.Path, o.Network, o.Addr = "", "", ""
+	switch args[0] {
+	case "stdout", "stderr":
+		if len(args) != 1 {
+			return fmt.Errorf("output %s takes no argument, got %q", args[0], strings.Join(args[1:], " "))
+		}
+		o.Kind = Stdout
+		if args[0] == "stderr" {
+			o.Kind = Stderr
+		}
+	case "file":
+		if len(args) != 2 {
+			return errors.New("output file needs exactly one PATH")
+		}
+		o.Kind, o.Path = File, args[1]
+	case "syslog":
+		o.Kind = Syslog
+		switch len(args) {
+		case 1:
+			o.Network, o.Path = "unix", DefaultSocket
+		case 2:
+			if err := o.parseSyslogAddr(args[1]); err != nil {
+				return err
+			}
+		default:
+			return errors.New("output syslog takes at most one address: unix:PATH, udp://HOST:PORT or tcp://HOST:PORT")
+		}
+	default:
+		return fmt.Errorf("unknown output %q: want stdout, stderr, file PATH or syslog", args[0])
+	}
+	return nil
+}
+
+func (o *Output) parseSyslogAddr(s string) error {
+	switch {
+	case strings.HasPrefix(s, "unix:"):
+		o.Network, o.Path = "unix", strings.TrimPrefix(s, "unix:")
+		if o.Path == "" {
+			return fmt.Errorf("syslog address %q: unix: needs a socket path, e.g. unix:/dev/log", s)
+		}
+		return nil
+	case strings.HasPrefix(s, "udp://"), strings.HasPrefix(s, "tcp://"):
+		o.Network, o.Addr = s[:3], s[len("udp://"):]
+		host, port, err := net.SplitHostPort(o.Addr)
+		if err != nil {
+			return fmt.Errorf("syslog address %q: %v (want %s://HOST:PORT)", s, err, o.Network)
+		}
+		if host == "" {
+			return fmt.Errorf("syslog address %q: no host (want %s://HOST:PORT)", s, o.Network)
+		}
+		if p, err := strconv.ParseUint(port, 10, 16); err != nil || p == 0 {
+			return fmt.Errorf("syslog address %q: bad port %q", s, port)
+		}
+		return nil
+	}
+	return fmt.Errorf("syslog address %q: want unix:PATH, udp://HOST:PORT or tcp://HOST:PORT", s)
+}
+
+// Option parses the output options a plugin's block shares with every other
+// user of logsink: "output ...", "facility NAME" and "tag NAME". It reports
+// whether name was one of them, and the error in its arguments if any, so a
+// plugin's option loop can hand them over:
+//
+//	if ok, err := out.Option(c.Val(), c.RemainingArgs()); ok {
+//		if err != nil {
+//			return c.Err(err.Error())
+//		}
+//		continue
+//	}
+//
+// Call Validate once the block is read.
+func (o *Output) Option(name string, args []string) (bool, error) {
+	switch name {
+	case "output":
+		return true, o.ParseOutput(args)
+	case "facility":
+		if len(args) != 1 {
+			return true, errors.New("facility needs exactly one NAME, e.g. daemon or local0")
+		}
+		f, err := ParseFacility(args[0])
+		if err != nil {
+			return true, err
+		}
+		o.Facility, o.facilitySet = f, true
+		return true, nil
+	case "tag":
+		if len(args) != 1 {
+			return true, errors.New("tag needs exactly one NAME")
+		}
+		if !validTag(args[0]) {
+			return true, fmt.Errorf("tag %q: want 1 to 48 printable ASCII characters without spaces, ':' or '['", args[0])
+		}
+		o.Tag = args[0]
+		return true, nil
+	}
+	return false, nil
+}
+
+// Validate checks the combination of options: facility and tag only make
+// sense with a syslog output.
+func (o *Output) Validate() error {
+	if o.Kind != Syslog && (o.facilitySet || o.Tag != "") {
+		return fmt.Errorf("facility and tag apply to syslog output only, not to %s", o)
+	}
+	return nil
+}
+
+func validTag(s string) bool {
+	if s == "" || len(s) > 48 { // RFC 5424 APP-NAME is at most 48 characters
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || c == ':' || c == '[' || c == ']' {
+			return false
+		}
+	}
+	return true
+}
+
+// String is the output as written in a Corefile.
+func (o Output) String() string {
+	switch o.Kind {
+	case Stdout:
+		return "stdout"
+	case Stderr:
+		return "stderr"
+	case File:
+		return "file " + o.Path
+	}
+	if o.Network == "unix" {
+		return "syslog unix:" + o.Path
+	}
+	return "syslog " + o.Network + "://" + o.Addr
+}
+
+func (o Output) tag() string {
+	if o.Tag == "" {
+		return DefaultTag
+	}
+	return o.Tag
+}

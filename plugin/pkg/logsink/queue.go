@@ -1,0 +1,343 @@
+package logsink
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultSize is the default number of records a Queue holds.
+const DefaultSize = 65536
+
+const (
+	// flushEvery is how often the writer wakes up to write what was queued
+	// (sooner when the queue fills up to a quarter).
+	flushEvery = 100 * time.Millisecond
+	// flushAt is the pending output size that triggers a write within a
+	// batch.
+	flushAt = 64 << 10
+	// dropReportEvery spaces the notices about dropped records.
+	dropReportEvery = 10 * time.Second
+	// stopTimeout bounds how long Stop waits for the writer to drain.
+	stopTimeout = 5 * time.Second
+)
+
+// Options configure a Queue.
+type Options[T any] struct {
+	Output Output
+	// Size is the number of records that can wait between the query path and
+	// the writer; more are dropped and counted. 0 means DefaultSize.
+	Size int
+	// Prefix puts BIND's file-channel prefix ("21-Nov-2026 05:13:46.800
+	// queries: info: ") before each message on stdout, stderr and file
+	// outputs; syslog has its own header.
+	Prefix bool
+
+	// Format turns a record into log messages with e.Buf and e.Emit. It runs
+	// in the writer goroutine only. Required.
+	Format func(e *Emitter, rec *T)
+	// Tick, if set, runs in the writer goroutine about once a second, e.g.
+	// to write a periodic summary with e.Emit.
+	Tick func(e *Emitter, now time.Time)
+	// FormatDrops writes the notice about n records dropped since the last
+	// notice. The default is a BIND-style line in category "general" at
+	// severity warning: "N log records dropped (output too slow or
+	// unavailable)".
+	FormatDrops func(e *Emitter, now time.Time, n uint64)
+
+	// Hooks for the caller's metrics and logs; each may be nil.
+	//
+	// Dropped is called on the query path (concurrently, so it must be safe
+	// for that and cheap) for a record dropped because the queue was full.
+	Dropped func(rec *T)
+	// Failed is called in the writer for a record lost in a failed write, or
+	// while the output was down.
+	Failed func(rec *T)
+	// WriteError is called in the writer for each failed write, connection
+	// attempt or file reopening.
+	WriteError func(err error)
+	// Notice is called in the writer when a drop notice is written, with the
+	// records dropped since the previous one, so the plugin can also log it
+	// (e.g. with CoreDNS's own log, in case the output itself is gone).
+	Notice func(n uint64)
+}
+
+// Queue carries records of type T from the query path to an output. See the
+// package documentation.
+type Queue[T any] struct {
+	opts   Options[T]
+	size   int
+	wakeAt int
+
+	mu      sync.Mutex
+	recs    []T  // filled by Enqueue, emptied by the writer
+	running bool // between Start and Stop
+
+	wake    chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+	dropped atomic.Uint64 // records lost, for the drop notices
+
+	// Writer goroutine state.
+	sink     sink
+	em       Emitter
+	batch    []T
+	reported uint64    // dropped count at the last notice
+	noticed  time.Time // time of the last notice
+	lastTick time.Time
+}
+
+// New returns a Queue for the output in opts, ready to Start.
+func New[T any](opts Options[T]) (*Queue[T], error) {
+	if opts.Format == nil {
+		return nil, errors.New("logsink: Options.Format is nil")
+	}
+	if opts.Size < 0 {
+		return nil, fmt.Errorf("logsink: negative queue size %d", opts.Size)
+	}
+	if opts.Size == 0 {
+		opts.Size = DefaultSize
+	}
+	q := &Queue[T]{opts: opts, size: opts.Size, wakeAt: max(1, opts.Size/4)}
+	o := opts.Output
+	q.em = Emitter{prefix: opts.Prefix, record: -1, facility: o.Facility.code(), tag: o.tag(), pid: strconv.Itoa(os.Getpid())}
+	switch o.Kind {
+	case Stdout:
+		q.sink = &lineSink{w: os.Stdout}
+	case Stderr:
+		q.sink = &lineSink{w: os.Stderr}
+	case File:
+		q.sink = &fileSink{path: o.Path}
+	case Syslog:
+		q.sink = &netSink{network: o.Network, addr: o.Addr}
+		switch o.Network {
+		case "unix":
+			q.sink.(*netSink).addr = o.Path
+			q.em.framing = frameBSD
+		case "udp":
+			q.em.framing = frame5424
+		case "tcp":
+			q.em.framing = frame5424TCP
+		default:
+			return nil, fmt.Errorf("logsink: unknown syslog network %q", o.Network)
+		}
+		q.em.host = hostname()
+	default:
+		return nil, fmt.Errorf("logsink: unknown output kind %d", o.Kind)
+	}
+	return q, nil
+}
+
+// hostname is the HOSTNAME field of RFC 5424 messages.
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" || len(h) > 255 {
+		return "-"
+	}
+	for i := 0; i < len(h); i++ {
+		if h[i] <= ' ' || h[i] >= 0x7f {
+			return "-"
+		}
+	}
+	return h
+}
+
+// Output returns the output the Queue writes to.
+func (q *Queue[T]) Output() Output { return q.opts.Output }
+
+// Start opens the output and starts the writer goroutine; it is meant for
+// OnStartup. Only a file that cannot be opened is an error: a syslog socket
+// or collector that is not there yet is retried by the writer, and counted
+// as a write error meanwhile. Starting a running Queue does nothing.
+func (q *Queue[T]) Start() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.running {
+		return nil
+	}
+	if err := q.sink.open(); err != nil {
+		return err
+	}
+	q.running = true
+	q.wake = make(chan struct{}, 1)
+	q.stop = make(chan struct{})
+	q.done = make(chan struct{})
+	go q.run(q.wake, q.stop, q.done)
+	return nil
+}
+
+// Stop writes every queued record, flushes and closes the output, and ends
+// the writer; it is meant for OnShutdown. If the output blocks for more than
+// 5 seconds, Stop closes the connection under it (losing what was pending)
+// and returns. Stopping a stopped Queue does nothing. Records enqueued after
+// Stop stay queued (up to the size) and are never written.
+func (q *Queue[T]) Stop() error {
+	q.mu.Lock()
+	if !q.running {
+		q.mu.Unlock()
+		return nil
+	}
+	q.running = false
+	stop, done := q.stop, q.done
+	q.mu.Unlock()
+
+	close(stop)
+	select {
+	case <-done:
+		return nil
+	case <-time.After(stopTimeout):
+	}
+	q.sink.interrupt()
+	select {
+	case <-done:
+	case <-time.After(stopTimeout):
+		return fmt.Errorf("writing to %s: still blocked after %s", q.opts.Output, 2*stopTimeout)
+	}
+	return fmt.Errorf("writing to %s: blocked for %s; connection closed", q.opts.Output, stopTimeout)
+}
+
+// Enqueue queues a copy of rec for the writer and reports whether it was
+// accepted. It never blocks: when the queue is full the record is dropped,
+// counted, and handed to the Dropped hook. Safe for concurrent use.
+func (q *Queue[T]) Enqueue(rec T) bool {
+	q.mu.Lock()
+	n := len(q.recs)
+	if n >= q.size {
+		q.mu.Unlock()
+		q.dropped.Add(1)
+		if q.opts.Dropped != nil {
+			r := rec // a copy, so that rec itself does not escape
+			q.opts.Dropped(&r)
+		}
+		return false
+	}
+	q.recs = append(q.recs, rec)
+	wake := q.wake
+	q.mu.Unlock()
+	if n+1 == q.wakeAt && wake != nil {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+	return true
+}
+
+// Dropped returns the number of records lost so far: dropped because the
+// queue was full, or lost in failed writes.
+func (q *Queue[T]) Dropped() uint64 { return q.dropped.Load() }
+
+// run is the writer goroutine.
+func (q *Queue[T]) run(wake, stop, done chan struct{}) {
+	defer close(done)
+	ticker := time.NewTicker(flushEvery)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-wake:
+		case <-ticker.C:
+		case <-stop:
+			q.drain()
+			q.periodic(time.Now(), true)
+			q.flush()
+			if err := q.sink.close(); err != nil {
+				q.writeError(err)
+			}
+			return
+		}
+		q.drain()
+		now := time.Now()
+		if now.Sub(q.lastTick) >= time.Second {
+			q.lastTick = now
+			q.periodic(now, false)
+			q.flush()
+		}
+	}
+}
+
+// drain writes everything queued, one batch at a time.
+func (q *Queue[T]) drain() {
+	for {
+		q.mu.Lock()
+		q.batch, q.recs = q.recs, q.batch[:0]
+		q.mu.Unlock()
+		if len(q.batch) == 0 {
+			return
+		}
+		for i := range q.batch {
+			q.em.record = i
+			q.opts.Format(&q.em, &q.batch[i])
+			if len(q.em.out) >= flushAt {
+				q.flush()
+			}
+		}
+		q.em.record = -1
+		q.flush()
+		clear(q.batch) // let the records' strings go
+		q.batch = q.batch[:0]
+	}
+}
+
+// periodic runs the once-a-second duties: file rotation, the caller's Tick
+// and the drop notice (always at the final stop).
+func (q *Queue[T]) periodic(now time.Time, final bool) {
+	if err := q.sink.maintain(now); err != nil {
+		q.writeError(err)
+	}
+	if q.opts.Tick != nil {
+		q.opts.Tick(&q.em, now)
+	}
+	d := q.dropped.Load()
+	if d > q.reported && (final || q.noticed.IsZero() || now.Sub(q.noticed) >= dropReportEvery) {
+		n := d - q.reported
+		q.reported, q.noticed = d, now
+		if q.opts.FormatDrops != nil {
+			q.opts.FormatDrops(&q.em, now, n)
+		} else {
+			b := q.em.Buf()
+			b = strconv.AppendUint(b, n, 10)
+			b = append(b, " log records dropped (output too slow or unavailable)"...)
+			q.em.Emit(now, SevWarning, "general", b)
+		}
+		if q.opts.Notice != nil {
+			q.opts.Notice(n)
+		}
+	}
+}
+
+// flush writes the pending output; what a failed write did not deliver is
+// counted as lost, per record.
+func (q *Queue[T]) flush() {
+	e := &q.em
+	if len(e.msgs) == 0 {
+		return
+	}
+	n, err := q.sink.write(e.out, e.msgs)
+	if err != nil {
+		if err != errWaiting {
+			q.writeError(err)
+		}
+		last := -1
+		for _, m := range e.msgs[n:] {
+			if m.record < 0 || m.record == last {
+				continue
+			}
+			last = m.record
+			q.dropped.Add(1)
+			if q.opts.Failed != nil {
+				q.opts.Failed(&q.batch[m.record])
+			}
+		}
+	}
+	e.reset()
+}
+
+func (q *Queue[T]) writeError(err error) {
+	if q.opts.WriteError != nil {
+		q.opts.WriteError(err)
+	}
+}

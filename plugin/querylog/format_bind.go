@@ -1,0 +1,94 @@
+package querylog
+
+import (
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/corebind/corebind/plugin/pkg/bindfmt"
+	"github.com/corebind/corebind/plugin/pkg/logsink"
+)
+
+// formatBIND writes BIND 9.18's query line, and with responses corebind's
+// response line:
+//
+//	client @0x2a 127.0.0.1#53211 (www.example.org): query: www.example.org IN A +E(0)K (127.0.0.1)
+//	client @0x2a 127.0.0.1#53211 (www.example.org): response: www.example.org IN A NOERROR aa answer 1 authority 0 additional 1 size 56 duration 0.000123
+func (l *logger) formatBIND(e *logsink.Emitter, rec *record) {
+	t := time.Unix(0, rec.time)
+	b := e.Buf()
+	b = bindfmt.AppendClient(b, rec.id, rec.client, rec.key, rec.qname)
+	b = bindfmt.AppendQuery(b, rec.qname, rec.qclass, rec.qtype, rec.flags, rec.ednsVersion, serverIP(rec))
+	e.Emit(t, logsink.SevInfo, "queries", b)
+	if !l.responses {
+		return
+	}
+	b = e.Buf()
+	b = bindfmt.AppendClient(b, rec.id, rec.client, rec.key, rec.qname)
+	b = append(b, "response: "...)
+	b = bindfmt.AppendName(b, rec.qname)
+	b = append(b, ' ')
+	b = bindfmt.AppendClass(b, rec.qclass)
+	b = append(b, ' ')
+	b = bindfmt.AppendType(b, rec.qtype)
+	b = append(b, ' ')
+	b = appendRcode(b, rec)
+	b = appendRespFlags(b, rec.respFlags)
+	b = append(b, " answer "...)
+	b = strconv.AppendUint(b, uint64(rec.answers), 10)
+	b = append(b, " authority "...)
+	b = strconv.AppendUint(b, uint64(rec.authority), 10)
+	b = append(b, " additional "...)
+	b = strconv.AppendUint(b, uint64(rec.additional), 10)
+	b = append(b, " size "...)
+	b = strconv.AppendUint(b, uint64(rec.size), 10)
+	b = append(b, " duration "...)
+	b = appendSeconds(b, rec.duration)
+	e.Emit(t.Add(time.Duration(rec.duration)), logsink.SevInfo, "responses", b)
+}
+
+// appendRcode appends the response code's mnemonic, "-" when no response
+// was sent (the query was dropped).
+func appendRcode(b []byte, rec *record) []byte {
+	if !rec.responded {
+		return append(b, '-')
+	}
+	return bindfmt.AppendRcode(b, int(rec.rcode))
+}
+
+// appendRespFlags appends the response header flags worth seeing, as dig
+// names them: " aa", " tc", " ra", " ad".
+func appendRespFlags(b []byte, f uint8) []byte {
+	if f&respAA != 0 {
+		b = append(b, " aa"...)
+	}
+	if f&respTC != 0 {
+		b = append(b, " tc"...)
+	}
+	if f&respRA != 0 {
+		b = append(b, " ra"...)
+	}
+	if f&respAD != 0 {
+		b = append(b, " ad"...)
+	}
+	return b
+}
+
+// appendSeconds appends a duration in seconds with microsecond precision.
+func appendSeconds(b []byte, ns int64) []byte {
+	return strconv.AppendFloat(b, float64(ns/1e3)/1e6, 'f', 6, 64)
+}
+
+// serverIP is the address the query was sent to. A wildcard UDP listener
+// cannot tell it (the socket's address is :: or 0.0.0.0); the unspecified
+// address of the client's family is printed then.
+func serverIP(rec *record) netip.Addr {
+	a := rec.local.Addr()
+	if !a.IsValid() || a.IsUnspecified() {
+		if rec.client.Addr().Is4() {
+			return netip.IPv4Unspecified()
+		}
+		return netip.IPv6Unspecified()
+	}
+	return a
+}

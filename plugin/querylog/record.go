@@ -1,0 +1,179 @@
+package querylog
+
+import (
+	"net"
+	"net/netip"
+
+	"github.com/corebind/corebind/plugin/pkg/bindfmt"
+	"github.com/miekg/dns"
+)
+
+// record is what the query path hands to the writer for one query: plain
+// values, copied into the queue without allocating. Formatting happens in
+// the writer goroutine.
+type record struct {
+	time     int64 // when the query arrived, Unix nanoseconds
+	duration int64 // until the response was written, nanoseconds
+	id       uint64
+	client   netip.AddrPort
+	local    netip.AddrPort
+	qname    string // as received, presentation form
+	key      string // TSIG key that signed the query (verified), or ""
+	server   string // the listener, e.g. "dns://127.0.0.1:53"
+
+	qtype, qclass uint16
+	msgID         uint16
+	flags         bindfmt.Flags
+	ednsVersion   uint8
+	bufsize       uint16 // EDNS UDP payload size; 512 without EDNS
+	reqSize       uint16
+
+	responded  bool  // a response was sent
+	rcode      int32 // with extended bits
+	respFlags  uint8 // respAA, respTC, ...
+	answers    uint16
+	authority  uint16
+	additional uint16
+	size       uint32 // response bytes (all messages of a zone transfer)
+}
+
+// Response header flags kept in record.respFlags.
+const (
+	respAA = 1 << iota
+	respTC
+	respRA
+	respAD
+)
+
+// fromRequest fills the request's half of the record.
+func (rec *record) fromRequest(w dns.ResponseWriter, r *dns.Msg, client netip.AddrPort, key string) {
+	q := r.Question[0]
+	rec.client = client
+	rec.local = addrPort(w.LocalAddr())
+	rec.qname, rec.qtype, rec.qclass = q.Name, q.Qtype, q.Qclass
+	rec.msgID = r.Id
+	rec.key = key
+	rec.reqSize = uint16(min(wireLen(r), 65535))
+	rec.bufsize = dns.MinMsgSize
+	f := bindfmt.Flags(0)
+	if r.RecursionDesired {
+		f |= bindfmt.RD
+	}
+	if r.CheckingDisabled {
+		f |= bindfmt.CD
+	}
+	if key != "" {
+		f |= bindfmt.Signed
+	}
+	if _, ok := w.RemoteAddr().(*net.TCPAddr); ok {
+		f |= bindfmt.TCP
+	}
+	if opt := r.IsEdns0(); opt != nil {
+		f |= bindfmt.EDNS
+		rec.ednsVersion = opt.Version()
+		rec.bufsize = opt.UDPSize()
+		if opt.Do() {
+			f |= bindfmt.DO
+		}
+		for _, o := range opt.Option {
+			if o.Option() == dns.EDNS0COOKIE {
+				// corebind issues no server cookies, so none is ever
+				// verified: BIND's "K", never "V".
+				f |= bindfmt.Cookie
+				break
+			}
+		}
+	}
+	rec.flags = f
+}
+
+// fromResponse adds a response message to the record; a zone transfer
+// writes several, whose counts and sizes add up.
+func (rec *record) fromResponse(m *dns.Msg) {
+	if !rec.responded {
+		rec.responded = true
+		rec.rcode = int32(m.Rcode)
+		var f uint8
+		if m.Authoritative {
+			f |= respAA
+		}
+		if m.Truncated {
+			f |= respTC
+		}
+		if m.RecursionAvailable {
+			f |= respRA
+		}
+		if m.AuthenticatedData {
+			f |= respAD
+		}
+		rec.respFlags = f
+	}
+	rec.answers = sat16(int(rec.answers) + len(m.Answer))
+	rec.authority = sat16(int(rec.authority) + len(m.Ns))
+	rec.additional = sat16(int(rec.additional) + len(m.Extra))
+	rec.size += uint32(wireLen(m))
+}
+
+// fromWire adds a response written as raw bytes.
+func (rec *record) fromWire(b []byte) {
+	if len(b) < 12 {
+		return
+	}
+	if !rec.responded {
+		rec.responded = true
+		rec.rcode = int32(b[3] & 0xf)
+		var f uint8
+		if b[2]&0x04 != 0 {
+			f |= respAA
+		}
+		if b[2]&0x02 != 0 {
+			f |= respTC
+		}
+		if b[3]&0x80 != 0 {
+			f |= respRA
+		}
+		if b[3]&0x20 != 0 {
+			f |= respAD
+		}
+		rec.respFlags = f
+	}
+	rec.answers = sat16(int(rec.answers) + (int(b[6])<<8 | int(b[7])))
+	rec.authority = sat16(int(rec.authority) + (int(b[8])<<8 | int(b[9])))
+	rec.additional = sat16(int(rec.additional) + (int(b[10])<<8 | int(b[11])))
+	rec.size += uint32(len(b))
+}
+
+// synthesize records the reply CoreDNS writes itself when the chain returns
+// an error code without writing: header, question, and an OPT record when
+// the query had one.
+func (rec *record) synthesize(r *dns.Msg, rcode int) {
+	rec.responded = true
+	rec.rcode = int32(rcode)
+	size := 12
+	for _, q := range r.Question {
+		size += plainLen(q.Name) + 4
+	}
+	if rec.flags&bindfmt.EDNS != 0 {
+		size += 11
+		rec.additional = 1
+	}
+	rec.size = uint32(size)
+}
+
+func sat16(n int) uint16 { return uint16(min(n, 65535)) }
+
+// addrPort converts a net.Addr from a dns.ResponseWriter without
+// allocating. IPv4-mapped addresses (IPv4 clients of a dual-stack socket)
+// become IPv4.
+func addrPort(a net.Addr) netip.AddrPort {
+	var ap netip.AddrPort
+	switch a := a.(type) {
+	case *net.UDPAddr:
+		ap = a.AddrPort()
+	case *net.TCPAddr:
+		ap = a.AddrPort()
+	default:
+		return ap
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}

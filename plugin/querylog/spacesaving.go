@@ -1,0 +1,135 @@
+package querylog
+
+// spaceSaving is the Space-Saving heavy-hitters algorithm (Metwally,
+// Agrawal, El Abbadi, 2005) over keys of type K, each with a value V.
+//
+// It tracks at most len(slots) keys in fixed memory. A key not tracked takes
+// the slot of the key with the smallest count and inherits that count (kept
+// as its error). With N items counted and k slots:
+//
+//   - a tracked key's count overestimates its true count by at most its
+//     error, itself at most N/k;
+//   - every key whose true count exceeds N/k is tracked.
+//
+// Slots sit in a binary min-heap on count, so an increment costs O(log k)
+// at worst and finding the smallest is O(1).
+type spaceSaving[K comparable, V any] struct {
+	slots []ssSlot[K, V]
+	heap  []int32 // slot indexes, min-heap on count
+	index map[K]int32
+}
+
+type ssSlot[K comparable, V any] struct {
+	key   K
+	count uint64 // estimated count: true count + at most err
+	err   uint64 // count inherited when the key took the slot
+	pos   int32  // position in heap
+	v     V
+}
+
+func newSpaceSaving[K comparable, V any](k int) *spaceSaving[K, V] {
+	return &spaceSaving[K, V]{
+		slots: make([]ssSlot[K, V], 0, k),
+		heap:  make([]int32, 0, k),
+		index: make(map[K]int32, k),
+	}
+}
+
+// lookup returns the slot of a tracked key.
+func (s *spaceSaving[K, V]) lookup(key K) (*ssSlot[K, V], bool) {
+	i, ok := s.index[key]
+	if !ok {
+		return nil, false
+	}
+	return &s.slots[i], true
+}
+
+// insert gives key (not tracked) a slot: a free one, or the smallest
+// count's, whose count it inherits. The slot's value is left as it was (the
+// previous key's, or what the caller preallocated): the caller resets it.
+func (s *spaceSaving[K, V]) insert(key K) *ssSlot[K, V] {
+	if len(s.slots) < cap(s.slots) {
+		i := int32(len(s.slots))
+		s.slots = s.slots[:i+1] // the value stays: it may hold preallocated memory
+		sl := &s.slots[i]
+		sl.key, sl.count, sl.err, sl.pos = key, 0, 0, int32(len(s.heap))
+		s.heap = append(s.heap, i)
+		s.index[key] = i
+		s.up(len(s.heap) - 1)
+		return sl
+	}
+	i := s.heap[0]
+	sl := &s.slots[i]
+	delete(s.index, sl.key)
+	s.index[key] = i
+	sl.key, sl.err = key, sl.count
+	return sl
+}
+
+// incr adds one to a slot's count.
+func (s *spaceSaving[K, V]) incr(sl *ssSlot[K, V]) {
+	sl.count++
+	s.down(int(sl.pos))
+}
+
+// min is the smallest tracked count when every slot is taken (the bound on
+// any tracked count's error), else 0.
+func (s *spaceSaving[K, V]) min() uint64 {
+	if len(s.slots) < cap(s.slots) || len(s.heap) == 0 {
+		return 0
+	}
+	return s.slots[s.heap[0]].count
+}
+
+func (s *spaceSaving[K, V]) len() int { return len(s.slots) }
+
+// reset forgets every key; values stay for the caller to reset on insert.
+func (s *spaceSaving[K, V]) reset() {
+	var zero K
+	for i := range s.slots {
+		s.slots[i].key, s.slots[i].count, s.slots[i].err = zero, 0, 0
+	}
+	s.slots = s.slots[:0]
+	s.heap = s.heap[:0]
+	clear(s.index)
+}
+
+func (s *spaceSaving[K, V]) less(i, j int) bool {
+	return s.slots[s.heap[i]].count < s.slots[s.heap[j]].count
+}
+
+func (s *spaceSaving[K, V]) swap(i, j int) {
+	s.heap[i], s.heap[j] = s.heap[j], s.heap[i]
+	s.slots[s.heap[i]].pos = int32(i)
+	s.slots[s.heap[j]].pos = int32(j)
+}
+
+func (s *spaceSaving[K, V]) up(j int) {
+	for j > 0 {
+		i := (j - 1) / 2
+		if !s.less(j, i) {
+			return
+		}
+		s.swap(i, j)
+		j = i
+	}
+}
+
+func (s *spaceSaving[K, V]) down(i int) {
+	n := len(s.heap)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		j := l
+		if r := l + 1; r < n && s.less(r, l) {
+			j = r
+		}
+		if !s.less(j, i) {
+			return
+		}
+		s.swap(i, j)
+		i = j
+	}
+}

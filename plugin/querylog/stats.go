@@ -1,0 +1,291 @@
+package querylog
+
+import (
+	"cmp"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/corebind/corebind/plugin/pkg/bindfmt"
+	"github.com/miekg/dns"
+)
+
+// Defaults of the stats block.
+const (
+	defaultTop   = 100
+	defaultNames = 100
+	// clientNames is how many query names each tracked client keeps.
+	clientNames = 5
+)
+
+// stats are one directive's per-client and per-name statistics, in memory
+// bounded by its top and names slots whatever the number of clients.
+type stats struct {
+	mu      sync.Mutex
+	since   time.Time
+	queries uint64
+	clients *spaceSaving[netip.Addr, clientCounters]
+	names   *spaceSaving[string, nameCounters]
+	seen    distinct // distinct clients overall
+	seed    uint64
+}
+
+// clientCounters are a tracked client's counters. Apart from the Space-Saving
+// count (the slot's), they count from the moment the client took its slot
+// (first seen), exactly.
+type clientCounters struct {
+	noerror, nxdomain, refused, servfail, other uint64
+	rd, tcp                                     uint64
+	received, sent                              uint64 // bytes
+	first, last                                 int64  // Unix nanoseconds
+	names                                       [clientNames]nameCount
+}
+
+// nameCount is an entry of a client's own small Space-Saving table of names.
+type nameCount struct {
+	name  string
+	count uint64
+}
+
+// nameCounters are a tracked query name's counters besides its count.
+type nameCounters struct {
+	clients distinct
+}
+
+func newStats(top, names int, now time.Time) *stats {
+	s := &stats{
+		since:   now,
+		clients: newSpaceSaving[netip.Addr, clientCounters](top),
+		names:   newSpaceSaving[string, nameCounters](names),
+		seen:    newDistinct(4096),
+		seed:    rand.Uint64(),
+	}
+	// Allocate every name's sketch now, not on the query path; insert
+	// leaves slot values alone.
+	all := s.names.slots[:cap(s.names.slots)]
+	for i := range all {
+		all[i].v.clients = newDistinct(256)
+	}
+	return s
+}
+
+// add counts one query. It is called on the query path: no allocation but
+// for a new query name that is not in lower case.
+func (s *stats) add(rec *record) {
+	addr := rec.client.Addr()
+	h := hashAddr(addr, s.seed)
+	var lower [256]byte
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.queries++
+	s.seen.add(h)
+
+	// The query name, case-folded.
+	key := foldName(lower[:0], rec.qname)
+	var ns *ssSlot[string, nameCounters]
+	if i, ok := s.names.index[string(key)]; ok { // a lookup does not allocate
+		ns = &s.names.slots[i]
+	} else {
+		name := rec.qname
+		if string(key) != name {
+			name = string(key)
+		}
+		ns = s.names.insert(name)
+		ns.v.clients.reset()
+	}
+	s.names.incr(ns)
+	ns.v.clients.add(h)
+	name := ns.key
+
+	cs, ok := s.clients.lookup(addr)
+	if !ok {
+		cs = s.clients.insert(addr)
+		cs.v = clientCounters{first: rec.time}
+	}
+	s.clients.incr(cs)
+	c := &cs.v
+	c.last = rec.time
+	switch {
+	case !rec.responded:
+		c.other++
+	case rec.rcode == dns.RcodeSuccess:
+		c.noerror++
+	case rec.rcode == dns.RcodeNameError:
+		c.nxdomain++
+	case rec.rcode == dns.RcodeRefused:
+		c.refused++
+	case rec.rcode == dns.RcodeServerFailure:
+		c.servfail++
+	default:
+		c.other++
+	}
+	if rec.flags&bindfmt.RD != 0 {
+		c.rd++
+	}
+	if rec.flags&bindfmt.TCP != 0 {
+		c.tcp++
+	}
+	c.received += uint64(rec.reqSize)
+	c.sent += uint64(rec.size)
+	c.countName(name)
+}
+
+// countName counts name in the client's small Space-Saving table. Names are
+// the names table's keys, so equal names are equal strings.
+func (c *clientCounters) countName(name string) {
+	low := 0
+	for i := range c.names {
+		n := &c.names[i]
+		if n.name == name {
+			n.count++
+			return
+		}
+		if n.count < c.names[low].count {
+			low = i
+		}
+	}
+	c.names[low].name = name
+	c.names[low].count++
+}
+
+// foldName appends name in lower case (ASCII, as DNS compares names).
+func foldName(b []byte, name string) []byte {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+// tracked returns the number of tracked clients.
+func (s *stats) tracked() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.clients.len()
+}
+
+// resetSnapshot returns the statistics and clears them, at once: no query
+// is counted in neither (POST /reset).
+func (s *stats) resetSnapshot(now time.Time) *snapshot {
+	s.mu.Lock()
+	snap := s.copyLocked(now)
+	s.resetLocked(now)
+	s.mu.Unlock()
+	snap.sort()
+	return snap
+}
+
+func (s *stats) resetLocked(now time.Time) {
+	s.since = now
+	s.queries = 0
+	s.seen.reset()
+	for i := range s.clients.slots {
+		s.clients.slots[i].v = clientCounters{} // let go of the names
+	}
+	s.clients.reset()
+	s.names.reset()
+}
+
+// snapshot is a copy of the statistics, sorted by count, for the JSON
+// endpoint and the interval summary.
+type snapshot struct {
+	Since      time.Time
+	Now        time.Time
+	Queries    uint64
+	Clients    uint64 // distinct clients seen (estimated beyond 16)
+	Top, Slots int    // configured top and names slots
+	ErrorBound uint64 // no tracked client count is over by more
+	NameBound  uint64 // the same for names
+	Tracked    []clientSnapshot
+	Names      []nameSnapshot
+}
+
+type clientSnapshot struct {
+	Addr     netip.Addr
+	Queries  uint64
+	Error    uint64
+	Counters clientCounters
+	TopNames []nameCount // by count, descending
+}
+
+type nameSnapshot struct {
+	Name    string
+	Queries uint64
+	Error   uint64
+	Clients uint64
+}
+
+func (s *stats) snapshot(now time.Time) *snapshot {
+	s.mu.Lock()
+	snap := s.copyLocked(now)
+	s.mu.Unlock()
+	snap.sort()
+	return snap
+}
+
+func (s *stats) copyLocked(now time.Time) *snapshot {
+	snap := &snapshot{
+		Since:      s.since,
+		Now:        now,
+		Queries:    s.queries,
+		Clients:    s.seen.count(),
+		Top:        cap(s.clients.slots),
+		Slots:      cap(s.names.slots),
+		ErrorBound: s.clients.min(),
+		NameBound:  s.names.min(),
+		Tracked:    make([]clientSnapshot, 0, s.clients.len()),
+		Names:      make([]nameSnapshot, 0, s.names.len()),
+	}
+	for _, sl := range s.clients.slots {
+		snap.Tracked = append(snap.Tracked, clientSnapshot{Addr: sl.key, Queries: sl.count, Error: sl.err, Counters: sl.v})
+	}
+	for i := range s.names.slots {
+		sl := &s.names.slots[i]
+		snap.Names = append(snap.Names, nameSnapshot{Name: sl.key, Queries: sl.count, Error: sl.err, Clients: sl.v.clients.count()})
+	}
+	return snap
+}
+
+// sort orders clients and names by guaranteed count (count less error:
+// under a flood of one-off sources, the newcomers' counts are mostly
+// inherited error), then count, then address or name.
+func (snap *snapshot) sort() {
+	slices.SortFunc(snap.Tracked, func(a, b clientSnapshot) int {
+		if c := cmp.Compare(b.Queries-b.Error, a.Queries-a.Error); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.Queries, a.Queries); c != 0 {
+			return c
+		}
+		return a.Addr.Compare(b.Addr)
+	})
+	for i := range snap.Tracked {
+		t := &snap.Tracked[i]
+		for _, n := range t.Counters.names {
+			if n.count > 0 {
+				t.TopNames = append(t.TopNames, n)
+			}
+		}
+		slices.SortFunc(t.TopNames, func(a, b nameCount) int {
+			if c := cmp.Compare(b.count, a.count); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.name, b.name)
+		})
+	}
+	slices.SortFunc(snap.Names, func(a, b nameSnapshot) int {
+		if c := cmp.Compare(b.Queries-b.Error, a.Queries-a.Error); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.Queries, a.Queries); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Name, b.Name)
+	})
+}

@@ -1,0 +1,97 @@
+package querylog
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coredns/coredns/plugin/pkg/reuseport"
+)
+
+// statsServer serves a directive's statistics over HTTP, like BIND's
+// statistics-channels: GET /json returns them, POST /reset returns them and
+// clears them (BIND 8's dump-and-clear).
+type statsServer struct {
+	addr  string
+	stats *stats
+
+	mu  sync.Mutex
+	srv *http.Server
+	ln  net.Listener
+}
+
+// start binds the address and serves; meant for OnStartup and
+// OnRestartFailed. Starting a started server does nothing.
+func (s *statsServer) start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.srv != nil {
+		return nil
+	}
+	ln, err := reuseport.Listen("tcp", s.addr)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/json", s.serveJSON)
+	mux.HandleFunc("/reset", s.serveReset)
+	s.ln = ln
+	s.srv = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       30 * time.Second,
+	}
+	go s.srv.Serve(ln)
+	return nil
+}
+
+// stop closes the listener and its connections, releasing the address for
+// the next instance of a reload; meant for OnRestart and OnShutdown.
+// Stopping a stopped server does nothing.
+func (s *statsServer) stop() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.srv == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.srv.Shutdown(ctx)
+	s.srv, s.ln = nil, nil
+	return err
+}
+
+func (s *statsServer) serveJSON(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "use GET", http.StatusMethodNotAllowed)
+		return
+	}
+	writeJSON(w, s.stats.snapshot(time.Now()).toJSON(0))
+}
+
+func (s *statsServer) serveReset(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		http.Error(w, "use POST", http.StatusMethodNotAllowed)
+		return
+	}
+	now := time.Now()
+	snap := s.stats.resetSnapshot(now)
+	writeJSON(w, snap.toJSON(0))
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(append(data, '\n'))
+}

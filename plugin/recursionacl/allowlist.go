@@ -1,0 +1,121 @@
+package recursionacl
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/corebind/corebind/plugin/pkg/addrmatch"
+)
+
+// compile builds the allow list from the acl, allow and allow-file lines,
+// reading the allow-files. Each acl and allow line is first compiled alone,
+// so an error names its Corefile line; an error in an allow-file names the
+// file's line.
+func (cfg *config) compile() (*addrmatch.List, error) {
+	for _, a := range cfg.acls {
+		if _, err := cfg.env.Compile(a.tokens); err != nil {
+			return nil, a.errorf("parsing acl %s %v", a.name, err)
+		}
+	}
+
+	var tokens []string
+	var files []*allowFile
+	var fileLines []allowLine
+	for _, l := range cfg.allow {
+		if l.path == "" {
+			if _, err := cfg.env.Compile(l.tokens); err != nil {
+				return nil, l.errorf("parsing allow %v", err)
+			}
+			tokens = append(tokens, l.tokens...)
+			continue
+		}
+		f, err := readAllowFile(l.path)
+		if err != nil {
+			return nil, l.errorf("%v", err)
+		}
+		files, fileLines = append(files, f), append(fileLines, l)
+		tokens = append(tokens, f.tokens...)
+	}
+	if len(cfg.allow) == 0 {
+		tokens = defaultAllow
+	}
+	if len(tokens) == 0 {
+		return nil, cfg.allow[0].errorf("the allow-file lines hold no element; write none to allow nobody")
+	}
+
+	list, err := cfg.env.Compile(tokens)
+	if err != nil {
+		// Only an allow-file can be at fault now: find its line.
+		var ee *addrmatch.ElementError
+		if errors.As(err, &ee) {
+			for i, f := range files {
+				if n := f.lineOf(ee.Element); n > 0 {
+					return nil, fileLines[i].errorf("parsing allow-file %s line %d: %v", f.path, n, err)
+				}
+			}
+		}
+		return nil, fmt.Errorf("%s: parsing the allow list: %w", pluginName, err)
+	}
+	return list, nil
+}
+
+// allowFile is the content of an allow-file: its elements as tokens, and
+// where each line's tokens start.
+type allowFile struct {
+	path   string
+	tokens []string
+	lines  []fileLine
+}
+
+type fileLine struct {
+	n     int // line number, from 1
+	first int // index of its first token
+}
+
+// readAllowFile reads an allow-file: one element per line (several, and
+// `key NAME` or `! 10.0.0.0/8`, are accepted too); `#` starts a comment;
+// blank lines are ignored.
+func readAllowFile(path string) (*allowFile, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading allow-file: %w", err)
+	}
+	defer fh.Close()
+	f := &allowFile{path: path}
+	sc := bufio.NewScanner(fh)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = line[:i]
+		}
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		f.lines = append(f.lines, fileLine{n: n, first: len(f.tokens)})
+		f.tokens = append(f.tokens, fields...)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading allow-file %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// lineOf returns the number of the first line holding element (as an
+// ElementError spells it), or 0.
+func (f *allowFile) lineOf(element string) int {
+	element = strings.TrimPrefix(element, "!")
+	for i, l := range f.lines {
+		end := len(f.tokens)
+		if i+1 < len(f.lines) {
+			end = f.lines[i+1].first
+		}
+		if strings.Contains(strings.Join(f.tokens[l.first:end], " "), element) {
+			return l.n
+		}
+	}
+	return 0
+}

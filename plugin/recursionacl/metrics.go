@@ -1,0 +1,74 @@
+package recursionacl
+
+import (
+	"net"
+	"slices"
+
+	"github.com/coredns/coredns/core/dnsserver"
+	"github.com/coredns/coredns/plugin"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// The result label of requestsTotal.
+const (
+	resultAllowed       = "allowed"       // the client may recurse
+	resultAuthoritative = "authoritative" // denied client, answered from authoritative data
+	resultDenied        = "denied"        // denied client, refused or dropped
+)
+
+var (
+	requestsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "requests_total",
+		Help:      "Counter of client requests checked against the recursion ACL, by result (allowed, authoritative, denied).",
+	}, []string{"server", "result"})
+
+	entries = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "entries",
+		Help:      "Number of address match list elements loaded (allow lines, allow-file lines and the acls they name).",
+	}, []string{"server"})
+
+	logSuppressed = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "log_suppressed_total",
+		Help:      "Counter of denial log lines left out by the log rate limit.",
+	}, []string{"server"})
+
+	logDropped = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "log_dropped_total",
+		Help:      "Counter of denial log lines lost because the log output was too slow or unavailable.",
+	}, []string{"server"})
+)
+
+// setEntries sets the entries gauge of every server the block listens on.
+func (h *RecursionACL) setEntries(n int) {
+	for _, l := range h.labels {
+		entries.WithLabelValues(l).Set(float64(n))
+	}
+}
+
+// serverLabels returns the server label values (metrics.WithServer) of the
+// block's listeners, computed as dnsserver names its servers.
+func serverLabels(cfgs []*dnsserver.Config) []string {
+	var labels []string
+	for _, cfg := range cfgs {
+		for _, host := range cfg.ListenHosts {
+			addr, err := net.ResolveTCPAddr("tcp", net.JoinHostPort(host, cfg.Port))
+			if err != nil {
+				continue
+			}
+			if l := cfg.Transport + "://" + addr.String(); !slices.Contains(labels, l) {
+				labels = append(labels, l)
+			}
+		}
+	}
+	return labels
+}

@@ -1,0 +1,169 @@
+package recursionacl
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/core/dnsserver"
+)
+
+func TestSetup(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.acl")
+	writeFile(t, good, "# trusted resolvers\n192.0.2.0/24\n\n!198.51.100.7   # one host out\n198.51.100.0/24;\nkey xfer.key\n")
+	bad := filepath.Join(dir, "bad.acl")
+	writeFile(t, bad, "192.0.2.0/24\n# fine so far\n10.0.0/8\n")
+	empty := filepath.Join(dir, "empty.acl")
+	writeFile(t, empty, "# nobody yet\n")
+
+	tests := []struct {
+		name    string
+		input   string
+		wantErr string // "" = must succeed
+	}{
+		{"defaults", `recursionacl`, ""},
+		{"zones", `recursionacl example.org 10.0.0.0/8`, ""},
+		{"full", `recursionacl {
+			acl trusted 192.0.2.0/24 2001:db8::/32
+			acl office !192.0.2.99 trusted
+			allow office localhost
+			allow 10.0.0.0/8
+			allow-file ` + good + `
+			authoritative example.org 192.0.2.0/24
+			deny drop
+			reload 100ms
+		}`, ""},
+		{"acl defined after use", "recursionacl {\nallow later\nacl later 10.0.0.0/8\n}", ""},
+		{"empty file next to allow", "recursionacl {\nallow 10.0.0.0/8\nallow-file " + empty + "\n}", ""},
+		{"named.conf paste", "recursionacl {\nallow 10.0.0.0/8; !10.1.0.0/16; any;\n}", ""},
+
+		{"bad element", "recursionacl {\n allow 10.0.0.0/8 10.0.0/8\n}",
+			`Testfile:2 - Error during parsing: recursionacl: parsing allow element "10.0.0/8": not a CIDR prefix; write IPv4 prefixes with all four octets, e.g. 10.0.0.0/8`},
+		{"unknown acl", "recursionacl {\n\n allow trusted\n}",
+			`Testfile:3 - Error during parsing: recursionacl: parsing allow element "trusted": not an IP address, CIDR prefix, keyword`},
+		{"bad acl element", "recursionacl {\n acl a 10.0.0.0/8\n acl b a 300.0.0.1\n allow b\n}",
+			`Testfile:3 - Error during parsing: recursionacl: parsing acl b element "300.0.0.1": not a valid IP address`},
+		{"acl loop", "recursionacl {\n acl a b\n acl b a\n allow a\n}", `Testfile:2 - Error during parsing: recursionacl: parsing acl a element "b": in acl "b": element "a": in acl "a": element "b": acl loop: b -> a -> b`},
+		{"acl self loop", "recursionacl {\n acl a 10.0.0.0/8 a\n allow 10.0.0.1\n}", `acl loop`},
+		{"acl twice", "recursionacl {\n acl a 10.0.0.0/8\n acl A 10.0.0.0/8\n}", `Testfile:3 - Error during parsing: recursionacl: acl "A" is defined twice`},
+		{"acl builtin name", "recursionacl {\n acl any 10.0.0.0/8\n}", `built-in element`},
+		{"acl without elements", "recursionacl {\n acl a\n}", `acl needs a name and at least one element`},
+		{"empty allow", "recursionacl {\n allow\n}", `Testfile:2 - Error during parsing: recursionacl: allow needs at least one element`},
+		{"dangling bang", "recursionacl {\n allow 10.0.0.0/8 !\n}", `'!' must be followed by an element`},
+		{"file error names its line", "recursionacl {\n allow-file " + bad + "\n}",
+			`Testfile:2 - Error during parsing: recursionacl: parsing allow-file ` + bad + ` line 3: element "10.0.0/8": not a CIDR prefix`},
+		{"missing file", "recursionacl {\n allow-file " + filepath.Join(dir, "nope") + "\n}", `Testfile:2 - Error during parsing: recursionacl: reading allow-file: open`},
+		{"only an empty file", "recursionacl {\n allow-file " + empty + "\n}", `Testfile:2 - Error during parsing: recursionacl: the allow-file lines hold no element; write none to allow nobody`},
+		{"allow-file two paths", "recursionacl {\n allow-file a b\n}", `allow-file needs exactly one path`},
+		{"deny", "recursionacl {\n deny ignore\n}", `Testfile:2 - Error during parsing: recursionacl: deny takes refuse or drop`},
+		{"authoritative empty", "recursionacl {\n authoritative\n}", `authoritative needs at least one zone`},
+		{"reload", "recursionacl {\n reload soon\n}", `reload "soon": want a duration`},
+		{"reload negative", "recursionacl {\n reload -1s\n}", `reload "-1s": want a duration`},
+		{"reload too often", "recursionacl {\n reload 1ms\n}", `reload "1ms": want a duration of at least 10ms`},
+		{"unknown option", "recursionacl {\n allow-recursion 10.0.0.0/8\n}", `Testfile:2 - Error during parsing: recursionacl: unknown option "allow-recursion"`},
+		{"twice", "recursionacl\nrecursionacl", `only one recursionacl per server block`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := caddy.NewTestController("dns", tc.input)
+			err := setup(c)
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tc.wantErr != "" && err == nil:
+				t.Fatalf("no error, want %q", tc.wantErr)
+			case tc.wantErr != "" && !strings.Contains(err.Error(), tc.wantErr):
+				t.Fatalf("error\n %v\nwant it to contain\n %s", err, tc.wantErr)
+			}
+			if err == nil && len(dnsserver.GetConfig(c).Plugin) != 1 {
+				t.Errorf("setup added %d plugins, want 1", len(dnsserver.GetConfig(c).Plugin))
+			}
+		})
+	}
+}
+
+func TestParse(t *testing.T) {
+	c := caddy.NewTestController("dns", `recursionacl example.org {
+		allow 10.0.0.0/8
+		authoritative example.net 10.0.0.0/8
+		deny drop
+		reload 0
+	}`)
+	cfg, err := parse(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.zones) != 1 || cfg.zones[0] != "example.org." {
+		t.Errorf("zones = %v", cfg.zones)
+	}
+	if want := "example.net. 10.in-addr.arpa."; strings.Join(cfg.auth, " ") != want {
+		t.Errorf("authoritative = %v, want %s", cfg.auth, want)
+	}
+	if !cfg.drop || cfg.reload != 0 {
+		t.Errorf("drop = %v, reload = %v", cfg.drop, cfg.reload)
+	}
+
+	c = caddy.NewTestController("dns", `recursionacl`)
+	if cfg, err = parse(c); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.drop || cfg.reload != 5*time.Second || cfg.auth != nil {
+		t.Errorf("defaults: drop = %v, reload = %v, authoritative = %v", cfg.drop, cfg.reload, cfg.auth)
+	}
+}
+
+// TestDefaultAllow: without allow lines the list is BIND's default,
+// localhost and localnets.
+func TestDefaultAllow(t *testing.T) {
+	cfg, err := parse(caddy.NewTestController("dns", `recursionacl`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.env.Interfaces = func() ([]netip.Prefix, error) {
+		return []netip.Prefix{netip.MustParsePrefix("127.0.0.1/8"), netip.MustParsePrefix("192.168.10.5/24")}, nil
+	}
+	list, err := cfg.compile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for addr, want := range map[string]bool{"127.0.0.9": true, "192.168.10.77": true, "::ffff:192.168.10.77": true, "192.168.11.1": false, "::1": false} {
+		if got := list.Match(netip.MustParseAddr(addr), ""); got != want {
+			t.Errorf("%s: allowed = %v, want %v", addr, got, want)
+		}
+	}
+}
+
+// TestAllowOrder: allow and allow-file lines form one list in the order
+// written, so first-match works across them.
+func TestAllowOrder(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "allow.acl")
+	writeFile(t, file, "!10.1.0.0/16\n10.0.0.0/8\n")
+	cfg, err := parse(caddy.NewTestController("dns", "recursionacl {\n allow !10.1.2.3 10.1.2.0/24\n allow-file "+file+"\n allow 10.1.0.0/16\n}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := cfg.compile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for addr, want := range map[string]bool{"10.1.2.3": false, "10.1.2.4": true, "10.1.3.1": false, "10.2.0.1": true, "11.0.0.1": false} {
+		if got := list.Match(netip.MustParseAddr(addr), ""); got != want {
+			t.Errorf("%s: allowed = %v, want %v", addr, got, want)
+		}
+	}
+	if list.Len() != 5 {
+		t.Errorf("Len() = %d, want 5", list.Len())
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

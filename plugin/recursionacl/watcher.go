@@ -1,0 +1,97 @@
+package recursionacl
+
+import (
+	"os"
+	"sync"
+	"time"
+)
+
+// watcher re-reads the allow-files when one changes (checked every reload
+// interval, by inode, size and modification time, so an editor's or
+// rsync's rename-into-place is seen too) and swaps the new list in. A file
+// that does not compile keeps the old list: an error is logged, and the
+// next change is tried again.
+type watcher struct {
+	cfg   *config
+	h     *RecursionACL
+	paths []string
+	seen  []os.FileInfo // last stat of each path; nil when it failed
+
+	done     chan struct{}
+	stopOnce sync.Once
+	wg       sync.WaitGroup
+}
+
+func newWatcher(cfg *config, h *RecursionACL) *watcher {
+	w := &watcher{cfg: cfg, h: h, done: make(chan struct{})}
+	for _, l := range cfg.allow {
+		if l.path != "" {
+			w.paths = append(w.paths, l.path)
+		}
+	}
+	w.seen = w.stat()
+	return w
+}
+
+func (w *watcher) start() {
+	if len(w.paths) == 0 || w.cfg.reload == 0 {
+		return
+	}
+	w.wg.Add(1)
+	go w.loop()
+}
+
+func (w *watcher) stop() {
+	w.stopOnce.Do(func() { close(w.done) })
+	w.wg.Wait()
+}
+
+func (w *watcher) loop() {
+	defer w.wg.Done()
+	t := time.NewTicker(w.cfg.reload)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.done:
+			return
+		case <-t.C:
+			if now := w.stat(); w.changed(now) {
+				w.seen = now
+				w.reload()
+			}
+		}
+	}
+}
+
+func (w *watcher) stat() []os.FileInfo {
+	out := make([]os.FileInfo, len(w.paths))
+	for i, p := range w.paths {
+		out[i], _ = os.Stat(p)
+	}
+	return out
+}
+
+func (w *watcher) changed(now []os.FileInfo) bool {
+	for i, fi := range now {
+		old := w.seen[i]
+		switch {
+		case fi == nil && old == nil:
+		case fi == nil || old == nil:
+			return true
+		case !os.SameFile(fi, old) || fi.Size() != old.Size() || !fi.ModTime().Equal(old.ModTime()):
+			return true
+		}
+	}
+	return false
+}
+
+func (w *watcher) reload() {
+	list, err := w.cfg.compile()
+	if err != nil {
+		log.Errorf("allow-file changed, keeping the previous list: %v", err)
+		return
+	}
+	w.h.allow.Store(list)
+	w.h.setEntries(list.Len())
+	log.Infof("allow-file changed: %d elements loaded", list.Len())
+}

@@ -1,0 +1,387 @@
+package rfc2317
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coredns/coredns/plugin/transfer"
+	"github.com/miekg/dns"
+)
+
+// pollEvery is how often the watcher asks the zones beside rfc2317 whether
+// their serial changed. An unchanged zone costs one SOA on a channel.
+const pollEvery = 5 * time.Second
+
+// watcher follows the zones served beside rfc2317: the Transferers after it
+// in the server block (file, auto, secondary …), the same ones CoreDNS's
+// transfer plugin uses. Reading a zone through its Transferer needs no
+// network and sees every record, so from it the watcher learns
+//
+//   - the SOA, whose minimum is the default TTL of the synthesized records,
+//   - the addresses of the name servers that the server holds (glue),
+//   - conflicts: records where rfc2317 puts a CNAME, or below a zone cut.
+//
+// It reads a zone again only when its serial changes (file and secondary
+// answer an IXFR for the current serial with the SOA alone), and publishes
+// what it learnt to each block's rendered pointer for the query path.
+type watcher struct {
+	c     *core
+	every time.Duration
+
+	mu        sync.Mutex // serialises rounds
+	next      []transfer.Transferer
+	nextAtom  atomic.Pointer[[]transfer.Transferer] // next, for Transfer without waiting on a round
+	origins   map[string]*origin                    // zones found beside us, by name
+	conflicts []string                              // as last logged, for tests and reports
+	rendered  bool                                  // the blocks have been rendered once
+	warned    map[*block]bool                       // configuration warnings given
+	started   bool
+
+	stopOnce sync.Once
+	quit     chan struct{}
+	done     chan struct{}
+}
+
+// origin is a zone served beside rfc2317.
+type origin struct {
+	tr     transfer.Transferer
+	loaded bool
+	serial uint32
+	soa    *dns.SOA
+	glue   map[string][]dns.RR // A/AAAA records of the name servers
+	// problems found in the zone, logged when they change
+	conflicts []string
+	err       string // last load error, logged when it changes
+}
+
+func newWatcher(c *core) *watcher {
+	return &watcher{c: c, every: pollEvery, origins: map[string]*origin{}, warned: map[*block]bool{}, quit: make(chan struct{}), done: make(chan struct{})}
+}
+
+// start reads the zones once, so conflicts are reported at startup and the
+// first query already has the zone's TTL, then keeps polling until stop.
+func (w *watcher) start(next []transfer.Transferer) {
+	w.mu.Lock()
+	w.next, w.started = next, true
+	w.nextAtom.Store(&next)
+	w.mu.Unlock()
+	w.round()
+	go func() {
+		defer close(w.done)
+		t := time.NewTicker(w.every)
+		defer t.Stop()
+		for {
+			select {
+			case <-w.quit:
+				return
+			case <-t.C:
+				w.round()
+			}
+		}
+	}()
+}
+
+// transferers are the Transferers after rfc2317 in the server block.
+func (w *watcher) transferers() []transfer.Transferer {
+	if p := w.nextAtom.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// stop ends the polling goroutine; a reload's new instance has its own.
+func (w *watcher) stop() {
+	w.stopOnce.Do(func() {
+		close(w.quit)
+		w.mu.Lock()
+		started := w.started
+		w.mu.Unlock()
+		if started {
+			<-w.done
+		}
+	})
+}
+
+// round polls every zone of interest once and republishes the blocks'
+// rendered data when anything changed (always, the first time).
+func (w *watcher) round() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r := &roundState{w: w, polled: map[string]bool{}}
+	blockOrigin := make([]string, len(w.c.blocks))
+	childHere := make([]bool, len(w.c.blocks))
+	for i, b := range w.c.blocks {
+		if b.child {
+			blockOrigin[i] = r.find(b.zone)
+			if blockOrigin[i] != b.zone {
+				w.warnOnce(b, fmt.Sprintf("child %s (line %d): no zone %s is served after rfc2317 in this server block; original names get the CNAME alone", b.prefix, b.line, b.zone))
+			}
+			continue
+		}
+		blockOrigin[i] = r.find(b.rev24)
+		childHere[i] = r.find(b.zone) == b.zone
+	}
+	nsOrigin := map[string]string{}
+	for _, b := range w.c.blocks {
+		for _, ns := range b.ns {
+			if _, ok := nsOrigin[ns]; !ok {
+				nsOrigin[ns] = r.find(ns)
+			}
+		}
+	}
+	if !r.changed && w.rendered {
+		return
+	}
+	w.rendered = true
+	var all []string
+	for name, o := range w.origins {
+		if o.err != "" {
+			all = append(all, fmt.Sprintf("zone %s: %s", name, o.err))
+		}
+		all = append(all, o.conflicts...)
+	}
+	slices.Sort(all)
+	w.conflicts = all
+	for i, b := range w.c.blocks {
+		w.render(b, blockOrigin[i], childHere[i], nsOrigin)
+	}
+}
+
+// warnOnce logs a configuration warning once per watcher and block.
+func (w *watcher) warnOnce(b *block, msg string) {
+	if w.warned[b] {
+		return
+	}
+	w.warned[b] = true
+	log.Warning(msg)
+}
+
+// roundState is one round's bookkeeping.
+type roundState struct {
+	w       *watcher
+	polled  map[string]bool // names asked this round, zones or not
+	changed bool
+}
+
+// find returns the zone served beside us that holds name (the name itself or
+// its closest enclosing zone), polling it if this round has not yet.
+func (r *roundState) find(name string) string {
+	for a := name; ; {
+		if o := r.w.origins[a]; o != nil {
+			if !r.polled[a] {
+				r.polled[a] = true
+				r.poll(a, o)
+			}
+			return a
+		}
+		if !r.polled[a] {
+			r.polled[a] = true
+			if r.discover(a) {
+				return a
+			}
+		}
+		if a == "." {
+			return ""
+		}
+		if i, end := dns.NextLabel(a, 0); end {
+			a = "."
+		} else {
+			a = a[i:]
+		}
+	}
+}
+
+// discover asks the Transferers whether a is one of their zones.
+func (r *roundState) discover(a string) bool {
+	for _, tr := range r.w.next {
+		ch, err := tr.Transfer(a, 0)
+		if errors.Is(err, transfer.ErrNotAuthoritative) {
+			continue
+		}
+		o := &origin{tr: tr}
+		r.w.origins[a] = o
+		r.changed = true
+		if err != nil {
+			r.w.setErr(a, o, err)
+			return true
+		}
+		r.w.read(a, o, ch)
+		return true
+	}
+	return false
+}
+
+// poll asks a known zone for changes since the serial last read.
+func (r *roundState) poll(a string, o *origin) {
+	serial := uint32(0)
+	if o.loaded {
+		serial = o.serial
+	}
+	ch, err := o.tr.Transfer(a, serial)
+	if err != nil {
+		if r.w.setErr(a, o, err) {
+			r.changed = true
+		}
+		return
+	}
+	if r.w.read(a, o, ch) {
+		r.changed = true
+	}
+}
+
+// setErr records a zone that cannot be read (e.g. a secondary not yet
+// transferred in) and logs it once; it reports whether that is news.
+func (w *watcher) setErr(a string, o *origin, err error) bool {
+	msg := err.Error()
+	if o.err == msg && !o.loaded {
+		return false
+	}
+	o.err, o.loaded = msg, false
+	log.Warningf("zone %s beside rfc2317 cannot be read (%s): synthesized records use TTL %d until it can", a, msg, w.fallbackTTL())
+	return true
+}
+
+func (w *watcher) fallbackTTL() uint32 {
+	if w.c.ttlSet {
+		return w.c.ttl
+	}
+	return defaultTTL
+}
+
+// read consumes a Transfer stream of zone a, always to its end (the sender
+// blocks otherwise). It reports whether the zone changed: a stream of one
+// SOA with the serial already read is the IXFR answer "no news".
+func (w *watcher) read(a string, o *origin, ch <-chan []dns.RR) bool {
+	s := newScan(w.c, a)
+	n := 0
+	var soa *dns.SOA
+	for rrs := range ch {
+		for _, rr := range rrs {
+			if n == 0 {
+				soa, _ = rr.(*dns.SOA)
+			}
+			n++
+			if soa != nil {
+				s.add(rr)
+			}
+		}
+	}
+	if soa == nil {
+		return w.setErr(a, o, errors.New("the transfer did not start with a SOA"))
+	}
+	if n == 1 && o.loaded && soa.Serial == o.serial {
+		return false
+	}
+	o.loaded, o.err, o.serial = true, "", soa.Serial
+	o.soa = dns.Copy(soa).(*dns.SOA)
+	o.glue = s.glue
+	problems := s.finish()
+	if !slices.Equal(problems, o.conflicts) {
+		for _, p := range problems {
+			if !slices.Contains(o.conflicts, p) {
+				log.Error(p)
+			}
+		}
+		o.conflicts = problems
+	}
+	return true
+}
+
+// render publishes what the query path needs of b.
+func (w *watcher) render(b *block, origin string, childHere bool, nsOrigin map[string]string) {
+	rd := &rendered{ttl: w.fallbackTTL(), origin: origin, childHere: childHere}
+	if o := w.origins[origin]; !w.c.ttlSet && o != nil && o.soa != nil {
+		rd.ttl = o.soa.Minttl
+	}
+	for _, ns := range b.ns {
+		rd.ns = append(rd.ns, &dns.NS{Hdr: dns.RR_Header{Name: b.zone, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: rd.ttl}, Ns: ns})
+		if o := w.origins[nsOrigin[ns]]; o != nil {
+			rd.glue = append(rd.glue, o.glue[ns]...)
+		}
+	}
+	// Full slices: a plugin appending to a response section must copy,
+	// never write into the array that every response shares.
+	rd.ns = slices.Clip(rd.ns)
+	rd.glue = slices.Clip(rd.glue)
+	b.r.Store(rd)
+}
+
+// Problems returns the problems found in the zones beside rfc2317 as last
+// logged: records that a synthesized CNAME shadows, data below a delegation,
+// zones that cannot be read.
+func (w *watcher) Problems() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.conflicts)
+}
+
+// scan looks at a zone's records on behalf of the blocks.
+type scan struct {
+	c      *core
+	zone   string
+	glue   map[string][]dns.RR
+	ns     map[*block][]string // NS records the zone has at our child zones
+	issues []string
+}
+
+func newScan(c *core, zone string) *scan {
+	return &scan{c: c, zone: zone, glue: map[string][]dns.RR{}, ns: map[*block][]string{}}
+}
+
+func (s *scan) add(rr dns.RR) {
+	h := rr.Header()
+	switch h.Rrtype {
+	case dns.TypeRRSIG, dns.TypeNSEC, dns.TypeNSEC3:
+		return // DNSSEC bookkeeping follows the data it covers
+	case dns.TypeA, dns.TypeAAAA:
+		if s.c.nsNames[strings.ToLower(h.Name)] {
+			s.glue[strings.ToLower(h.Name)] = append(s.glue[strings.ToLower(h.Name)], dns.Copy(rr))
+			return
+		}
+	}
+	owner := strings.ToLower(h.Name)
+	k, b, octet := s.c.table.classify(owner)
+	switch k {
+	case kindCNAME:
+		if c, ok := rr.(*dns.CNAME); ok && strings.EqualFold(c.Target, b.target(octet)) {
+			return // the same CNAME written by hand: harmless
+		}
+		s.issues = append(s.issues, fmt.Sprintf("conflict: zone %s has %q where rfc2317 answers CNAME %s (delegate %s, line %d); a CNAME cannot have other data, so that %s is never served: remove it from the zone",
+			s.zone, rr.String(), b.target(octet), b.prefix, b.line, dns.TypeToString[h.Rrtype]))
+	case kindChild:
+		s.issues = append(s.issues, fmt.Sprintf("conflict: zone %s has %q where rfc2317 answers CNAME %s (child %s, line %d); that %s is never served: remove it from the zone",
+			s.zone, rr.String(), b.target(octet), b.prefix, b.line, dns.TypeToString[h.Rrtype]))
+	case kindCut:
+		if owner == b.zone {
+			switch h.Rrtype {
+			case dns.TypeNS:
+				s.ns[b] = append(s.ns[b], strings.ToLower(rr.(*dns.NS).Ns))
+				return
+			case dns.TypeDS:
+				return // the child's DS is parent-side data, served from the zone
+			}
+		}
+		s.issues = append(s.issues, fmt.Sprintf("conflict: zone %s has %q below the delegation of %s to %s (delegate %s, line %d); it is never served: remove it from the zone",
+			s.zone, rr.String(), b.zone, strings.Join(b.ns, " "), b.prefix, b.line))
+	}
+}
+
+// finish compares hand-written NS records at our child zones with the
+// delegate lines and returns every problem found, sorted.
+func (s *scan) finish() []string {
+	for b, ns := range s.ns {
+		slices.Sort(ns)
+		want := slices.Sorted(slices.Values(b.ns))
+		if !slices.Equal(slices.Compact(ns), want) {
+			s.issues = append(s.issues, fmt.Sprintf("conflict: zone %s has NS records at %s (%s) that differ from delegate %s (line %d: %s); rfc2317's are served: remove them from the zone",
+				s.zone, b.zone, strings.Join(ns, " "), b.prefix, b.line, strings.Join(want, " ")))
+		}
+	}
+	slices.Sort(s.issues)
+	return s.issues
+}
