@@ -60,7 +60,7 @@ type stubEnv struct {
 func startStubAuth(t *testing.T, serial int) *stubEnv {
 	t.Helper()
 	env := &stubEnv{dir: t.TempDir()}
-	env.port = freePortOnAll(t, "127.0.0.41", "127.0.0.42")
+	env.port = stubFreePort(t, "127.0.0.41", "127.0.0.42")
 	env.writeCorp(t, serial)
 	testkit.WriteFile(t, filepath.Join(env.dir, "dept.corp.test.db"), stubDeptZone)
 	testkit.WriteFile(t, filepath.Join(env.dir, "outside.test.db"), stubOutsideZone)
@@ -80,7 +80,7 @@ dept.corp.test:%[1]d {
 		t.Fatalf("name servers: %v", err)
 	}
 	env.auth = i
-	t.Cleanup(func() { stopInstance(i) })
+	t.Cleanup(func() { stubStop(i) })
 	return env
 }
 
@@ -107,19 +107,19 @@ outside.test:0 {
 `, env.port, env.dir, fwd)
 }
 
-// stopInstance stops i and runs its shutdown callbacks, once: the file
+// stubStop stops i and runs its shutdown callbacks, once: the file
 // plugin's hang when run twice, and a reload has run the old instance's.
-func stopInstance(i *caddy.Instance) {
-	if _, done := stopped.LoadOrStore(i, true); done {
+func stubStop(i *caddy.Instance) {
+	if _, done := stubStopped.LoadOrStore(i, true); done {
 		return
 	}
 	i.Stop()
 	i.ShutdownCallbacks()
 }
 
-var stopped sync.Map
+var stubStopped sync.Map
 
-func freePortOnAll(t *testing.T, ips ...string) int {
+func stubFreePort(t *testing.T, ips ...string) int {
 	t.Helper()
 	for range 50 {
 		port := testkit.FreePortOn(t, ips[0])
@@ -147,9 +147,9 @@ func freePortOnAll(t *testing.T, ips ...string) int {
 	return 0
 }
 
-// forwardTarget is an upstream for forward that answers every query with a
+// stubForwardTarget is an upstream for forward that answers every query with a
 // TXT record saying so.
-func forwardTarget(t *testing.T) string {
+func stubForwardTarget(t *testing.T) string {
 	t.Helper()
 	port := testkit.FreePort(t)
 	i, err := ctest.CoreDNSServer(fmt.Sprintf(`.:%d {
@@ -161,31 +161,31 @@ func forwardTarget(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { stopInstance(i) })
+	t.Cleanup(func() { stubStop(i) })
 	return testkit.HostPort("127.0.0.1", port)
 }
 
-// startUnderTest starts the server under test; it returns its UDP address
+// stubStart starts the server under test; it returns its UDP address
 // and its TCP one (port 0 gives the two different ports).
-func startUnderTest(t *testing.T, corefile string) (*caddy.Instance, string, string) {
+func stubStart(t *testing.T, corefile string) (*caddy.Instance, string, string) {
 	t.Helper()
 	i, udp, tcp, err := ctest.CoreDNSServerAndPorts(corefile)
 	if err != nil {
 		t.Fatalf("server: %v", err)
 	}
-	t.Cleanup(func() { stopInstance(i) })
-	return i, loopback(udp), loopback(tcp)
+	t.Cleanup(func() { stubStop(i) })
+	return i, stubLoopback(udp), stubLoopback(tcp)
 }
 
-// loopback turns the wildcard address a test server reports into one a
+// stubLoopback turns the wildcard address a test server reports into one a
 // client can use.
-func loopback(addr string) string {
+func stubLoopback(addr string) string {
 	_, port, _ := net.SplitHostPort(addr)
 	return net.JoinHostPort("127.0.0.1", port)
 }
 
-// waitAnswer polls until name/qtype gets an answer satisfying ok.
-func waitAnswer(t *testing.T, addr, name string, qtype uint16, rd bool, ok func(*dns.Msg) bool) *dns.Msg {
+// stubWaitAnswer polls until name/qtype gets an answer satisfying ok.
+func stubWaitAnswer(t *testing.T, addr, name string, qtype uint16, rd bool, ok func(*dns.Msg) bool) *dns.Msg {
 	t.Helper()
 	var r *dns.Msg
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
@@ -201,7 +201,7 @@ func waitAnswer(t *testing.T, addr, name string, qtype uint16, rd bool, ok func(
 	return nil
 }
 
-func answerHas(s string) func(*dns.Msg) bool {
+func stubAnswerHas(s string) func(*dns.Msg) bool {
 	return func(r *dns.Msg) bool {
 		for _, rr := range r.Answer {
 			if strings.Contains(rr.String(), s) {
@@ -214,10 +214,10 @@ func answerHas(s string) func(*dns.Msg) bool {
 
 func TestStubzonesResolution(t *testing.T) {
 	env := startStubAuth(t, 1)
-	_, addr, tcpAddr := startUnderTest(t, env.corefile(forwardTarget(t)))
+	_, addr, tcpAddr := stubStart(t, env.corefile(stubForwardTarget(t)))
 
 	// Ready: the first refresh loaded the zone.
-	waitAnswer(t, addr, "corp.test.", dns.TypeNS, false, func(r *dns.Msg) bool { return len(r.Ns) == 1 })
+	stubWaitAnswer(t, addr, "corp.test.", dns.TypeNS, false, func(r *dns.Msg) bool { return len(r.Ns) == 1 })
 
 	tests := []struct {
 		name   string
@@ -262,17 +262,17 @@ func TestStubzonesResolution(t *testing.T) {
 			if r.Authoritative || !r.RecursionAvailable {
 				t.Errorf("%s: AA=%v RA=%v, want AA=0 RA=1", label, r.Authoritative, r.RecursionAvailable)
 			}
-			if got := rrText(r.Answer); strings.Join(got, "\n") != strings.Join(tc.answer, "\n") {
+			if got := stubRRText(r.Answer); strings.Join(got, "\n") != strings.Join(tc.answer, "\n") {
 				t.Errorf("%s: answer\n%s\nwant\n%s", label, strings.Join(got, "\n"), strings.Join(tc.answer, "\n"))
 			}
-			if tc.ns != nil && strings.Join(rrText(r.Ns), "\n") != strings.Join(tc.ns, "\n") {
-				t.Errorf("%s: authority %q, want %q", label, rrText(r.Ns), tc.ns)
+			if tc.ns != nil && strings.Join(stubRRText(r.Ns), "\n") != strings.Join(tc.ns, "\n") {
+				t.Errorf("%s: authority %q, want %q", label, stubRRText(r.Ns), tc.ns)
 			}
 		}
 	}
 }
 
-func rrText(rrs []dns.RR) []string {
+func stubRRText(rrs []dns.RR) []string {
 	var out []string
 	for _, rr := range rrs {
 		out = append(out, rr.String())
@@ -289,7 +289,7 @@ func TestStubzonesShadowedByFile(t *testing.T) {
 ns  IN A   127.0.0.1
 www IN A   192.0.2.99
 `)
-	_, addr, _ := startUnderTest(t, fmt.Sprintf(`.:0 {
+	_, addr, _ := stubStart(t, fmt.Sprintf(`.:0 {
 	file %[2]s/local.db dept.corp.test
 	stubzones corp.test {
 		primaries 127.0.0.41:%[1]d
@@ -300,7 +300,7 @@ outside.test:0 {
 	file %[2]s/outside.test.db
 }
 `, env.port, env.dir))
-	waitAnswer(t, addr, "www.corp.test.", dns.TypeA, true, answerHas("192.0.2.10"))
+	stubWaitAnswer(t, addr, "www.corp.test.", dns.TypeA, true, stubAnswerHas("192.0.2.10"))
 	r := testkit.Query(t, "udp", "", addr, "www.dept.corp.test.", dns.TypeA)
 	if !r.Authoritative || len(r.Answer) != 1 || !strings.Contains(r.Answer[0].String(), "192.0.2.99") {
 		t.Errorf("the file zone did not answer: %v", r)
@@ -311,42 +311,42 @@ outside.test:0 {
 // the new instance from the saved copy and leaves one refresh loop per zone.
 func TestStubzonesRefreshAndReload(t *testing.T) {
 	env := startStubAuth(t, 1)
-	corefile := env.corefile(forwardTarget(t))
-	i, _, _ := startUnderTest(t, corefile)
+	corefile := env.corefile(stubForwardTarget(t))
+	i, _, _ := stubStart(t, corefile)
 	copyPath := filepath.Join(env.dir, "stubs", "corp.test.stub")
-	waitSerial(t, copyPath, 1)
+	stubWaitSerial(t, copyPath, 1)
 
 	env.writeCorp(t, 2)
-	waitSerial(t, copyPath, 2)
-	if v := gaugeValue(t, "coredns_stubzones_serial", "corp.test."); v != 2 {
+	stubWaitSerial(t, copyPath, 2)
+	if v := stubGauge(t, "coredns_stubzones_serial", "corp.test."); v != 2 {
 		t.Errorf("coredns_stubzones_serial = %v, want 2", v)
 	}
-	if v := gaugeValue(t, "coredns_stubzones_expires_in_seconds", "corp.test."); v <= 0 || v > 20 {
+	if v := stubGauge(t, "coredns_stubzones_expires_in_seconds", "corp.test."); v <= 0 || v > 20 {
 		t.Errorf("coredns_stubzones_expires_in_seconds = %v, want (0, 20]", v)
 	}
 
 	// Reload onto a name server that is gone: the saved copy serves.
-	stopInstance(env.auth)
+	stubStop(env.auth)
 	n, err := i.Restart(ctest.NewInput(corefile))
 	if err != nil {
 		t.Fatalf("reload: %v", err)
 	}
-	stopped.Store(i, true) // the reload shut it down
-	t.Cleanup(func() { stopInstance(n) })
+	stubStopped.Store(i, true) // the reload shut it down
+	t.Cleanup(func() { stubStop(n) })
 	udp, _ := ctest.CoreDNSServerPorts(n, 0)
-	udp = loopback(udp)
+	udp = stubLoopback(udp)
 	m := new(dns.Msg)
 	m.SetQuestion("www.corp.test.", dns.TypeA)
 	m.RecursionDesired = false
 	if r := testkit.Exchange(t, "udp", "", udp, m); r.Rcode != dns.RcodeSuccess || len(r.Ns) != 1 {
 		t.Errorf("after reload: %v", r)
 	}
-	if loops := countGoroutines("stubzones.(*Stubzones).run"); loops != 1 {
+	if loops := stubGoroutines("stubzones.(*Stubzones).run"); loops != 1 {
 		t.Errorf("%d refresh loops after a reload, want 1", loops)
 	}
 }
 
-func waitSerial(t *testing.T, path string, serial int) {
+func stubWaitSerial(t *testing.T, path string, serial int) {
 	t.Helper()
 	want := fmt.Sprintf("SOA\tns.outside.test. hostmaster.corp.test. %d ", serial)
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
@@ -358,7 +358,7 @@ func waitSerial(t *testing.T, path string, serial int) {
 	t.Fatalf("%s never held serial %d:\n%s", path, serial, b)
 }
 
-func gaugeValue(t *testing.T, name, zone string) float64 {
+func stubGauge(t *testing.T, name, zone string) float64 {
 	t.Helper()
 	mfs, err := prometheus.DefaultGatherer.Gather()
 	if err != nil {
@@ -380,7 +380,7 @@ func gaugeValue(t *testing.T, name, zone string) float64 {
 	return 0
 }
 
-func countGoroutines(fn string) int {
+func stubGoroutines(fn string) int {
 	buf := make([]byte, 1<<20)
 	buf = buf[:runtime.Stack(buf, true)]
 	n := 0
@@ -390,4 +390,66 @@ func countGoroutines(fn string) int {
 		}
 	}
 	return n
+}
+
+// recursionacl decides before stubzones: a denied client is refused and no
+// stub lookup is made for it; an allowed one is resolved.
+func TestStubzonesBehindRecursionACL(t *testing.T) {
+	env := startStubAuth(t, 1)
+	_, addr, _ := stubStart(t, fmt.Sprintf(`.:0 {
+	recursionacl {
+		allow 127.0.0.2
+	}
+	stubzones corp.test {
+		primaries 127.0.0.41:%[1]d
+		port %[1]d
+	}
+}
+outside.test:0 {
+	file %[2]s/outside.test.db
+}
+`, env.port, env.dir))
+	stubWaitAnswer(t, addr, "www.corp.test.", dns.TypeA, true, stubAnswerHas("192.0.2.10"))
+
+	sent := stubCounterSum(t, "coredns_stubzones_upstream_queries_total", "corp.test.")
+	for _, rd := range []bool{true, false} {
+		m := new(dns.Msg)
+		m.SetQuestion("host.dept.corp.test.", dns.TypeA)
+		m.RecursionDesired = rd
+		m.SetEdns0(1232, false)
+		r := testkit.Exchange(t, "udp", "127.0.0.3", addr, m)
+		if r.Rcode != dns.RcodeRefused || r.RecursionAvailable || len(r.Answer)+len(r.Ns) != 0 || !hasEDE(r, dns.ExtendedErrorCodeProhibited) {
+			t.Errorf("denied client, RD=%v: %v", rd, r)
+		}
+	}
+	if got := stubCounterSum(t, "coredns_stubzones_upstream_queries_total", "corp.test."); got != sent {
+		t.Errorf("a denied client's queries made %v stub lookups", got-sent)
+	}
+	r := testkit.Query(t, "udp", "127.0.0.2", addr, "host.dept.corp.test.", dns.TypeA)
+	if r.Rcode != dns.RcodeSuccess || !r.RecursionAvailable || len(r.Answer) != 1 {
+		t.Errorf("allowed client: %v", r)
+	}
+}
+
+// stubCounterSum adds up a counter's series for zone.
+func stubCounterSum(t *testing.T, name, zone string) float64 {
+	t.Helper()
+	mfs, err := prometheus.DefaultGatherer.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "zone" && l.GetValue() == zone {
+					sum += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return sum
 }
