@@ -31,7 +31,10 @@ type budget struct {
 
 type budgetKey struct{}
 
-var errBudget = errors.New("query budget exhausted")
+var (
+	errBudget      = errors.New("query budget exhausted")
+	errUnreachable = errors.New("no name server answered")
+)
 
 // resolve answers a recursive query for a name in z through the zone's name
 // servers: iterative queries, referrals followed down at most max-depth
@@ -41,7 +44,7 @@ func (s *Stubzones) resolve(ctx context.Context, state request.Request, z *zone,
 	b, nested := ctx.Value(budgetKey{}).(*budget)
 	if nested {
 		if b.nesting >= maxNesting {
-			return servfail(state, "too many nested lookups")
+			return servfail(state, dns.ExtendedErrorCodeOther, "too many nested lookups", errors.New("too many nested lookups"))
 		}
 		b.nesting++
 		defer func() { b.nesting-- }()
@@ -63,7 +66,10 @@ func (s *Stubzones) resolve(ctx context.Context, state request.Request, z *zone,
 	}
 	res, err := l.run(state.Req.Question[0].Name, state.QType())
 	if err != nil {
-		return servfail(state, fmt.Sprintf("resolving %s in stub zone %s: %v", state.Name(), z.name, err))
+		if errors.Is(err, errUnreachable) {
+			return servfail(state, dns.ExtendedErrorCodeNoReachableAuthority, fmt.Sprintf("no name server of stub zone %s answered", z.name), err)
+		}
+		return servfail(state, dns.ExtendedErrorCodeOther, err.Error(), err)
 	}
 	return reply(state, res.rcode, res.answer, res.ns, nil)
 }
@@ -174,7 +180,7 @@ func (l *lookup) ask(ns *nsSet, name string, qtype uint16) (*verdict, error) {
 	case len(errs) == 0:
 		errs = append(errs, errors.New("no name server address"))
 	}
-	return nil, fmt.Errorf("no name server of %s answered: %w", ns.cut, errors.Join(errs...))
+	return nil, fmt.Errorf("%w for %s: %w", errUnreachable, ns.cut, errList(errs))
 }
 
 func (l *lookup) query(ns *nsSet, a netip.AddrPort, name string, qtype uint16) (*verdict, error) {
