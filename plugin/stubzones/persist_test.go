@@ -38,7 +38,7 @@ func TestZoneFileName(t *testing.T) {
 	}
 }
 
-func testData(t *testing.T, fetched time.Time) *stubData {
+func testData(t testing.TB, fetched time.Time) *stubData {
 	t.Helper()
 	var ns []*dns.NS
 	for _, rr := range rrs("example.org. 300 IN NS ns1.example.org.", "example.org. 300 IN NS ns.outside.test.") {

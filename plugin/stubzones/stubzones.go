@@ -25,9 +25,8 @@ import (
 type Stubzones struct {
 	Next plugin.Handler
 
-	zones  map[string]*zone
-	order  []*zone      // configuration order
-	names  plugin.Zones // for the longest match
+	zones  map[string]*zone // by lower-case name
+	order  []*zone          // configuration order
 	clock  Clock
 	jitter func(time.Duration) time.Duration
 	up     *upstream.Upstream
@@ -61,8 +60,19 @@ func (s *Stubzones) addZone(name string, o *options) error {
 	z := newZone(name, o)
 	s.zones[name] = z
 	s.order = append(s.order, z)
-	s.names = append(s.names, name)
 	return nil
+}
+
+// match returns the stub zone holding qname, the longest match: one map
+// lookup per label, without allocating for lower-case names.
+func (s *Stubzones) match(qname string) *zone {
+	q := strings.ToLower(qname)
+	for off, end := 0, false; !end; off, end = dns.NextLabel(q, off) {
+		if z, ok := s.zones[q[off:]]; ok {
+			return z
+		}
+	}
+	return s.zones["."]
 }
 
 // Name implements plugin.Handler.
@@ -83,11 +93,10 @@ func (s *Stubzones) Ready() bool {
 // ServeDNS implements plugin.Handler.
 func (s *Stubzones) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	q := r.Question[0]
-	name := s.names.Matches(q.Name)
-	if name == "" || q.Qclass != dns.ClassINET {
+	z := s.match(q.Name)
+	if z == nil || q.Qclass != dns.ClassINET {
 		return plugin.NextOrFailure(s.Name(), s.Next, ctx, w, r)
 	}
-	z := s.zones[name]
 	state := request.Request{W: w, Req: r}
 
 	switch {
