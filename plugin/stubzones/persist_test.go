@@ -102,6 +102,18 @@ ns1 IN A 127.0.0.1
 	}
 }
 
+// The file BIND 9.18 writes for `type stub` (testdata, written by named)
+// loads as it is.
+func TestLoadBIND9StubFile(t *testing.T) {
+	d, err := load(filepath.Join("testdata", "bind9-example.org.stub"), zoneName, testOptions("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.soa.Serial != 5 || len(d.ns) != 1 || len(d.glue) != 1 || d.refresh != time.Hour || d.expires.Sub(d.fetched) != 24*time.Hour {
+		t.Errorf("serial %d, %d NS, %d glue, refresh %s, expire %s", d.soa.Serial, len(d.ns), len(d.glue), d.refresh, d.expires.Sub(d.fetched))
+	}
+}
+
 func TestLoadCorrupt(t *testing.T) {
 	good := "; zone: example.org.\n; fetched: 2026-11-21T10:00:00Z\n" +
 		"example.org. 300 IN SOA ns1.example.org. h.example.org. 7 60 10 600 30\nexample.org. 300 IN NS ns1.example.org.\n"

@@ -191,10 +191,9 @@ func (l *lookup) query(ns *nsSet, a netip.AddrPort, name string, qtype uint16) (
 			l.s.health.ok(a)
 			return v, nil
 		}
-		err = fmt.Errorf("%s: %w", a, err)
 	}
 	l.s.health.failed(a, l.s.clock.Now())
-	return nil, err
+	return nil, fmt.Errorf("%s: %w", a, err)
 }
 
 // order is addrs with the round-robin start of the zone, and the servers
