@@ -2,7 +2,9 @@ package test
 
 import (
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -59,6 +61,14 @@ type stubEnv struct {
 // startStubAuth starts the name servers of corp.test with the given serial.
 func startStubAuth(t *testing.T, serial int) *stubEnv {
 	t.Helper()
+	env := newStubEnv(t, serial)
+	env.start(t)
+	return env
+}
+
+// newStubEnv writes the zone files and picks the name servers' port.
+func newStubEnv(t *testing.T, serial int) *stubEnv {
+	t.Helper()
 	env := &stubEnv{dir: t.TempDir()}
 	env.port = stubFreePort(t, "127.0.0.41", "127.0.0.42")
 	env.writeCorp(t, serial)
@@ -75,13 +85,18 @@ dept.corp.test:%[1]d {
 	file %[2]s/dept.corp.test.db
 }
 `, env.port, env.dir)
+	return env
+}
+
+// start starts the name servers.
+func (env *stubEnv) start(t *testing.T) {
+	t.Helper()
 	i, err := ctest.CoreDNSServer(env.authInput)
 	if err != nil {
 		t.Fatalf("name servers: %v", err)
 	}
 	env.auth = i
 	t.Cleanup(func() { stubStop(i) })
-	return env
 }
 
 func (env *stubEnv) writeCorp(t *testing.T, serial int) {
@@ -452,4 +467,42 @@ func stubCounterSum(t *testing.T, name, zone string) float64 {
 		}
 	}
 	return sum
+}
+
+// The ready plugin reports the server ready only once the stub zone has
+// data.
+func TestStubzonesReady(t *testing.T) {
+	env := newStubEnv(t, 1) // the name servers are not up yet
+	readyPort := testkit.FreePort(t)
+	stubStart(t, fmt.Sprintf(`.:0 {
+	ready 127.0.0.1:%d
+	stubzones corp.test {
+		primaries 127.0.0.41:%d
+		refresh-min 1s
+	}
+}
+`, readyPort, env.port))
+	url := fmt.Sprintf("http://127.0.0.1:%d/ready", readyPort)
+	status := func() (int, string) {
+		resp, err := http.Get(url)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := status(); code != http.StatusServiceUnavailable || !strings.Contains(body, "stubzones") {
+		t.Errorf("before any data: %d %q, want 503 naming stubzones", code, body)
+	}
+	env.start(t)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		code, body := status()
+		if code == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready 20s after the primary came up: %d %q", code, body)
+		}
+	}
 }
