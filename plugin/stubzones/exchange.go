@@ -30,6 +30,10 @@ type question struct {
 	// refresh does for servers that drop EDNS queries; resolution does not,
 	// as it would double the wait for a dead server.
 	plainOnTimeout bool
+
+	// spend, when set, is asked before each message is sent and stops the
+	// exchange when it says no: resolution's budget of queries.
+	spend func() bool
 }
 
 var errMismatch = errors.New("reply does not match the question")
@@ -80,6 +84,9 @@ func exchangeOnce(ctx context.Context, q question, edns bool, count func(string)
 }
 
 func send(ctx context.Context, network string, q question, m *dns.Msg, count func(string)) (*dns.Msg, error) {
+	if q.spend != nil && !q.spend() {
+		return nil, errBudget
+	}
 	c := &dns.Client{Net: network, Timeout: udpTimeout, UDPSize: ednsSize}
 	if network == "tcp" {
 		c.Timeout = tcpTimeout

@@ -55,14 +55,10 @@ func (s *Stubzones) resolve(ctx context.Context, state request.Request, z *zone,
 		defer cancel()
 	}
 
-	count := s.upstreamCounter(serverOf(ctx), z.name)
 	l := &lookup{
 		s: s, z: z, d: d, state: state, ctx: ctx, budget: b,
-		do: state.Do(),
-		count: func(rcode string) {
-			b.queries--
-			count(rcode)
-		},
+		do:    state.Do(),
+		count: s.upstreamCounter(serverOf(ctx), z.name),
 	}
 	res, err := l.run(state.Req.Question[0].Name, state.QType())
 	if err != nil {
@@ -93,7 +89,7 @@ type result struct {
 }
 
 func (l *lookup) run(qname string, qtype uint16) (*result, error) {
-	top := l.d.servers(l.z.name, l.z.opts.port)
+	top := l.d.top
 	ns, name := top, qname
 	res := &result{}
 	depth, cnames := 0, 0
@@ -183,8 +179,17 @@ func (l *lookup) ask(ns *nsSet, name string, qtype uint16) (*verdict, error) {
 	return nil, fmt.Errorf("%w for %s: %w", errUnreachable, ns.cut, errList(errs))
 }
 
+// spend takes one query from the budget, if any is left.
+func (l *lookup) spend() bool {
+	if l.budget.queries <= 0 {
+		return false
+	}
+	l.budget.queries--
+	return true
+}
+
 func (l *lookup) query(ns *nsSet, a netip.AddrPort, name string, qtype uint16) (*verdict, error) {
-	r, err := exchange(l.ctx, question{addr: a.String(), name: name, qtype: qtype, do: l.do}, l.count)
+	r, err := exchange(l.ctx, question{addr: a.String(), name: name, qtype: qtype, do: l.do, spend: l.spend}, l.count)
 	if err == nil {
 		var v *verdict
 		if v, err = classify(r, ns.cut, name, qtype, l.do, l.z.opts.port); err == nil {

@@ -90,6 +90,7 @@ type stubData struct {
 	soa  *dns.SOA
 	ns   []dns.RR // *dns.NS at the apex
 	glue []dns.RR // *dns.A and *dns.AAAA of in-zone name servers
+	top  *nsSet   // ns and glue, for resolution; read-only
 
 	fetched time.Time // last successful refresh
 	primary string    // who answered it
@@ -128,6 +129,7 @@ func newStubData(zone string, soa *dns.SOA, ns []*dns.NS, addrs []dns.RR, o *opt
 		return nil, fmt.Errorf("no NS records at %s", zone)
 	}
 	d.glue = filterGlue(zone, names, addrs)
+	d.top = d.servers(zone, o.port)
 	d.refresh, d.retry, d.expires = timers(soa, o, fetched)
 	return d, nil
 }
