@@ -506,3 +506,34 @@ func TestStubzonesReady(t *testing.T) {
 		}
 	}
 }
+
+// Two stub zones whose only name servers are named in each other, without
+// glue: every lookup leads back to the other zone. The client gets
+// SERVFAIL at once; the lookups through the server are bounded.
+func TestStubzonesCircularNameServers(t *testing.T) {
+	env := newStubEnv(t, 1)
+	for _, z := range []struct{ name, ns string }{{"a.test", "ns.b.test."}, {"b.test", "ns.a.test."}} {
+		testkit.WriteFile(t, filepath.Join(env.dir, z.name+".db"), fmt.Sprintf(`$TTL 300
+@   IN SOA %[1]s hostmaster.%[2]s. 1 3600 600 86400 30
+@   IN NS  %[1]s
+www IN A   192.0.2.20
+`, z.ns, z.name))
+		env.authInput += fmt.Sprintf("%s:%d {\n\tbind 127.0.0.41\n\tfile %s/%s.db\n}\n", z.name, env.port, env.dir, z.name)
+	}
+	env.start(t)
+	_, addr, _ := stubStart(t, fmt.Sprintf(`.:0 {
+	stubzones a.test b.test {
+		primaries 127.0.0.41:%[1]d
+		port %[1]d
+	}
+}
+`, env.port))
+	stubWaitAnswer(t, addr, "www.a.test.", dns.TypeA, false, func(r *dns.Msg) bool { return len(r.Ns) == 1 })
+	stubWaitAnswer(t, addr, "www.b.test.", dns.TypeA, false, func(r *dns.Msg) bool { return len(r.Ns) == 1 })
+	for _, name := range []string{"www.a.test.", "www.b.test."} {
+		r := testkit.Query(t, "udp", "", addr, name, dns.TypeA)
+		if r.Rcode != dns.RcodeServerFailure {
+			t.Errorf("%s: %v, want SERVFAIL", name, r)
+		}
+	}
+}

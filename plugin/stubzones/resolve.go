@@ -16,7 +16,8 @@ import (
 // Bounds on the work one client query can cause.
 const (
 	maxQueries     = 48              // messages sent, across nested lookups
-	maxNesting     = 4               // lookups re-entering the server (NS addresses, CNAME targets)
+	maxLookups     = 16              // lookups through the server (NS addresses, CNAME targets)
+	maxNesting     = 4               // such lookups inside one another
 	maxCNAMEs      = 8               // CNAMEs followed inside stub zones
 	resolveTimeout = 4 * time.Second // whole resolution of one client query
 )
@@ -26,6 +27,7 @@ const (
 // out-of-zone name server's address) draw on the same budget.
 type budget struct {
 	queries int
+	lookups int
 	nesting int
 }
 
@@ -49,7 +51,7 @@ func (s *Stubzones) resolve(ctx context.Context, state request.Request, z *zone,
 		b.nesting++
 		defer func() { b.nesting-- }()
 	} else {
-		b = &budget{queries: maxQueries}
+		b = &budget{queries: maxQueries, lookups: maxLookups}
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(context.WithValue(ctx, budgetKey{}, b), resolveTimeout)
 		defer cancel()
@@ -123,9 +125,19 @@ func (l *lookup) run(qname string, qtype uint16) (*result, error) {
 	}
 }
 
+// lookupThrough asks the server itself, as a client query would, if the
+// budget allows one more such lookup.
+func (l *lookup) lookupThrough(name string, qtype uint16) (*dns.Msg, error) {
+	if l.budget.lookups <= 0 || l.budget.nesting >= maxNesting {
+		return nil, errBudget
+	}
+	l.budget.lookups--
+	return l.s.up.Lookup(l.ctx, l.state, name, qtype)
+}
+
 // outside hands a CNAME target outside the stub zone back to the server.
 func (l *lookup) outside(res *result, name string, qtype uint16) (*result, error) {
-	m, err := l.s.up.Lookup(l.ctx, l.state, name, qtype)
+	m, err := l.lookupThrough(name, qtype)
 	if err != nil {
 		return nil, err
 	}
@@ -227,22 +239,15 @@ func (l *lookup) order(addrs []netip.AddrPort) []netip.AddrPort {
 func (l *lookup) addrsOf(name string) []netip.AddrPort {
 	var addrs []netip.AddrPort
 	for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
-		if l.budget.nesting >= maxNesting || l.ctx.Err() != nil {
+		if l.ctx.Err() != nil {
 			break
 		}
-		m, err := l.s.up.Lookup(l.ctx, l.state, name, qt)
+		m, err := l.lookupThrough(name, qt)
 		if err != nil || m == nil {
 			continue
 		}
 		for _, rr := range m.Answer {
-			var ip netip.Addr
-			switch a := rr.(type) {
-			case *dns.A:
-				ip, _ = netip.AddrFromSlice(a.A.To4())
-			case *dns.AAAA:
-				ip, _ = netip.AddrFromSlice(a.AAAA)
-			}
-			if ip.IsValid() && len(addrs) < maxAddrsPerNS {
+			if ip, ok := address(rr); ok && len(addrs) < maxAddrsPerNS {
 				addrs = append(addrs, netip.AddrPortFrom(ip, l.z.opts.port))
 			}
 		}
@@ -267,15 +272,9 @@ func (n *nsSet) add(name string) {
 
 // addAddr adds an A or AAAA record of one of the set's names.
 func (n *nsSet) addAddr(rr dns.RR, port uint16) {
-	var ip netip.Addr
-	switch a := rr.(type) {
-	case *dns.A:
-		ip, _ = netip.AddrFromSlice(a.A.To4())
-	case *dns.AAAA:
-		ip, _ = netip.AddrFromSlice(a.AAAA)
-	}
+	ip, ok := address(rr)
 	owner := strings.ToLower(rr.Header().Name)
-	if !ip.IsValid() || !slices.Contains(n.names, owner) || n.nglue >= maxGlue {
+	if !ok || !slices.Contains(n.names, owner) || n.nglue >= maxGlue {
 		return
 	}
 	ap := netip.AddrPortFrom(ip, port)
@@ -295,4 +294,21 @@ func (n *nsSet) known() []netip.AddrPort {
 		all = append(all, n.addrs[name]...)
 	}
 	return all
+}
+
+// address returns the address of an A or AAAA record, if it is one a name
+// server can have: not unspecified, not multicast.
+func address(rr dns.RR) (netip.Addr, bool) {
+	var ip netip.Addr
+	switch a := rr.(type) {
+	case *dns.A:
+		ip, _ = netip.AddrFromSlice(a.A.To4())
+	case *dns.AAAA:
+		ip, _ = netip.AddrFromSlice(a.AAAA)
+	}
+	ip = ip.Unmap()
+	if !ip.IsValid() || ip.IsUnspecified() || ip.IsMulticast() || ip == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+		return netip.Addr{}, false
+	}
+	return ip, true
 }

@@ -141,13 +141,8 @@ func filterGlue(zone string, names map[string]bool, rrs []dns.RR) []dns.RR {
 	per := map[string]int{}
 	seen := map[string]bool{}
 	for _, rr := range rrs {
-		var ip netip.Addr
-		switch a := rr.(type) {
-		case *dns.A:
-			ip, _ = netip.AddrFromSlice(a.A.To4())
-		case *dns.AAAA:
-			ip, _ = netip.AddrFromSlice(a.AAAA)
-		default:
+		ip, ok := address(rr)
+		if !ok {
 			continue
 		}
 		owner := strings.ToLower(rr.Header().Name)
@@ -197,6 +192,30 @@ func (d *stubData) servers(zone string, port uint16) *nsSet {
 		set.addAddr(rr, port)
 	}
 	return set
+}
+
+// describe lists the name servers with their addresses, for logs:
+// "ns1.example.org. (127.0.0.1 ::1), ns.example.net.".
+func (d *stubData) describe() string {
+	var b strings.Builder
+	for i, name := range d.top.names {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(name)
+		for j, a := range d.top.addrs[name] {
+			if j == 0 {
+				b.WriteString(" (")
+			} else {
+				b.WriteByte(' ')
+			}
+			b.WriteString(a.Addr().String())
+		}
+		if len(d.top.addrs[name]) > 0 {
+			b.WriteByte(')')
+		}
+	}
+	return b.String()
 }
 
 // records returns every record of d, SOA first, for saving.
