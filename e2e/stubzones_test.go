@@ -512,3 +512,37 @@ func TestStubzonesRecursionACL(t *testing.T) {
 		t.Errorf("denied clients' queries reached BIND (%d queries):\n%s\n%s", after-before, named.Output(), c.Output())
 	}
 }
+
+// TestStubzonesIPv6: a primary and a name server reached over IPv6 only.
+func TestStubzonesIPv6(t *testing.T) {
+	testkit.Require(t, "named", "dig")
+	named := testkit.StartNamed(t, testkit.NamedOptions{
+		Listen6: "::1",
+		Conf:    `zone "example.org" { type primary; file "example.org.db"; };`,
+		Files: map[string]string{"example.org.db": `$TTL 300
+@    IN SOA ns1 hostmaster 1 3600 600 86400 30
+@    IN NS  ns1
+ns1  IN AAAA ::1
+www  IN A   192.0.2.1
+`},
+	})
+	port := testkit.FreePort(t)
+	c := testkit.StartCoreDNS(t, fmt.Sprintf(`.:%d {
+	bind 127.0.0.1
+	stubzones example.org {
+		primaries [::1]:%d
+		port %d
+	}
+}
+`, port, named.Port, named.Port), testkit.CoreDNSOptions{Wait: testkit.HostPort("127.0.0.1", port)})
+	p := strconv.Itoa(port)
+	d := stubPoll(t, "load over IPv6", func() stubDig {
+		return stubRunDig(t, nil, "@127.0.0.1", "-p", p, "+norec", "www.example.org", "A")
+	}, func(d stubDig) bool { return d.status == "NOERROR" })
+	if !regexp.MustCompile(`(?m)^ns1\.example\.org\.\s+300\s+IN\s+AAAA\s+::1$`).MatchString(d.out) {
+		t.Errorf("referral without the AAAA glue:\n%s", d.out)
+	}
+	if d := stubRunDig(t, nil, "@127.0.0.1", "-p", p, "www.example.org", "A"); d.status != "NOERROR" || !d.has("192.0.2.1") {
+		t.Errorf("resolution over IPv6:\n%s\n%s", d.out, c.Output())
+	}
+}
