@@ -10,16 +10,19 @@ import (
 	"github.com/miekg/dns"
 )
 
-// Bounds on what a primary or a stub server can make us keep or chase.
+// Bounds on what a primary or a name server can make us keep.
 const (
 	maxNS         = 20 // name servers kept per NS set
 	maxAddrsPerNS = 8  // addresses kept per name server
 	maxGlue       = 64 // addresses kept per NS set
-	maxExpire     = 24 * 7 * 24 * time.Hour
-	firstRetry    = 5 * time.Second // first retry of a zone that has never loaded
-	notifyHoldoff = time.Second     // NOTIFYs start at most one refresh a second
-	tsigFudge     = 300
-	defaultSOATTL = 3600
+)
+
+// Timers.
+const (
+	maxExpire     = 24 * 7 * 24 * time.Hour // BIND's DNS_MAX_EXPIRE
+	firstRetry    = 5 * time.Second         // first retry of a zone that has never loaded
+	notifyHoldoff = time.Second             // NOTIFYs start at most one refresh a second
+	tsigFudge     = 300                     // seconds of clock skew a TSIG signature allows
 )
 
 // options are those of one stubzones directive, shared by its zones.
