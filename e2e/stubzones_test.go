@@ -546,3 +546,27 @@ www  IN A   192.0.2.1
 		t.Errorf("resolution over IPv6:\n%s\n%s", d.out, c.Output())
 	}
 }
+
+// TestStubzonesStartupErrors: a bad stubzones block stops the binary at
+// startup with the plugin, the Corefile line and what to fix.
+func TestStubzonesStartupErrors(t *testing.T) {
+	for _, tc := range []struct{ name, block, want string }{
+		{"unwritable dir", "primaries 127.0.0.1\n\t\tdir notadir/stubs", `dir "notadir/stubs"`},
+		{"no primaries", "dir stubs", "no primaries: add `primaries ADDRESS...`"},
+		{"primary by name", "primaries ns1.example.org", `"ns1.example.org" is not an IP address`},
+		{"unknown property", "primaries 127.0.0.1\n\t\tmasters 127.0.0.1", `unknown property "masters"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			port := testkit.FreePort(t)
+			c := testkit.StartCoreDNS(t, fmt.Sprintf(".:%d {\n\tstubzones example.org {\n\t\t%s\n\t}\n}\n", port, tc.block),
+				testkit.CoreDNSOptions{Files: map[string]string{"notadir": "a file, not a directory\n"}})
+			if err := c.Wait(30 * time.Second); err == nil {
+				t.Fatalf("started:\n%s", c.Output())
+			}
+			out := c.Output()
+			if !strings.Contains(out, "plugin/stubzones: ") || !regexp.MustCompile(`Corefile:\d+ - Error during parsing`).MatchString(out) || !strings.Contains(out, tc.want) {
+				t.Errorf("want the plugin, the Corefile line and %q:\n%s", tc.want, out)
+			}
+		})
+	}
+}
