@@ -105,7 +105,7 @@ cmd_run() {
 # Debian packages and the command each provides.
 readonly -A TOOLS=(
 	[named]=bind9 [dig]=bind9-dnsutils [kdig]=knot-dnsutils [dnsperf]=dnsperf
-	[fail2ban-regex]=fail2ban [nmap]=nmap [ip]=iproute2 [curl]=curl
+	[fail2ban-regex]=fail2ban [nmap]=nmap [ip]=iproute2 [curl]=curl [jq]=jq
 )
 
 cmd_deps() {
@@ -148,9 +148,12 @@ cmd_test() {
 
 	step "go vet"
 	go vet ./...
+	go vet -tags importtest ./e2e/
+	go -C tools vet ./...
 
 	cmd_build
-	export COREBIND_BINARY=$BINARY
+	cmd_vanilla
+	export COREBIND_BINARY=$BINARY COREBIND_VANILLA=$VANILLA
 
 	step "unit and integration tests (-race)"
 	go test -race -count=1 $(go list ./... | grep -v '/e2e$')

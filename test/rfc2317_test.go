@@ -56,8 +56,8 @@ func rfc2317Query(t *testing.T, network, addr, name string, qtype uint16) *dns.M
 	return testkit.Query(t, network, "127.0.0.2", addr, name, qtype)
 }
 
-// answerStrings is the answer section as text, for compact comparisons.
-func answerStrings(rrs []dns.RR) []string {
+// rfc2317Answers is the answer section as text, for compact comparisons.
+func rfc2317Answers(rrs []dns.RR) []string {
 	var s []string
 	for _, rr := range rrs {
 		s = append(s, strings.ReplaceAll(rr.String(), "\t", " "))
@@ -78,7 +78,7 @@ func TestRFC2317Parent(t *testing.T) {
 
 	for _, network := range []string{"udp", "tcp"} {
 		m := rfc2317Query(t, network, addr, "3.2.0.192.in-addr.arpa.", dns.TypePTR)
-		got := answerStrings(m.Answer)
+		got := rfc2317Answers(m.Answer)
 		if !m.Authoritative || len(got) != 1 || got[0] != "3.2.0.192.in-addr.arpa. 600 IN CNAME 3.0/29.2.0.192.in-addr.arpa." || len(m.Ns) != 2 {
 			t.Errorf("%s: CNAME answer expected:\n%s", network, m)
 		}
@@ -87,7 +87,7 @@ func TestRFC2317Parent(t *testing.T) {
 			t.Errorf("%s: referral expected:\n%s", network, m)
 		}
 		m = rfc2317Query(t, network, addr, "10.2.0.192.in-addr.arpa.", dns.TypePTR)
-		if got := answerStrings(m.Answer); len(got) != 1 || got[0] != "10.2.0.192.in-addr.arpa. 86400 IN PTR host10.isp.example." {
+		if got := rfc2317Answers(m.Answer); len(got) != 1 || got[0] != "10.2.0.192.in-addr.arpa. 86400 IN PTR host10.isp.example." {
 			t.Errorf("%s: the file's PTR expected:\n%s", network, m)
 		}
 	}
@@ -103,7 +103,7 @@ func TestRFC2317Parent(t *testing.T) {
 		if e.Error != nil {
 			t.Fatal(e.Error)
 		}
-		rrs = append(rrs, answerStrings(e.RR)...)
+		rrs = append(rrs, rfc2317Answers(e.RR)...)
 	}
 	text := strings.Join(rrs, "\n")
 	for _, want := range []string{"0.2.0.192.in-addr.arpa. 600 IN CNAME 0.0/29.2.0.192.in-addr.arpa.", "7.2.0.192.in-addr.arpa. 600 IN CNAME 7.0/29.2.0.192.in-addr.arpa.", "0/29.2.0.192.in-addr.arpa. 600 IN NS ns2.customer.example.", "host10.isp.example."} {
@@ -132,7 +132,7 @@ func TestRFC2317ChildSlashKey(t *testing.T) {
 
 	for _, network := range []string{"udp", "tcp"} {
 		m := rfc2317Query(t, network, addr, "3.2.0.192.in-addr.arpa.", dns.TypePTR)
-		got := answerStrings(m.Answer)
+		got := rfc2317Answers(m.Answer)
 		want := []string{"3.2.0.192.in-addr.arpa. 300 IN CNAME 3.0/29.2.0.192.in-addr.arpa.", "3.0/29.2.0.192.in-addr.arpa. 3600 IN PTR www.customer.example."}
 		if !m.Authoritative || strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("%s: CNAME and PTR expected:\n%s", network, m)
@@ -142,7 +142,7 @@ func TestRFC2317ChildSlashKey(t *testing.T) {
 			t.Errorf("%s: the child zone's SOA expected:\n%s", network, m)
 		}
 		m = rfc2317Query(t, network, addr, "1.0/29.2.0.192.in-addr.arpa.", dns.TypePTR)
-		if got := answerStrings(m.Answer); len(got) != 1 || got[0] != "1.0/29.2.0.192.in-addr.arpa. 3600 IN PTR gw.customer.example." {
+		if got := rfc2317Answers(m.Answer); len(got) != 1 || got[0] != "1.0/29.2.0.192.in-addr.arpa. 3600 IN PTR gw.customer.example." {
 			t.Errorf("%s: the child zone's PTR expected:\n%s", network, m)
 		}
 		// Outside the block: no authoritative answer from this server.
@@ -172,7 +172,7 @@ func TestRFC2317ChildCIDRKey(t *testing.T) {
 		}
 	}
 	m := rfc2317Query(t, "udp", addr, "3.2.0.192.in-addr.arpa.", dns.TypePTR)
-	if got := answerStrings(m.Answer); len(got) != 2 || got[1] != "3.0-7.2.0.192.in-addr.arpa. 3600 IN PTR www.customer.example." {
+	if got := rfc2317Answers(m.Answer); len(got) != 2 || got[1] != "3.0-7.2.0.192.in-addr.arpa. 3600 IN PTR www.customer.example." {
 		t.Errorf("CNAME and PTR expected:\n%s", m)
 	}
 	m = rfc2317Query(t, "udp", addr, "9.2.0.192.in-addr.arpa.", dns.TypePTR)
@@ -205,12 +205,12 @@ func TestRFC2317Metrics(t *testing.T) {
 	for kind, n := range map[string]int{"cname": 2, "referral": 1, "child": 1} {
 		want := fmt.Sprintf("coredns_rfc2317_responses_total{kind=%q,server=%q} %d\n", kind, server, n)
 		if !strings.Contains(string(body), want) {
-			t.Errorf("no %q in the metrics:\n%s", want, grepLines(string(body), "coredns_rfc2317"))
+			t.Errorf("no %q in the metrics:\n%s", want, rfc2317Grep(string(body), "coredns_rfc2317"))
 		}
 	}
 }
 
-func grepLines(s, substr string) string {
+func rfc2317Grep(s, substr string) string {
 	var out []string
 	for _, l := range strings.Split(s, "\n") {
 		if strings.Contains(l, substr) {

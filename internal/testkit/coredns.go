@@ -17,10 +17,10 @@ type CoreDNS struct {
 
 // CoreDNSOptions tune StartCoreDNS.
 type CoreDNSOptions struct {
-	Netns *Netns   // run inside this namespace
+	Netns *Netns            // run inside this namespace
 	Files map[string]string // more files written into Dir before the start (zone files, ...)
-	Args  []string // extra command-line arguments
-	Wait  string   // address probed until it answers DNS; "" = do not probe
+	Args  []string          // extra command-line arguments
+	Wait  string            // address probed until it answers DNS; "" = do not probe
 }
 
 // StartCoreDNS writes corefile into a fresh directory (also the working

@@ -62,6 +62,12 @@ func StartNamed(t testing.TB, opts NamedOptions) *Named {
 }
 
 func (n *Named) conf() string {
+	// BIND rejects an option given twice: recursion is off unless Options
+	// set it.
+	recursion := "recursion no;"
+	if strings.Contains(n.opts.Options, "recursion ") {
+		recursion = ""
+	}
 	v6 := "none;"
 	if n.opts.Listen6 != "" {
 		v6 = n.opts.Listen6 + ";"
@@ -73,7 +79,7 @@ func (n *Named) conf() string {
 	managed-keys-directory %[1]q;
 	listen-on port %[2]d { %[3]s; };
 	listen-on-v6 port %[2]d { %[4]s };
-	recursion no;
+	%[8]s
 	notify no;
 	dnssec-validation no;
 	empty-zones-enable no;
@@ -82,7 +88,7 @@ func (n *Named) conf() string {
 };
 controls { };
 %[6]s
-`, n.Dir, n.opts.Port, n.opts.Listen, v6, n.opts.Options, n.opts.Conf, filepath.Join(n.Dir, "session.key"))
+`, n.Dir, n.opts.Port, n.opts.Listen, v6, n.opts.Options, n.opts.Conf, filepath.Join(n.Dir, "session.key"), recursion)
 }
 
 // Start starts named (again, after Stop) on the same directory.

@@ -114,7 +114,6 @@ func (p *Proc) WaitOutput(substr string, d time.Duration) bool {
 	return false
 }
 
-
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
