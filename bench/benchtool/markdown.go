@@ -23,11 +23,12 @@ func (res *results) markdown() string {
 	p("Absolute rates move with the machine's other work; ratios, measured side by side in alternation, move much less.\n\n")
 
 	p("## Targets\n\n")
-	p("Ratio: the variant's queries per second over its baseline's in the same round, one ratio per A/B pair; the figure is their median.\n\n")
-	p("| # | Comparison | Ratio | Pairs | Target | |\n|---|---|---:|---|---|---|\n")
+	p("Ratio: the variant's queries per second over its baseline's in the same round, one ratio per A/B pair; the figure is their median, the target applies to it. ")
+	p("CPU-cost ratio: the baseline server's CPU time per answered query over the variant's, per pair, median — the throughput ratio of servers alone on their core; where other work shares the core, it is the steadier figure.\n\n")
+	p("| # | Comparison | Ratio | Pairs | Target | | CPU-cost ratio |\n|---|---|---:|---|---|---|---:|\n")
 	for _, s := range res.Scenarios {
 		for _, c := range s.Comparisons {
-			p("| %s | %s | **%.3f** | %s | %s | %s |\n", s.ID, c.Title, c.Ratio.Median, ratios(c.Pairs), c.target(), c.verdict())
+			p("| %s | %s | **%.3f** | %s | %s | %s | %.3f |\n", s.ID, c.Title, c.Ratio.Median, ratios(c.Pairs), c.target(), c.verdict(), c.Cost.Median)
 		}
 	}
 
@@ -52,20 +53,21 @@ func (res *results) markdown() string {
 			p("`%s`\n\n", c)
 		}
 		if len(s.Variants) > 0 {
-			p("| Variant | Server | q/s median | min–max | avg latency | lost | response bytes | logged | RSS MiB (peak) |\n")
-			p("|---|---|---:|---|---:|---:|---:|---:|---:|\n")
+			p("| Variant | Server | q/s median | min–max | server CPU µs/query | avg latency | lost | response bytes | logged | RSS MiB (peak) |\n")
+			p("|---|---|---:|---|---:|---:|---:|---:|---:|---:|\n")
 			for _, v := range s.Variants {
-				p("| `%s`: %s | %s | **%.0f** | %.0f–%.0f | %s | %s | %s | %s | %s |\n",
-					v.Name, v.Description, v.Server, v.QPS.Median, v.QPS.Min, v.QPS.Max,
+				p("| `%s`: %s | %s | **%.0f** | %.0f–%.0f | %.2f | %s | %s | %s | %s | %s |\n",
+					v.Name, v.Description, v.Server, v.QPS.Median, v.QPS.Min, v.QPS.Max, v.CPUPerQuery.Median*1e6,
 					v.latency(), v.lost(), v.responseSize(), v.logged(), v.Memory.mib())
 			}
 			p("\n")
 		}
 		if len(s.Comparisons) > 0 {
-			p("| Comparison | Per-pair ratios | Median | min–max | Target |\n|---|---|---:|---|---|\n")
+			p("| Comparison | Per-pair ratios | Median | min–max | Target | CPU-cost ratios | Median |\n|---|---|---:|---|---|---|---:|\n")
 			for _, c := range s.Comparisons {
-				p("| %s (`%s` / `%s`) | %s | **%.3f** | %.3f–%.3f | %s %s |\n", c.Title, c.B, c.A,
-					ratios(c.Pairs), c.Ratio.Median, c.Ratio.Min, c.Ratio.Max, c.target(), c.verdict())
+				p("| %s (`%s` / `%s`) | %s | **%.3f** | %.3f–%.3f | %s %s | %s | %.3f |\n", c.Title, c.B, c.A,
+					ratios(c.Pairs), c.Ratio.Median, c.Ratio.Min, c.Ratio.Max, c.target(), c.verdict(),
+					ratios(c.CostPairs), c.Cost.Median)
 			}
 		}
 	}

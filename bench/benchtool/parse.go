@@ -22,6 +22,17 @@ type perfRun struct {
 	// Logged is the number of lines the server's query log got during the
 	// run, for the variants that log (nil otherwise).
 	Logged *int `json:"logged_lines,omitempty"`
+	// CPUSeconds is the CPU time (user and system) the server used during
+	// the run.
+	CPUSeconds float64 `json:"server_cpu_seconds"`
+}
+
+// cpuPerQuery is the server's CPU time per answered query, in seconds.
+func (r perfRun) cpuPerQuery() float64 {
+	if r.Completed == 0 {
+		return 0
+	}
+	return r.CPUSeconds / float64(r.Completed)
 }
 
 // parseDNSPerf reads dnsperf's statistics:

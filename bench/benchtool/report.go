@@ -38,6 +38,7 @@ type variant struct {
 	Description string    `json:"description"`
 	Runs        []perfRun `json:"runs"`
 	QPS         spread    `json:"qps"`
+	CPUPerQuery spread    `json:"server_cpu_seconds_per_query"`
 	Memory      *memory   `json:"memory,omitempty"`
 }
 
@@ -78,6 +79,10 @@ type comparison struct {
 	Pairs  []float64 `json:"pair_ratios"`
 	Ratio  spread    `json:"ratio"`
 	Met    *bool     `json:"met,omitempty"`
+	// CostPairs are, per pair, A's server CPU time per query over B's: the
+	// throughput ratio a server alone on its core would show.
+	CostPairs []float64 `json:"cpu_cost_pair_ratios"`
+	Cost      spread    `json:"cpu_cost_ratio"`
 }
 
 func cmdReport(fs *flag.FlagSet, args []string) error {
@@ -172,6 +177,19 @@ func readLog(path string) (*results, error) {
 					v.Runs[i].Logged = &lines
 				}
 			}
+		case "cpu":
+			v := variants[arg(1)]
+			round, err1 := strconv.Atoi(arg(2))
+			ticks, err2 := strconv.Atoi(arg(3))
+			hz, err3 := strconv.Atoi(res.Meta["clk_tck"])
+			if v == nil || err1 != nil || err2 != nil || err3 != nil || hz <= 0 {
+				return nil, bad(errors.New("want VARIANT ROUND TICKS of a known variant, after meta clk_tck"))
+			}
+			for i := range v.Runs {
+				if v.Runs[i].Round == round {
+					v.Runs[i].CPUSeconds = float64(ticks) / float64(hz)
+				}
+			}
 		case "mem":
 			v := variants[arg(1)]
 			rss, err1 := strconv.Atoi(arg(2))
@@ -192,11 +210,9 @@ func readLog(path string) (*results, error) {
 				}
 				c.Target = &t
 			}
-			a, b := variants[c.A], variants[c.B]
-			if a == nil || b == nil {
+			if variants[c.A] == nil || variants[c.B] == nil {
 				return nil, bad(fmt.Errorf("unknown variant %q or %q", c.A, c.B))
 			}
-			c.compute(a, b)
 			s := getScenario(arg(1))
 			s.Comparisons = append(s.Comparisons, c)
 		case "flood":
@@ -226,11 +242,19 @@ func readLog(path string) (*results, error) {
 		return nil, err
 	}
 	for _, v := range variants {
-		var qps []float64
+		var qps, cpu []float64
 		for _, r := range v.Runs {
 			qps = append(qps, r.QPS)
+			cpu = append(cpu, r.cpuPerQuery())
 		}
-		v.QPS = spreadOf(qps)
+		v.QPS, v.CPUPerQuery = spreadOf(qps), spreadOf(cpu)
+	}
+	// The comparisons were computed as their records came; the CPU time of
+	// a run is recorded after the run.
+	for _, s := range res.Scenarios {
+		for _, c := range s.Comparisons {
+			c.compute(variants[c.A], variants[c.B])
+		}
 	}
 	slices.SortStableFunc(res.Scenarios, func(a, b *scenario) int { return strings.Compare(a.ID, b.ID) })
 	return res, nil
@@ -251,14 +275,21 @@ func readRun(path string) (perfRun, error) {
 
 // compute pairs the rounds A and B both ran.
 func (c *comparison) compute(a, b *variant) {
+	c.Pairs, c.CostPairs = nil, nil
 	for _, rb := range b.Runs {
 		for _, ra := range a.Runs {
-			if ra.Round == rb.Round && ra.QPS > 0 {
+			if ra.Round != rb.Round {
+				continue
+			}
+			if ra.QPS > 0 {
 				c.Pairs = append(c.Pairs, rb.QPS/ra.QPS)
+			}
+			if rb.cpuPerQuery() > 0 {
+				c.CostPairs = append(c.CostPairs, ra.cpuPerQuery()/rb.cpuPerQuery())
 			}
 		}
 	}
-	c.Ratio = spreadOf(c.Pairs)
+	c.Ratio, c.Cost = spreadOf(c.Pairs), spreadOf(c.CostPairs)
 	if c.Target != nil && len(c.Pairs) > 0 {
 		met := c.Ratio.Median >= *c.Target
 		if c.Op == ">" {
