@@ -42,6 +42,11 @@ done
 #
 # The flood's top talkers each send more than the Space-Saving error bound
 # (all queries / 100 slots), so the statistics must list them first.
+#
+# BENCH_ONLY ("1 2 flood go") runs some scenarios only; BENCH_PROFILE=1
+# takes a CPU profile of every CoreDNS server during its last round
+# (bench/out/MODE/profiles/). Either keeps the published figures as they
+# are: the report goes to bench/out/MODE/.
 if $QUICK; then
 	readonly MODE=quick ROUNDS=1 SECONDS_PER_RUN=1 WARMUP=0.5 NAMES=1000
 	readonly FLOOD_CLIENTS=20000 FLOOD_HEAVY_MIN=1000 FLOOD_HEAVY_STEP=100 BENCHTIME=1x
@@ -51,7 +56,12 @@ else
 	readonly MODE=full ROUNDS=${BENCH_ROUNDS:-5} SECONDS_PER_RUN=${BENCH_SECONDS:-4} WARMUP=1 NAMES=10000
 	readonly FLOOD_CLIENTS=1000000 FLOOD_HEAVY_MIN=15000 FLOOD_HEAVY_STEP=1000 BENCHTIME=1s
 	readonly OUT=$ROOT/bench/out/full
-	readonly RESULTS_DIR=$ROOT/bench
+	# Only a whole run replaces the published figures.
+	if [[ -n ${BENCH_ONLY:-} || -n ${BENCH_PROFILE:-} ]]; then
+		readonly RESULTS_DIR=$OUT
+	else
+		readonly RESULTS_DIR=$ROOT/bench
+	fi
 fi
 readonly PREFIX_SIZES=(100 10000 100000)
 
@@ -81,7 +91,7 @@ record() {
 
 # --- processes ---------------------------------------------------------------
 
-declare -A PID=() PORT=() DIR=() QLOG=()
+declare -A PID=() PORT=() DIR=() QLOG=() PPROF=()
 PORTS=()
 
 cleanup() {
@@ -120,9 +130,16 @@ link() {
 	for f; do ln -sf "$DATA/$f" "${DIR[$v]}/$f"; done
 }
 
-# start_coredns VARIANT BINARY: starts $SRV/VARIANT/Corefile.
+# start_coredns VARIANT BINARY: starts $SRV/VARIANT/Corefile. With
+# BENCH_PROFILE=1 the server block also gets a pprof listener, and measure
+# takes a CPU profile during the last round.
 start_coredns() {
 	local v=$1 bin=$2
+	if [[ -n ${BENCH_PROFILE:-} ]]; then
+		port
+		PPROF[$v]=$REPLY
+		sed -i "0,/^\( *\)bind 127.0.0.1.*\$/s//&\n\1pprof 127.0.0.1:$REPLY/" "${DIR[$v]}/Corefile"
+	fi
 	(cd "${DIR[$v]}" && exec taskset -c "$SERVER_CPU" "$bin" -conf Corefile) \
 		>"${DIR[$v]}/stdout" 2>"${DIR[$v]}/stderr" &
 	PID[$v]=$!
@@ -300,9 +317,17 @@ measure() {
 		for v in "${order[@]}"; do
 			alive "$v"
 			out=$RUNS/$v-$r.txt
+			local profiler=""
+			if [[ -n ${PPROF[$v]:-} ]] && ((r == ROUNDS)); then
+				mkdir -p "$OUT/profiles"
+				curl -sf -o "$OUT/profiles/$v.pprof" \
+					"http://127.0.0.1:${PPROF[$v]}/debug/pprof/profile?seconds=$((SECONDS_PER_RUN > 1 ? SECONDS_PER_RUN - 1 : 1))" &
+				profiler=$!
+			fi
 			cpu=$(cputicks "${PID[$v]}")
 			dnsperf_run "$v" "$SECONDS_PER_RUN" "$file" "${extra[@]}" >"$out" 2>&1 || die "dnsperf failed against $v (see $out)"
 			cpu=$(($(cputicks "${PID[$v]}") - cpu))
+			[[ -z $profiler ]] || wait "$profiler" || note "no CPU profile of $v"
 			checked "$out" "$v" "$rcodes"
 			record run "$v" "$r" "$out"
 			record cpu "$v" "$r" "$cpu"
@@ -785,6 +810,10 @@ machine() {
 	record meta warmup "$WARMUP"
 }
 
+# wanted SCENARIO: the scenario is part of this run (BENCH_ONLY, a list
+# such as "1 2 flood go", picks some; all by default).
+wanted() { [[ -z ${BENCH_ONLY:-} || " $BENCH_ONLY " == *" $1 "* ]]; }
+
 main() {
 	local started=$SECONDS
 	step "corebind benchmark, $MODE run: $ROUNDS round(s) of ${SECONDS_PER_RUN}s per variant"
@@ -792,20 +821,21 @@ main() {
 	record meta load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 	note "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 	generate
-	start_upstream
-	scenario_authoritative
-	scenario_querylog
-	scenario_recursionacl
-	scenario_chaosmask
-	scenario_rfc2317
-	scenario_stubzones
-	stop upstream
-	scenario_flood
-	micro_benchmarks
+	if wanted 1 || wanted 6; then start_upstream; fi
+	if wanted 1; then scenario_authoritative; fi
+	if wanted 2; then scenario_querylog; fi
+	if wanted 3; then scenario_recursionacl; fi
+	if wanted 4; then scenario_chaosmask; fi
+	if wanted 5; then scenario_rfc2317; fi
+	if wanted 6; then scenario_stubzones; fi
+	if [[ -n ${PID[upstream]:-} ]]; then stop upstream; fi
+	if wanted flood; then scenario_flood; fi
+	if wanted go; then micro_benchmarks; fi
 	record meta load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 	record meta duration "$((SECONDS - started))s"
 	step "report"
 	"$BENCHTOOL" report -log "$LOG" -md "$RESULTS_DIR/RESULTS.md" -json "$RESULTS_DIR/results.json"
+	note "wrote $RESULTS_DIR/RESULTS.md and results.json"
 	note "took $((SECONDS - started))s; load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
