@@ -19,6 +19,11 @@ commands:
   image        build ./coredns, then its container image without a container engine,
                reproducibly: OCI layout ./image/oci, `docker load` tarball
                ./image/corebind-VERSION.tar (SOURCE_DATE_EPOCH or the commit time)
+  bench [--quick]
+               build ./coredns and ./coredns-vanilla, then measure corebind against
+               vanilla CoreDNS and BIND 9 side by side (dnsperf, loopback; under
+               15 minutes) and write bench/RESULTS.md and bench/results.json;
+               --quick checks the harness in a minute or two (bench/out/quick/)
   test-import  carry out README.md's single-plugin import: recursionacl added to a copy
                of CoreDNS v1.15.0's own source, built, and serving (part of test)
   test         everything CI checks: generated files, gofmt, go vet, unit and
@@ -76,6 +81,18 @@ cmd_test_import() {
 	step "single-plugin import: recursionacl into CoreDNS v1.15.0's own build"
 	go vet -tags importtest ./e2e/
 	go test -tags importtest -count=1 -timeout 20m -run '^TestSelectiveImport$' -v ./e2e/
+}
+
+cmd_bench() {
+	local quick=()
+	case ${1:-} in
+	--quick) quick=(--quick) ;;
+	"") ;;
+	*) die "bench takes only --quick, got: $*" ;;
+	esac
+	cmd_build
+	cmd_vanilla
+	bench/run.sh "${quick[@]}" "$BINARY" "$VANILLA"
 }
 
 cmd_run() {
@@ -144,6 +161,7 @@ cmd_test() {
 	step "end-to-end tests against ./coredns"
 	go test -count=1 -timeout 30m ./e2e/
 	cmd_test_import
+	./build.sh bench --quick
 
 	step "all tests passed"
 }
@@ -156,6 +174,7 @@ main() {
 	run) cmd_run "$@" ;;
 	vanilla) cmd_vanilla "$@" ;;
 	image) cmd_image "$@" ;;
+	bench) cmd_bench "$@" ;;
 	test-import) cmd_test_import "$@" ;;
 	test) cmd_test "$@" ;;
 	deps) cmd_deps "$@" ;;
