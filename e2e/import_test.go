@@ -33,7 +33,8 @@ const (
 // acl:acl, go get, go generate, go build. The published module is replaced
 // by this checkout. Then: the binary lists the plugin, links no other
 // corebind plugin, changed none of CoreDNS's dependencies, and serves a
-// Corefile using it.
+// Corefile using it — recursion for the allowed client only, authoritative
+// data for everyone.
 func TestSelectiveImport(t *testing.T) {
 	root := testkit.RepoRoot()
 	dir := filepath.Join(t.TempDir(), "coredns")
@@ -135,27 +136,48 @@ func TestSelectiveImport(t *testing.T) {
 	})
 
 	t.Run("serves", func(t *testing.T) {
+		// recursionacl at work in the imported build: 127.0.0.1 may recurse
+		// (forward to a BIND 9 upstream), 127.0.0.2 may not, and both get
+		// the hosts file's authoritative data.
+		upstream := testkit.StartNamed(t, testkit.NamedOptions{
+			Conf:  `zone "example.org" { type primary; file "example.org.db"; };`,
+			Files: map[string]string{"example.org.db": "$TTL 300\n@ SOA ns1 hostmaster 1 3600 600 86400 300\n@ NS ns1\nns1 A 127.0.0.1\nwww A 192.0.2.80\n"},
+		})
 		port, metrics := testkit.FreePort(t), testkit.FreePort(t)
 		addr := testkit.HostPort("127.0.0.1", port)
 		corefile := fmt.Sprintf(`.:%d {
-    recursionacl
-    prometheus 127.0.0.1:%d
-    hosts {
-        192.0.2.53 import.example
+    recursionacl {
+        allow 127.0.0.1
     }
+    prometheus 127.0.0.1:%d
+    hosts import.hosts import.example
+    forward . %s
 }
-`, port, metrics)
+`, port, metrics, upstream.Addr)
 		work := t.TempDir()
 		testkit.WriteFile(t, filepath.Join(work, "Corefile"), corefile)
+		testkit.WriteFile(t, filepath.Join(work, "import.hosts"), "192.0.2.53 import.example\n")
 		cmd := exec.Command(bin, "-conf", "Corefile")
 		cmd.Dir = work
 		p := testkit.StartProc(t, "imported coredns", cmd)
 		testkit.WaitDNS(t, nil, addr, p)
 
-		for _, network := range []string{"udp", "tcp"} {
-			r := testkit.Query(t, network, "", addr, "import.example", dns.TypeA)
-			if r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 || r.Answer[0].(*dns.A).A.String() != "192.0.2.53" {
-				t.Errorf("%s import.example A: %v", network, r)
+		answer := func(r *dns.Msg) string {
+			if len(r.Answer) != 1 {
+				return dns.RcodeToString[r.Rcode]
+			}
+			return r.Answer[0].(*dns.A).A.String()
+		}
+		for _, c := range []struct{ from, name, want string }{
+			{"127.0.0.1", "www.example.org", "192.0.2.80"}, // allowed: recursion
+			{"127.0.0.2", "www.example.org", "REFUSED"},    // denied
+			{"127.0.0.1", "import.example", "192.0.2.53"},  // authoritative data, for all
+			{"127.0.0.2", "import.example", "192.0.2.53"},
+		} {
+			for _, network := range []string{"udp", "tcp"} {
+				if got := answer(testkit.Query(t, network, c.from, addr, c.name, dns.TypeA)); got != c.want {
+					t.Errorf("%s %s A from %s: %s, want %s", network, c.name, c.from, got, c.want)
+				}
 			}
 		}
 		// The server chain holds the plugin (CoreDNS's own account of it).

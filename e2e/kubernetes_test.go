@@ -50,13 +50,15 @@ const stockCorefile = `.:53 {
 // The directives deploy/kubernetes adds to the stock Corefile.
 var corebindDirectives = []string{"querylog", "chaosmask", "recursionacl"}
 
-// A node of the simulated cluster: the addresses the test uses inside each
-// namespace.
+// The simulated cluster: the DNS pod's network namespace, joined by a veth
+// pair to a second one holding its clients. None of it is reachable from the
+// host or anywhere else.
 const (
-	kubeDNS      = "10.96.0.10"  // the kube-dns Service IP clients query
-	podClient    = "10.244.0.10" // a pod: inside the cluster's networks
-	outsider     = "192.0.2.10"  // a client outside them (inside the namespace only)
-	nodeResolver = "127.0.0.53"  // the node's resolver, in its /etc/resolv.conf
+	kubeDNS      = "10.96.0.10"   // the kube-dns Service IP, on the DNS pod's lo
+	dnsPod       = "10.244.0.2"   // the DNS pod's eth0
+	podClient    = "10.244.0.10"  // a pod: inside the cluster's networks
+	outsider     = "198.51.100.7" // a client outside them, routed through the pod network
+	nodeResolver = "127.0.0.53"   // the node's resolver, in the DNS pod's /etc/resolv.conf
 )
 
 // TestKubernetes checks the Kubernetes drop-in of deploy/kubernetes: the
@@ -119,21 +121,21 @@ func TestKubernetes(t *testing.T) {
 		q := new(dns.Msg)
 		q.SetQuestion("version.bind.", dns.TypeTXT)
 		q.Question[0].Qclass = dns.ClassCHAOS
-		if r := stock.ns.Exchange(t, "udp", podClient, kubeDNS+":53", q); len(r.Answer) == 0 {
+		if r := stock.clients.Exchange(t, "udp", podClient, kubeDNS+":53", q); len(r.Answer) == 0 {
 			t.Errorf("stock CoreDNS did not leak the node resolver's version.bind: %v", r)
 		}
-		if r := cb.ns.Exchange(t, "udp", podClient, kubeDNS+":53", q); r.Rcode != dns.RcodeSuccess || len(r.Answer) != 0 {
+		if r := cb.clients.Exchange(t, "udp", podClient, kubeDNS+":53", q); r.Rcode != dns.RcodeSuccess || len(r.Answer) != 0 {
 			t.Errorf("corebind version.bind: %v\nwant NOERROR and no answer (chaosmask's default: none)", r)
 		}
 
 		// recursionacl: outside the cluster's networks, no recursion.
 		q = new(dns.Msg)
 		q.SetQuestion("www.example.org.", dns.TypeA)
-		if r := stock.ns.Exchange(t, "udp", outsider, kubeDNS+":53", q); len(r.Answer) == 0 {
+		if r := stock.clients.Exchange(t, "udp", outsider, kubeDNS+":53", q); len(r.Answer) == 0 {
 			t.Errorf("stock CoreDNS did not resolve for an outside client: %v", r)
 		}
 		for _, network := range []string{"udp", "tcp"} {
-			if r := cb.ns.Exchange(t, network, outsider, kubeDNS+":53", q); r.Rcode != dns.RcodeRefused || len(r.Answer) != 0 {
+			if r := cb.clients.Exchange(t, network, outsider, kubeDNS+":53", q); r.Rcode != dns.RcodeRefused || len(r.Answer) != 0 {
 				t.Errorf("corebind resolved www.example.org over %s for %s, outside the cluster's networks: %v", network, outsider, r)
 			}
 		}
@@ -152,11 +154,12 @@ func TestKubernetes(t *testing.T) {
 
 // kubeNode is one server under test with its surroundings.
 type kubeNode struct {
-	name string
-	ns   *testkit.Netns
-	api  *kubeAPI
-	proc *testkit.Proc
-	http *http.Client
+	name    string
+	ns      *testkit.Netns // the DNS pod's
+	clients *testkit.Netns // podClient's and outsider's
+	api     *kubeAPI
+	proc    *testkit.Proc
+	http    *http.Client
 }
 
 // podScript gives coredns the filesystem a pod has, in the private mount
@@ -182,8 +185,23 @@ exec "$@"
 // the API server holding its answers back.
 func startKubeNode(t *testing.T, name, bin, corefile string) *kubeNode {
 	t.Helper()
-	n := &kubeNode{name: name, ns: testkit.NewNetns(t, nodeResolver, kubeDNS, podClient, outsider)}
+	n := &kubeNode{name: name, ns: testkit.NewNetns(t, nodeResolver, kubeDNS), clients: testkit.NewNetns(t, outsider)}
 	n.http = n.ns.HTTPClient()
+	// The pod network: clients reach the Service IP through the DNS pod's
+	// eth0, as kube-proxy would send them; the answers find their way back.
+	for _, args := range [][]string{
+		{"-n", n.ns.Name, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", n.clients.Name},
+		{"-n", n.ns.Name, "addr", "add", dnsPod + "/16", "dev", "eth0"},
+		{"-n", n.ns.Name, "link", "set", "eth0", "up"},
+		{"-n", n.ns.Name, "route", "add", outsider + "/32", "via", podClient},
+		{"-n", n.clients.Name, "addr", "add", podClient + "/16", "dev", "eth0"},
+		{"-n", n.clients.Name, "link", "set", "eth0", "up"},
+		{"-n", n.clients.Name, "route", "add", "10.96.0.0/12", "via", dnsPod},
+	} {
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
 	testkit.StartNamed(t, testkit.NamedOptions{
 		Netns:  n.ns,
 		Listen: nodeResolver,
@@ -333,7 +351,7 @@ func compareNodes(t *testing.T, vanilla, bin, corefile string, sameSeries bool) 
 		m.SetEdns0(1232, false)
 		var got [2]string
 		for i, n := range nodes {
-			got[i] = canonical(n.ns.Exchange(t, q.network, podClient, kubeDNS+":53", m))
+			got[i] = canonical(n.clients.Exchange(t, q.network, podClient, kubeDNS+":53", m))
 		}
 		if !strings.Contains(got[0], q.want) {
 			t.Errorf("%s %s %s: upstream answers\n%s\nwithout %q", q.network, q.name, dns.TypeToString[q.qtype], got[0], q.want)

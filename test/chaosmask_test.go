@@ -26,9 +26,9 @@ func startChaosmask(t *testing.T, corefile string) (udp, tcp string) {
 	return udp, tcp
 }
 
-// chQuery is a CH-class query for name/qtype, with EDNS and optionally the
+// cmCHQuery is a CH-class query for name/qtype, with EDNS and optionally the
 // NSID option.
-func chQuery(name string, qtype uint16, nsid bool) *dns.Msg {
+func cmCHQuery(name string, qtype uint16, nsid bool) *dns.Msg {
 	m := new(dns.Msg)
 	m.SetQuestion(name, qtype)
 	m.Question[0].Qclass = dns.ClassCHAOS
@@ -39,7 +39,7 @@ func chQuery(name string, qtype uint16, nsid bool) *dns.Msg {
 	return m
 }
 
-func txtOf(m *dns.Msg) []string {
+func cmTXT(m *dns.Msg) []string {
 	var out []string
 	for _, rr := range m.Answer {
 		if t, ok := rr.(*dns.TXT); ok {
@@ -49,7 +49,7 @@ func txtOf(m *dns.Msg) []string {
 	return out
 }
 
-func nsidIn(m *dns.Msg) (string, bool) {
+func cmNSID(m *dns.Msg) (string, bool) {
 	if o := m.IsEdns0(); o != nil {
 		for _, e := range o.Option {
 			if n, ok := e.(*dns.EDNS0_NSID); ok {
@@ -99,9 +99,9 @@ func TestChaosmaskInChain(t *testing.T) {
 			{"127.0.0.5", "hostname.bind.", dns.TypeTXT, dns.RcodeSuccess, []string{hostname}},
 		} {
 			name := fmt.Sprintf("%s from %s: %s %s", network, tc.from, tc.qname, dns.TypeToString[tc.qtype])
-			r := testkit.Exchange(t, network, tc.from, addr, chQuery(tc.qname, tc.qtype, true))
-			if r.Rcode != tc.rcode || fmt.Sprint(txtOf(r)) != fmt.Sprint(tc.txt) {
-				t.Errorf("%s: %s %q, want %s %q", name, dns.RcodeToString[r.Rcode], txtOf(r), dns.RcodeToString[tc.rcode], tc.txt)
+			r := testkit.Exchange(t, network, tc.from, addr, cmCHQuery(tc.qname, tc.qtype, true))
+			if r.Rcode != tc.rcode || fmt.Sprint(cmTXT(r)) != fmt.Sprint(tc.txt) {
+				t.Errorf("%s: %s %q, want %s %q", name, dns.RcodeToString[r.Rcode], cmTXT(r), dns.RcodeToString[tc.rcode], tc.txt)
 			}
 			if r.Rcode == dns.RcodeRefused && !hasEDE(r, dns.ExtendedErrorCodeProhibited) {
 				t.Errorf("%s: REFUSED without EDE 18", name)
@@ -116,7 +116,7 @@ func TestChaosmaskInChain(t *testing.T) {
 					}
 				}
 			}
-			if id, ok := nsidIn(r); ok && tc.from != "127.0.0.5" {
+			if id, ok := cmNSID(r); ok && tc.from != "127.0.0.5" {
 				t.Errorf("%s: NSID %q sent to an unrevealed client", name, id)
 			}
 		}
@@ -128,7 +128,7 @@ func TestChaosmaskInChain(t *testing.T) {
 			m.SetEdns0(1232, false)
 			m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID})
 			r := testkit.Exchange(t, network, from, addr, m)
-			if got, ok := nsidIn(r); got != want || ok != (want != "") {
+			if got, ok := cmNSID(r); got != want || ok != (want != "") {
 				t.Errorf("%s IN from %s: NSID %q (present %v), want %q", network, from, got, ok, want)
 			}
 			if r.Rcode != dns.RcodeSuccess || len(r.Extra) == 0 {
@@ -157,11 +157,11 @@ func TestChaosmaskAloneKeepsOtherClassesShut(t *testing.T) {
 		}
 	}
 	// The revealed client: nothing after chaosmask answers CH, so REFUSED.
-	if r := testkit.Exchange(t, "udp", "127.0.0.5", udp, chQuery("version.bind.", dns.TypeTXT, false)); r.Rcode != dns.RcodeRefused {
+	if r := testkit.Exchange(t, "udp", "127.0.0.5", udp, cmCHQuery("version.bind.", dns.TypeTXT, false)); r.Rcode != dns.RcodeRefused {
 		t.Errorf("revealed CH query with nothing to answer it: %s, want REFUSED", dns.RcodeToString[r.Rcode])
 	}
 	// Everybody else: chaosmask's answer.
-	if r := testkit.Exchange(t, "udp", "127.0.0.2", udp, chQuery("version.bind.", dns.TypeTXT, false)); r.Rcode != dns.RcodeSuccess || len(r.Answer) != 0 {
+	if r := testkit.Exchange(t, "udp", "127.0.0.2", udp, cmCHQuery("version.bind.", dns.TypeTXT, false)); r.Rcode != dns.RcodeSuccess || len(r.Answer) != 0 {
 		t.Errorf("CH version.bind: %s %v, want NOERROR without records", dns.RcodeToString[r.Rcode], r.Answer)
 	}
 	// IN is untouched.
@@ -184,8 +184,8 @@ func TestChaosmaskSeveralKeys(t *testing.T) {
 	for _, port := range []int{p1, p2} {
 		addr := testkit.HostPort("127.0.0.1", port)
 		for from, want := range map[string]string{"127.0.0.2": "masked", "127.0.0.5": "real"} {
-			r := testkit.Exchange(t, "udp", from, addr, chQuery("version.bind.", dns.TypeTXT, false))
-			if got := txtOf(r); len(got) != 1 || got[0] != want {
+			r := testkit.Exchange(t, "udp", from, addr, cmCHQuery("version.bind.", dns.TypeTXT, false))
+			if got := cmTXT(r); len(got) != 1 || got[0] != want {
 				t.Errorf("port %d from %s: %q, want %q", port, from, got, want)
 			}
 		}
@@ -219,7 +219,7 @@ func TestChaosmaskRevealByTSIG(t *testing.T) {
 		chaos real
 	}`)
 	ask := func(key, secret string) (*dns.Msg, error) {
-		m := chQuery("version.bind.", dns.TypeTXT, false)
+		m := cmCHQuery("version.bind.", dns.TypeTXT, false)
 		c := &dns.Client{Timeout: 2 * time.Second}
 		if key != "" {
 			m.SetTsig(key, dns.HmacSHA256, 300, time.Now().Unix())
@@ -228,14 +228,14 @@ func TestChaosmaskRevealByTSIG(t *testing.T) {
 		r, _, err := c.Exchange(m, udp)
 		return r, err
 	}
-	if r, err := ask("ops-key.", secret); err != nil || fmt.Sprint(txtOf(r)) != "[real]" {
+	if r, err := ask("ops-key.", secret); err != nil || fmt.Sprint(cmTXT(r)) != "[real]" {
 		t.Errorf("signed with ops-key.: %v %v, want the real answer", r, err)
 	}
-	if r, err := ask("", ""); err != nil || fmt.Sprint(txtOf(r)) != "[masked]" {
+	if r, err := ask("", ""); err != nil || fmt.Sprint(cmTXT(r)) != "[masked]" {
 		t.Errorf("unsigned: %v %v, want the masked answer", r, err)
 	}
 	// A wrong secret fails verification: whatever comes back, not the real answer.
-	if r, _ := ask("ops-key.", "d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldA=="); r != nil && fmt.Sprint(txtOf(r)) == "[real]" {
+	if r, _ := ask("ops-key.", "d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldA=="); r != nil && fmt.Sprint(cmTXT(r)) == "[real]" {
 		t.Errorf("signed with a wrong secret: got the real answer")
 	}
 }
@@ -255,8 +255,8 @@ func TestChaosmaskIPv6(t *testing.T) {
 		{"127.0.0.1", "127.0.0.1", "masked"},
 	} {
 		for _, network := range []string{"udp", "tcp"} {
-			r := testkit.Exchange(t, network, tc.from, testkit.HostPort(tc.ip, port), chQuery("version.bind.", dns.TypeTXT, false))
-			if got := txtOf(r); len(got) != 1 || got[0] != tc.want {
+			r := testkit.Exchange(t, network, tc.from, testkit.HostPort(tc.ip, port), cmCHQuery("version.bind.", dns.TypeTXT, false))
+			if got := cmTXT(r); len(got) != 1 || got[0] != tc.want {
 				t.Errorf("%s from %s: %q, want %q", network, tc.from, got, tc.want)
 			}
 		}

@@ -1,3 +1,7 @@
+// corebind's build tools, in a module of their own so that corebind's go.mod
+// — which every CoreDNS builder importing one corebind plugin pulls in — never
+// names them. mkimage builds the container image (./build.sh image); crane
+// pushes it: go -C tools tool crane push ../image/oci REGISTRY/corebind:VERSION
 module github.com/corebind/corebind/tools
 
 go 1.26.0

@@ -51,7 +51,7 @@ func parse(c *caddy.Controller) (*Chaosmask, error) {
 	cm := &Chaosmask{other: actRefuse, hideNSID: true}
 	for i := 0; c.Next(); i++ {
 		if i > 0 {
-			return nil, plugin.ErrOnce
+			return nil, c.Err(plugin.ErrOnce.Error() + "; merge the chaosmask blocks into one")
 		}
 		if args := c.RemainingArgs(); len(args) > 0 {
 			return nil, c.Errf("unexpected argument %q: chaosmask takes its options in a block, e.g. chaosmask { version none }", args[0])
