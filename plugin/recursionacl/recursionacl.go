@@ -48,7 +48,11 @@ func (h *RecursionACL) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dn
 	if len(r.Question) == 0 {
 		return dns.RcodeFormatError, nil // the server writes it
 	}
-	if !h.zones.contains(r.Question[0].Name) {
+	// Only queries ask for recursion. NOTIFY and UPDATE go on untouched: a
+	// primary's NOTIFY to stubzones or secondary is not recursion (BIND's
+	// allow-notify is a list of its own), and the plugins that take them
+	// check their senders themselves.
+	if r.Opcode != dns.OpcodeQuery || !h.zones.contains(r.Question[0].Name) {
 		return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
 	}
 	if !h.allowed(ctx, w) {
