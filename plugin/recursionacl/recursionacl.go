@@ -14,10 +14,10 @@ import (
 	"github.com/corebind/corebind/plugin/pkg/addrmatch"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
-	"github.com/coredns/coredns/plugin/metrics"
 	"github.com/coredns/coredns/plugin/tsig"
 
 	"github.com/miekg/dns"
+	ot "github.com/opentracing/opentracing-go"
 )
 
 // RecursionACL is the recursionacl handler of one server block.
@@ -27,8 +27,9 @@ type RecursionACL struct {
 	zones zoneSet // queries outside these pass on unchecked
 	drop  bool    // deny drop: a denied query gets no reply
 
-	allow  atomic.Pointer[addrmatch.List] // swapped when an allow-file changes
-	labels []string                       // the block's server metric labels
+	allow    atomic.Pointer[addrmatch.List]   // swapped when an allow-file changes
+	labels   []string                         // the block's server metric labels
+	counters atomic.Pointer[[]serverCounters] // see count
 
 	// Set at startup from the chain, see authority.go.
 	auth  []source       // where authoritative data comes from
@@ -47,20 +48,27 @@ func (h *RecursionACL) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dn
 	if len(r.Question) == 0 {
 		return dns.RcodeFormatError, nil // the server writes it
 	}
-	q := &r.Question[0]
-	if !h.zones.contains(q.Name) {
+	// Only queries ask for recursion. NOTIFY and UPDATE go on untouched: a
+	// primary's NOTIFY to stubzones or secondary is not recursion (BIND's
+	// allow-notify is a list of its own), and the plugins that take them
+	// check their senders themselves.
+	if r.Opcode != dns.OpcodeQuery || !h.zones.contains(r.Question[0].Name) {
 		return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
 	}
-
-	if h.allowed(ctx, w) {
-		if q.Qclass != dns.ClassCHAOS && !reentered(ctx) {
-			requestsTotal.WithLabelValues(metrics.WithServer(ctx), resultAllowed).Inc()
-		}
-		return h.pass(ctx, h.Next, w, r, true)
+	if !h.allowed(ctx, w) {
+		return h.denied(ctx, w, r)
 	}
+	if r.Question[0].Qclass != dns.ClassCHAOS && !reentered(ctx) {
+		h.count(ctx, allowed)
+	}
+	return h.pass(ctx, h.Next, w, r, true)
+}
 
-	// Denied. lq is set when this is a lookup made for a denied client's
-	// query for authoritative data (file chasing an out-of-zone CNAME).
+// denied serves a client the list does not allow.
+func (h *RecursionACL) denied(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+	q := &r.Question[0]
+	// lq is set when this is a lookup made for a denied client's query for
+	// authoritative data (file chasing an out-of-zone CNAME).
 	lq := localOf(ctx)
 	inner := lq != nil || reentered(ctx)
 
@@ -71,7 +79,7 @@ func (h *RecursionACL) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dn
 			ctx = withLocal(ctx, &local{qname: q.Name})
 		}
 		if !inner && q.Qclass != dns.ClassCHAOS {
-			requestsTotal.WithLabelValues(metrics.WithServer(ctx), resultAuthoritative).Inc()
+			h.count(ctx, authoritative)
 		}
 		return h.pass(ctx, h.local, w, r, false)
 	}
@@ -90,7 +98,7 @@ func (h *RecursionACL) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dn
 		return dns.RcodeRefused, nil
 	}
 
-	requestsTotal.WithLabelValues(metrics.WithServer(ctx), resultDenied).Inc()
+	h.count(ctx, denied)
 	if h.denials != nil {
 		h.denials.log(ctx, w, r, q.Name)
 	}
@@ -106,19 +114,38 @@ func (h *RecursionACL) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dn
 	return dns.RcodeSuccess, nil
 }
 
-// pass sends r down the chain from next, with RA forced to ra in the reply.
-// A plugin that fails without writing (SERVFAIL, REFUSED...) leaves the
-// reply to the server, which would not set RA: recursionacl writes it.
+// pass sends r down the chain from next, with RA forced to ra in the reply,
+// and writes the reply held (see raWriter). A plugin that fails without
+// writing (SERVFAIL, REFUSED...) leaves the reply to the server, which would
+// not set RA: recursionacl writes it.
+//
+// next is called directly, not through plugin.NextOrFailure, unless the
+// query is traced (NextOrFailure makes the span): its 216-byte frame, on top
+// of recursionacl's, would cost a stack copy per query (see raWriter).
 func (h *RecursionACL) pass(ctx context.Context, next plugin.Handler, w dns.ResponseWriter, r *dns.Msg, ra bool) (int, error) {
-	rw := &raWriter{ResponseWriter: w, ra: ra}
-	rcode, err := plugin.NextOrFailure(h.Name(), next, ctx, rw, r)
-	if plugin.ClientWrite(rcode) || rw.written {
-		return rcode, err
+	rw := newRAWriter(w, r, ra)
+	var (
+		rcode int
+		err   error
+	)
+	if next != nil && ot.SpanFromContext(ctx) == nil {
+		rcode, err = next.ServeDNS(ctx, rw, r)
+	} else {
+		rcode, err = plugin.NextOrFailure(h.Name(), next, ctx, rw, r)
 	}
+	if !plugin.ClientWrite(rcode) && !rw.written {
+		failed(rw, r, rcode)
+		rcode = dns.RcodeSuccess
+	}
+	rw.flush()
+	return rcode, err
+}
+
+// failed writes the reply of a plugin that failed without writing.
+func failed(w dns.ResponseWriter, r *dns.Msg, rcode int) {
 	m := new(dns.Msg)
 	m.SetRcode(r, rcode)
-	rw.WriteMsg(m)
-	return dns.RcodeSuccess, err
+	w.WriteMsg(m)
 }
 
 // allowed matches the client against the allow list.
