@@ -89,6 +89,10 @@ func (h *Querylog) begin(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) 
 //go:noinline
 func (h *Querylog) end(ctx context.Context, rw *responseWriter, r *dns.Msg, want uint64, rc int) {
 	rec := &rw.rec
+	if rw.first != nil {
+		rec.size += uint32(wireLen(rw.first))
+		rw.first = nil
+	}
 	if !rec.responded && !plugin.ClientWrite(rc) {
 		// CoreDNS writes this reply itself, outside the chain.
 		rec.synthesize(r, rc)
@@ -166,18 +170,37 @@ func longestZone(qname string, zones []string) string {
 // client's buffer, compressed.
 type responseWriter struct {
 	dns.ResponseWriter
-	start    int64 // monotonic, see clock
+	start    int64    // monotonic, see clock
+	first    *dns.Msg // the first message written, measured in end
 	rec      record
 	classify bool
 	class    response.Class
 }
 
 // WriteMsg implements dns.ResponseWriter.
+//
+// The first message is measured later, in end: here the stack is as deep
+// as the chain, and measuring it here would make the runtime grow more
+// query goroutines' stacks. The message is final once written (CoreDNS's
+// ScrubWriter below has truncated and compressed it). The messages after
+// it, of zone transfers, are measured at once.
+//
+// (If some plugin wrote the same *dns.Msg twice, changing it in between,
+// the first write is measured as it was when the second began.)
 func (w *responseWriter) WriteMsg(m *dns.Msg) error {
+	if w.first != nil { // a zone transfer's next message: measure the first before it changes
+		w.rec.size += uint32(wireLen(w.first))
+		w.first = nil
+	}
 	err := w.ResponseWriter.WriteMsg(m)
 	if w.classify && !w.rec.responded {
 		t, _ := response.Typify(m, time.Now())
 		w.class = response.Classify(t)
+	}
+	if !w.rec.responded {
+		w.first = m
+	} else {
+		w.rec.size += uint32(wireLen(m))
 	}
 	w.rec.fromResponse(m)
 	return err

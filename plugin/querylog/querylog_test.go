@@ -3,6 +3,7 @@ package querylog
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -350,5 +351,29 @@ func TestNoAllocations(t *testing.T) {
 	all := testing.AllocsPerRun(200, func() { h.ServeDNS(ctx, w, m) })
 	if all-base > 1 {
 		t.Errorf("%v allocations per query on top of NextOrFailure's %v, want at most 1", all-base, base)
+	}
+}
+
+// TestMultipleMessages: a zone transfer's messages add up in the response
+// line: records and bytes.
+func TestMultipleMessages(t *testing.T) {
+	var sizes int
+	xfr := test.HandlerFunc(func(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+		for i := range 3 {
+			m := new(dns.Msg)
+			m.SetReply(r)
+			for j := range i + 1 {
+				m.Answer = append(m.Answer, test.A(fmt.Sprintf("h%d.example.org. 300 IN A 192.0.2.%d", j, j+1)))
+			}
+			sizes += m.Len()
+			w.WriteMsg(m)
+		}
+		return dns.RcodeSuccess, nil
+	})
+	h, path := newTestHandler(t, "querylog {\noutput file LOG\nresponses\n}", xfr)
+	h.ServeDNS(context.Background(), &test.ResponseWriter{TCP: true}, query("example.org.", dns.TypeAXFR))
+	got := lines(t, h, path)
+	if len(got) != 2 || !strings.Contains(got[1], fmt.Sprintf("response: example.org IN AXFR NOERROR answer 6 authority 0 additional 0 size %d duration", sizes)) {
+		t.Errorf("logged:\n%s", strings.Join(got, "\n"))
 	}
 }

@@ -88,7 +88,8 @@ func (rec *record) fromRequest(w dns.ResponseWriter, r *dns.Msg, client netip.Ad
 }
 
 // fromResponse adds a response message to the record; a zone transfer
-// writes several, whose counts and sizes add up.
+// writes several, whose counts and sizes add up. The size is left to the
+// caller (see responseWriter.WriteMsg).
 func (rec *record) fromResponse(m *dns.Msg) {
 	if !rec.responded {
 		rec.responded = true
@@ -111,7 +112,6 @@ func (rec *record) fromResponse(m *dns.Msg) {
 	rec.answers = sat16(int(rec.answers) + len(m.Answer))
 	rec.authority = sat16(int(rec.authority) + len(m.Ns))
 	rec.additional = sat16(int(rec.additional) + len(m.Extra))
-	rec.size += uint32(wireLen(m))
 }
 
 // fromWire adds a response written as raw bytes.
