@@ -247,9 +247,28 @@ func TestQuerylogRoundTrip(t *testing.T) {
 	}
 	s.stop()
 
+	// A record is queued once its reply is written, so a client can send its
+	// next query before the previous record is queued: the lines need not be
+	// in query order. Each query came from its own source port; pair them by
+	// that.
+	byClient := map[netip.AddrPort]int{}
+	for i, c := range clients {
+		byClient[c] = i
+	}
 	lines := readLines(t, filepath.Join(s.dir, "query.log"), len(qlQueries))
+	ordered := make([]string, len(lines))
+	for _, line := range lines {
+		if i, ok := byClient[parseBindLine(t, line).client]; ok {
+			ordered[i] = line
+		}
+	}
+	lines = ordered
 	ids := map[string]bool{}
 	for i, q := range qlQueries {
+		if lines[i] == "" {
+			t.Errorf("no line for query %d from %s", i, clients[i])
+			continue
+		}
 		l := parseBindLine(t, lines[i])
 		want := bindNames[q.name]
 		if l.client != clients[i] || l.qname != want || l.qname2 != want || l.flags != q.flags || l.qtype != dns.TypeToString[q.qtype] {
@@ -270,11 +289,30 @@ func TestQuerylogRoundTrip(t *testing.T) {
 		ids[l.id] = true
 	}
 
-	records := readLines(t, filepath.Join(s.dir, "query.json"), len(qlQueries))
-	for i, q := range qlQueries {
+	raw := readLines(t, filepath.Join(s.dir, "query.json"), len(qlQueries))
+	parsed := make([]map[string]any, len(raw))
+	records := make([]string, len(raw))
+	for _, rec := range raw {
 		var r map[string]any
-		if err := json.Unmarshal([]byte(records[i]), &r); err != nil {
-			t.Fatalf("record %d: %v: %s", i, err, records[i])
+		if err := json.Unmarshal([]byte(rec), &r); err != nil {
+			t.Fatalf("record: %v: %s", err, rec)
+		}
+		ip, _ := r["client_ip"].(string)
+		port, _ := r["client_port"].(float64)
+		addr, err := netip.ParseAddr(ip)
+		if err != nil {
+			t.Fatalf("record client_ip %q: %v", ip, err)
+		}
+		if i, ok := byClient[netip.AddrPortFrom(addr, uint16(port))]; ok {
+			parsed[i] = r
+			records[i] = rec
+		}
+	}
+	for i, q := range qlQueries {
+		r := parsed[i]
+		if r == nil {
+			t.Errorf("no record for query %d from %s", i, clients[i])
+			continue
 		}
 		reply := replies[i]
 		size := reply.Len()
