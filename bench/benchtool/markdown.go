@@ -126,17 +126,46 @@ func (res *results) config(b *strings.Builder, name string) {
 		if err != nil {
 			continue
 		}
-		var lines []string
-		for l := range strings.Lines(string(data)) {
-			l = strings.TrimRight(l, "\n")
-			if len(l) > 160 {
-				l = fmt.Sprintf("%s … (%d more characters)", l[:120], len(l)-120)
-			}
-			lines = append(lines, l)
-		}
 		fmt.Fprintf(b, "\n<details><summary><code>%s</code> %s</summary>\n\n~~~ txt\n%s\n~~~\n\n</details>\n",
-			name, file, strings.Join(lines, "\n"))
+			name, file, shorten(string(data)))
 	}
+}
+
+// shorten keeps a configuration readable: lines over 160 characters are
+// cut, and of a run of more than six lines starting with the same word
+// (400 delegate lines) the first three are kept.
+func shorten(conf string) string {
+	var lines []string
+	for l := range strings.Lines(conf) {
+		l = strings.TrimRight(l, "\n")
+		if len(l) > 160 {
+			l = fmt.Sprintf("%s … (%d more characters)", l[:120], len(l)-120)
+		}
+		lines = append(lines, l)
+	}
+	word := func(l string) string {
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			return ""
+		}
+		return f[0]
+	}
+	var out []string
+	for i := 0; i < len(lines); {
+		j := i + 1
+		for j < len(lines) && word(lines[j]) != "" && word(lines[j]) == word(lines[i]) {
+			j++
+		}
+		if j-i > 6 {
+			indent := lines[i][:len(lines[i])-len(strings.TrimLeft(lines[i], " \t"))]
+			out = append(out, lines[i:i+3]...)
+			out = append(out, fmt.Sprintf("%s… (%d more %s lines)", indent, j-i-3, word(lines[i])))
+		} else {
+			out = append(out, lines[i:j]...)
+		}
+		i = j
+	}
+	return strings.Join(out, "\n")
 }
 
 func ratios(v []float64) string {
