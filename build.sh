@@ -27,8 +27,15 @@ commands:
   test-import  carry out README.md's single-plugin import: recursionacl added to a copy
                of CoreDNS v1.15.0's own source, built, and serving (part of test)
   test         everything CI checks: generated files, gofmt, go vet, unit and
-               integration tests with -race, end-to-end tests against ./coredns
-               with BIND 9, dig and kdig; installs missing Debian test tools
+               integration tests with -race, every fuzz target for FUZZTIME
+               (default 10s each), end-to-end tests against ./coredns with
+               BIND 9, dig and kdig (hostile input, failure injection, 50
+               reloads under load, a 60-second soak); installs missing Debian
+               test tools
+  soak [-d DURATION]
+               build, then run the soak test: mixed load through all five
+               plugins for DURATION (default 10m), printing queries, errors,
+               memory, goroutines and file descriptors at start and end
   deps         install the Debian packages the tests use (needs root or sudo)
   -h, --help   this text
 USAGE
@@ -158,12 +165,55 @@ cmd_test() {
 	step "unit and integration tests (-race)"
 	go test -race -count=1 $(go list ./... | grep -v '/e2e$')
 
+	# Every fuzz target (plugin/*/fuzz_test.go) for FUZZTIME, from its seed
+	# corpus in testdata/fuzz. A crasher is written there and fails the step:
+	# commit it as a regression test with the fix. A long hunt:
+	#   go test -run '^$' -fuzz '^FuzzServeDNS$' -fuzztime 1h ./plugin/querylog/
+	local fuzztime=${FUZZTIME:-10s} file target
+	step "fuzzing: every target for $fuzztime"
+	for file in plugin/*/fuzz_test.go; do
+		for target in $(grep -oE '^func Fuzz[A-Za-z0-9_]+' "$file" | cut -d' ' -f2); do
+			go test -run '^$' -fuzz "^$target\$" -fuzztime "$fuzztime" "./${file%/*}/"
+		done
+	done
+
+	# The e2e step includes the hardening tests and the 60-second soak
+	# (e2e/soak_test.go; ./build.sh soak runs the long one).
 	step "end-to-end tests against ./coredns"
 	go test -count=1 -timeout 30m ./e2e/
 	cmd_test_import
 	./build.sh bench --quick
 
 	step "all tests passed"
+}
+
+# The soak test (e2e/soak_test.go) for a given time, 10 minutes by default.
+cmd_soak() {
+	local duration=10m
+	while (($#)); do
+		case $1 in
+		-d | --duration)
+			(($# >= 2)) || die "soak: $1 needs a duration such as 10m or 1h"
+			duration=$2
+			shift 2
+			;;
+		*) die "soak: unknown argument $1 (usage: ./build.sh soak [-d DURATION])" ;;
+		esac
+	done
+	cmd_deps
+	cmd_build
+	step "soak: mixed load through all five plugins for $duration"
+	# go test's own timeout: the soak plus time to start, stop and report.
+	local n=${duration%[smh]} secs
+	[[ $n =~ ^[0-9]+$ && $n -gt 0 ]] || die "soak: $duration is not a duration such as 90s, 10m or 2h"
+	case $duration in
+	*h) secs=$((n * 3600)) ;;
+	*m) secs=$((n * 60)) ;;
+	*s) secs=$n ;;
+	*) die "soak: $duration has no unit; write 90s, 10m or 2h" ;;
+	esac
+	COREBIND_BINARY=$BINARY COREBIND_SOAK=$duration \
+		go test -count=1 -timeout "$((secs + 600))s" -run '^TestSoak$' -v ./e2e/
 }
 
 main() {
@@ -177,6 +227,7 @@ main() {
 	bench) cmd_bench "$@" ;;
 	test-import) cmd_test_import "$@" ;;
 	test) cmd_test "$@" ;;
+	soak) cmd_soak "$@" ;;
 	deps) cmd_deps "$@" ;;
 	-h | --help | help) usage ;;
 	*) usage >&2; die "unknown command: $cmd" ;;

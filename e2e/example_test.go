@@ -59,7 +59,9 @@ func TestCorefileExample(t *testing.T) {
 		var out string
 		want := expected(c.want)
 		for try := 0; try < 50; try++ {
-			b, _ := exec.Command("bash", "-c", remap(c.cmd)).CombinedOutput()
+			cmd := exec.Command("bash", "-c", remap(c.cmd))
+			cmd.Dir = dir // the README's commands run from the repository root
+			b, _ := cmd.CombinedOutput()
 			out = strings.TrimRight(string(b), "\n")
 			if want.MatchString(out) {
 				break
