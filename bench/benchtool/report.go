@@ -19,7 +19,7 @@ type results struct {
 	Scenarios   []*scenario       `json:"scenarios"`
 	Flood       *floodResult      `json:"querylog_distinct_clients,omitempty"`
 	FloodMemory *memory           `json:"querylog_distinct_clients_memory,omitempty"`
-	GoBench     []goBench         `json:"go_benchmarks"`
+	GoBench     []goBench         `json:"go_benchmarks,omitempty"`
 
 	dir string // where the run's raw outputs are
 }
