@@ -144,18 +144,19 @@ start_coredns() {
 # otherwise BIND's defaults.
 start_named() {
 	local v=$1 zones=$2
+	# (Indented with spaces: <<- strips the tabs.)
 	cat >"${DIR[$v]}/named.conf" <<-EOF
 		options {
-			directory "${DIR[$v]}";
-			pid-file none;
-			session-keyfile "${DIR[$v]}/session.key";
-			managed-keys-directory "${DIR[$v]}";
-			listen-on port ${PORT[$v]} { 127.0.0.1; };
-			listen-on-v6 { none; };
-			recursion no;
-			notify no;
-			dnssec-validation no;
-			empty-zones-enable no;
+		    directory ".";
+		    pid-file none;
+		    session-keyfile "session.key";
+		    managed-keys-directory ".";
+		    listen-on port ${PORT[$v]} { 127.0.0.1; };
+		    listen-on-v6 { none; };
+		    recursion no;
+		    notify no;
+		    dnssec-validation no;
+		    empty-zones-enable no;
 		};
 		controls { };
 		$zones
