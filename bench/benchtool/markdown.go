@@ -23,12 +23,14 @@ func (res *results) markdown() string {
 	p("Absolute rates move with the machine's other work; ratios, measured side by side in alternation, move much less.\n\n")
 
 	p("## Targets\n\n")
-	p("Ratio: the variant's queries per second over its baseline's in the same round, one ratio per A/B pair; the figure is their median, the target applies to it. ")
-	p("CPU-cost ratio: the baseline server's CPU time per answered query over the variant's, per pair, median — the throughput ratio of servers alone on their core; where other work shares the core, it is the steadier figure.\n\n")
-	p("| # | Comparison | Ratio | Pairs | Target | | CPU-cost ratio |\n|---|---|---:|---|---|---|---:|\n")
+	p("Ratio: the variant's queries per second over its baseline's in the same round, one ratio per A/B pair; the figure is their median. ")
+	p("CPU-cost ratio: the baseline server's CPU time per answered query over the variant's, per pair, median — the throughput ratio of servers alone on their core; where other work shares the core, it is the steadier figure. ")
+	p("Each is judged against the target.\n\n")
+	p("| # | Comparison | Ratio | Pairs | Target | | CPU-cost ratio | |\n|---|---|---:|---|---|---|---:|---|\n")
 	for _, s := range res.Scenarios {
 		for _, c := range s.Comparisons {
-			p("| %s | %s | **%.3f** | %s | %s | %s | %.3f |\n", s.ID, c.Title, c.Ratio.Median, ratios(c.Pairs), c.target(), c.verdict(), c.Cost.Median)
+			p("| %s | %s | **%.3f** | %s | %s | %s | %.3f | %s |\n", s.ID, c.Title, c.Ratio.Median, ratios(c.Pairs),
+				c.target(), verdict(c.Met), c.Cost.Median, verdict(c.CostMet))
 		}
 	}
 
@@ -66,7 +68,7 @@ func (res *results) markdown() string {
 			p("| Comparison | Per-pair ratios | Median | min–max | Target | CPU-cost ratios | Median |\n|---|---|---:|---|---|---|---:|\n")
 			for _, c := range s.Comparisons {
 				p("| %s (`%s` / `%s`) | %s | **%.3f** | %.3f–%.3f | %s %s | %s | %.3f |\n", c.Title, c.B, c.A,
-					ratios(c.Pairs), c.Ratio.Median, c.Ratio.Min, c.Ratio.Max, c.target(), c.verdict(),
+					ratios(c.Pairs), c.Ratio.Median, c.Ratio.Min, c.Ratio.Max, c.target(), verdict(c.Met),
 					ratios(c.CostPairs), c.Cost.Median)
 			}
 		}
@@ -126,17 +128,46 @@ func (res *results) config(b *strings.Builder, name string) {
 		if err != nil {
 			continue
 		}
-		var lines []string
-		for l := range strings.Lines(string(data)) {
-			l = strings.TrimRight(l, "\n")
-			if len(l) > 160 {
-				l = fmt.Sprintf("%s … (%d more characters)", l[:120], len(l)-120)
-			}
-			lines = append(lines, l)
-		}
 		fmt.Fprintf(b, "\n<details><summary><code>%s</code> %s</summary>\n\n~~~ txt\n%s\n~~~\n\n</details>\n",
-			name, file, strings.Join(lines, "\n"))
+			name, file, shorten(string(data)))
 	}
+}
+
+// shorten keeps a configuration readable: lines over 160 characters are
+// cut, and of a run of more than six lines starting with the same word
+// (400 delegate lines) the first three are kept.
+func shorten(conf string) string {
+	var lines []string
+	for l := range strings.Lines(conf) {
+		l = strings.TrimRight(l, "\n")
+		if len(l) > 160 {
+			l = fmt.Sprintf("%s … (%d more characters)", l[:120], len(l)-120)
+		}
+		lines = append(lines, l)
+	}
+	word := func(l string) string {
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			return ""
+		}
+		return f[0]
+	}
+	var out []string
+	for i := 0; i < len(lines); {
+		j := i + 1
+		for j < len(lines) && word(lines[j]) != "" && word(lines[j]) == word(lines[i]) {
+			j++
+		}
+		if j-i > 6 {
+			indent := lines[i][:len(lines[i])-len(strings.TrimLeft(lines[i], " \t"))]
+			out = append(out, lines[i:i+3]...)
+			out = append(out, fmt.Sprintf("%s… (%d more %s lines)", indent, j-i-3, word(lines[i])))
+		} else {
+			out = append(out, lines[i:j]...)
+		}
+		i = j
+	}
+	return strings.Join(out, "\n")
 }
 
 func ratios(v []float64) string {
@@ -155,11 +186,11 @@ func (c *comparison) target() string {
 	return fmt.Sprintf("%s %.2f", op, *c.Target)
 }
 
-func (c *comparison) verdict() string {
+func verdict(met *bool) string {
 	switch {
-	case c.Met == nil:
+	case met == nil:
 		return ""
-	case *c.Met:
+	case *met:
 		return "met"
 	default:
 		return "**short**"

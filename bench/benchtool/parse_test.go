@@ -96,3 +96,12 @@ func TestComparison(t *testing.T) {
 		t.Errorf("median of 1..4 = %v, want 2.5", s.Median)
 	}
 }
+
+func TestShorten(t *testing.T) {
+	conf := "a {\n" + strings.Repeat("    delegate x\n", 8) + "    file z\n    acl " + strings.Repeat("p ", 100) + "\n}\n"
+	want := "a {\n    delegate x\n    delegate x\n    delegate x\n    … (5 more delegate lines)\n    file z\n" +
+		"    acl " + strings.Repeat("p ", 56) + " … (88 more characters)\n}"
+	if got := shorten(conf); got != want {
+		t.Errorf("shorten:\n%s\nwant:\n%s", got, want)
+	}
+}

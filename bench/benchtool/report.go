@@ -19,7 +19,7 @@ type results struct {
 	Scenarios   []*scenario       `json:"scenarios"`
 	Flood       *floodResult      `json:"querylog_distinct_clients,omitempty"`
 	FloodMemory *memory           `json:"querylog_distinct_clients_memory,omitempty"`
-	GoBench     []goBench         `json:"go_benchmarks"`
+	GoBench     []goBench         `json:"go_benchmarks,omitempty"`
 
 	dir string // where the run's raw outputs are
 }
@@ -83,6 +83,8 @@ type comparison struct {
 	// throughput ratio a server alone on its core would show.
 	CostPairs []float64 `json:"cpu_cost_pair_ratios"`
 	Cost      spread    `json:"cpu_cost_ratio"`
+	// CostMet judges the CPU-cost ratio against the same target.
+	CostMet *bool `json:"cpu_cost_met,omitempty"`
 }
 
 func cmdReport(fs *flag.FlagSet, args []string) error {
@@ -290,11 +292,17 @@ func (c *comparison) compute(a, b *variant) {
 		}
 	}
 	c.Ratio, c.Cost = spreadOf(c.Pairs), spreadOf(c.CostPairs)
-	if c.Target != nil && len(c.Pairs) > 0 {
-		met := c.Ratio.Median >= *c.Target
-		if c.Op == ">" {
-			met = c.Ratio.Median > *c.Target
-		}
-		c.Met = &met
+	c.Met, c.CostMet = c.judge(c.Pairs, c.Ratio.Median), c.judge(c.CostPairs, c.Cost.Median)
+}
+
+// judge says whether ratio meets the target; nil without a target or pairs.
+func (c *comparison) judge(pairs []float64, ratio float64) *bool {
+	if c.Target == nil || len(pairs) == 0 {
+		return nil
 	}
+	met := ratio >= *c.Target
+	if c.Op == ">" {
+		met = ratio > *c.Target
+	}
+	return &met
 }
