@@ -64,6 +64,9 @@ type hardeningOptions struct {
 	StubDir  string // stubzones' dir; default "stubs" (relative to corebind's directory)
 	Timeouts string // a timeouts block, if any
 	Dir      string // corebind's directory; default a new one
+	// BeforeCore runs once the BIND servers are up, before corebind
+	// starts: it may set Primaries and NSPort.
+	BeforeCore func(e *hardeningEnv)
 }
 
 // hardeningEnv is a running deployment.
@@ -77,6 +80,9 @@ type hardeningEnv struct {
 	Stats    string // querylog's statistics listener
 	corefile string
 	opts     hardeningOptions
+	// What stubzones' primaries and port lines say; default the primary's
+	// address and port (it is then the zone's name server too).
+	Primaries, NSPort string
 }
 
 // Clients, by what they may do.
@@ -109,6 +115,11 @@ func hardeningStart(t testing.TB, opts hardeningOptions) *hardeningEnv {
 		Conf:  `zone "corp.example" { type primary; file "corp.example.db"; };`,
 		Files: map[string]string{"corp.example.db": opts.Corp},
 	})
+	e.Primaries = e.Primary.Addr
+	_, e.NSPort = hardeningSplit(e.Primary.Addr)
+	if opts.BeforeCore != nil {
+		opts.BeforeCore(e)
+	}
 	port := testkit.FreePort(t)
 	e.Addr = testkit.HostPort("127.0.0.1", port)
 	e.Metrics = testkit.HostPort("127.0.0.1", testkit.FreePort(t))
@@ -134,7 +145,6 @@ func hardeningStart(t testing.TB, opts hardeningOptions) *hardeningEnv {
 }
 
 func (e *hardeningEnv) makeCorefile(port int) string {
-	_, nport := hardeningSplit(e.Primary.Addr)
 	r := strings.NewReplacer(
 		"PORT", fmt.Sprint(port),
 		"METRICS", e.Metrics,
@@ -142,8 +152,8 @@ func (e *hardeningEnv) makeCorefile(port int) string {
 		"QUERYLOG", strings.ReplaceAll(e.opts.Querylog, "STATS", e.Stats),
 		"TIMEOUTS", e.opts.Timeouts,
 		"STUBDIR", e.opts.StubDir,
-		"PRIMARY", e.Primary.Addr,
-		"NPORT", nport,
+		"PRIMARY", e.Primaries,
+		"NPORT", e.NSPort,
 		"UPSTREAM", e.Upstream.Addr,
 	)
 	return r.Replace(`.:PORT {
