@@ -19,6 +19,11 @@ commands:
   image        build ./coredns, then its container image without a container engine,
                reproducibly: OCI layout ./image/oci, `docker load` tarball
                ./image/corebind-VERSION.tar (SOURCE_DATE_EPOCH or the commit time)
+  bench [--quick]
+               build ./coredns and ./coredns-vanilla, then measure corebind against
+               vanilla CoreDNS and BIND 9 side by side (dnsperf, loopback; under
+               15 minutes) and write bench/RESULTS.md and bench/results.json;
+               --quick checks the harness in a minute or two (bench/out/quick/)
   test-import  carry out README.md's single-plugin import: recursionacl added to a copy
                of CoreDNS v1.15.0's own source, built, and serving (part of test)
   test         everything CI checks: generated files, gofmt, go vet, unit and
@@ -85,6 +90,18 @@ cmd_test_import() {
 	go test -tags importtest -count=1 -timeout 20m -run '^TestSelectiveImport$' -v ./e2e/
 }
 
+cmd_bench() {
+	local quick=()
+	case ${1:-} in
+	--quick) quick=(--quick) ;;
+	"") ;;
+	*) die "bench takes only --quick, got: $*" ;;
+	esac
+	cmd_build
+	cmd_vanilla
+	bench/run.sh "${quick[@]}" "$BINARY" "$VANILLA"
+}
+
 cmd_run() {
 	cmd_build
 	step "serving Corefile.example (Ctrl-C stops)"
@@ -95,7 +112,7 @@ cmd_run() {
 # Debian packages and the command each provides.
 readonly -A TOOLS=(
 	[named]=bind9 [dig]=bind9-dnsutils [kdig]=knot-dnsutils [dnsperf]=dnsperf
-	[fail2ban-regex]=fail2ban [nmap]=nmap [ip]=iproute2 [curl]=curl
+	[fail2ban-regex]=fail2ban [nmap]=nmap [ip]=iproute2 [curl]=curl [jq]=jq
 )
 
 cmd_deps() {
@@ -165,6 +182,7 @@ cmd_test() {
 	step "end-to-end tests against ./coredns"
 	go test -count=1 -timeout 30m ./e2e/
 	cmd_test_import
+	./build.sh bench --quick
 
 	step "all tests passed"
 }
@@ -206,6 +224,7 @@ main() {
 	run) cmd_run "$@" ;;
 	vanilla) cmd_vanilla "$@" ;;
 	image) cmd_image "$@" ;;
+	bench) cmd_bench "$@" ;;
 	test-import) cmd_test_import "$@" ;;
 	test) cmd_test "$@" ;;
 	soak) cmd_soak "$@" ;;

@@ -33,17 +33,17 @@ big     IN TXT "1123456789012345678901234567890123456789012345678901234567890123
 big     IN TXT "2123456789012345678901234567890123456789012345678901234567890123456789"
 `
 
-// countingUpstream is an in-process recursive upstream: it answers every A
+// raclUpstream is an in-process recursive upstream: it answers every A
 // query with 198.51.100.7 and counts what it receives, so a test can assert
 // that a denied client caused no upstream traffic.
-type countingUpstream struct {
+type raclUpstream struct {
 	addr    string
 	queries atomic.Int64
 }
 
-func startCountingUpstream(t *testing.T) *countingUpstream {
+func startRaclUpstream(t *testing.T) *raclUpstream {
 	t.Helper()
-	u := &countingUpstream{}
+	u := &raclUpstream{}
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +74,7 @@ func startCountingUpstream(t *testing.T) *countingUpstream {
 // startRacl starts an in-process server from corefile, in which %[1]s is
 // replaced by a directory holding db.example.org and files, and %[2]s by
 // the upstream's address.
-func startRacl(t *testing.T, corefile string, up *countingUpstream, files map[string]string) *raclServer {
+func startRacl(t *testing.T, corefile string, up *raclUpstream, files map[string]string) *raclServer {
 	t.Helper()
 	dir := t.TempDir()
 	files["db.example.org"] = raclZone
@@ -95,7 +95,7 @@ func startRacl(t *testing.T, corefile string, up *countingUpstream, files map[st
 		t.Fatalf("starting server: %v", err)
 	}
 	t.Cleanup(func() { i.Stop() })
-	return &raclServer{dir: dir, addr: map[string]string{"udp": loopback(t, udp), "tcp": loopback(t, tcp)}}
+	return &raclServer{dir: dir, addr: map[string]string{"udp": raclLoopback(t, udp), "tcp": raclLoopback(t, tcp)}}
 }
 
 // raclServer is a started server: its directory and its address on
@@ -130,9 +130,9 @@ func raclQuery(t *testing.T, network, from, server, name string, rd, edns bool) 
 	return r, len(q), len(a)
 }
 
-// loopback returns addr's port on 127.0.0.1 (servers listen on every
+// raclLoopback returns addr's port on 127.0.0.1 (servers listen on every
 // address).
-func loopback(t *testing.T, addr string) string {
+func raclLoopback(t *testing.T, addr string) string {
 	t.Helper()
 	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -155,7 +155,7 @@ const raclCorefile = `.:0 {
 // UDP/TCP × RD on/off × EDNS on/off over real sockets, with cache in the
 // chain and a counting upstream behind forward.
 func TestRecursionACLMatrix(t *testing.T) {
-	up := startCountingUpstream(t)
+	up := startRaclUpstream(t)
 	servers := startRacl(t, raclCorefile, up, map[string]string{}).addr
 
 	for _, client := range []string{"127.0.0.2", "127.0.0.3"} {
@@ -220,7 +220,7 @@ func TestRecursionACLMatrix(t *testing.T) {
 // a CNAME that file chases to an outside name; a denied client then gets
 // the CNAME alone, nothing fetched or cached from elsewhere.
 func TestRecursionACLCacheNeverLeaks(t *testing.T) {
-	up := startCountingUpstream(t)
+	up := startRaclUpstream(t)
 	servers := startRacl(t, raclCorefile, up, map[string]string{}).addr
 
 	r, _, _ := raclQuery(t, "udp", "127.0.0.2", servers["udp"], "alias.example.org.", true, true)
@@ -257,7 +257,7 @@ func TestRecursionACLCacheNeverLeaks(t *testing.T) {
 // TestRecursionACLDrop: deny drop sends nothing over UDP and closes TCP,
 // while authoritative data is still answered.
 func TestRecursionACLDrop(t *testing.T) {
-	up := startCountingUpstream(t)
+	up := startRaclUpstream(t)
 	srv := startRacl(t, `.:0 {
 	recursionacl {
 		allow 127.0.0.2
@@ -295,7 +295,7 @@ func TestRecursionACLDrop(t *testing.T) {
 // zones come and go) is answered to denied clients, and what those plugins pass on
 // with fallthrough is refused without an upstream query.
 func TestRecursionACLDetectsAuthoritativeData(t *testing.T) {
-	up := startCountingUpstream(t)
+	up := startRaclUpstream(t)
 	srv := startRacl(t, `.:0 {
 	recursionacl {
 		allow 127.0.0.2
@@ -415,7 +415,7 @@ func raclAsk(t *testing.T, server, from, name string) (recursed bool) {
 // negations and nested named acls (a negated match inside an acl is no
 // match outside it), and localhost/localnets come from the interfaces.
 func TestRecursionACLMatchOrder(t *testing.T) {
-	up := startCountingUpstream(t)
+	up := startRaclUpstream(t)
 	for _, tc := range []struct {
 		name    string
 		allow   string
@@ -465,7 +465,7 @@ func TestRecursionACLMatchOrder(t *testing.T) {
 // TestRecursionACLAllowFileReload: the allow-file is replaced while clients
 // query; the new list takes over, queries keep being answered throughout.
 func TestRecursionACLAllowFileReload(t *testing.T) {
-	up := startCountingUpstream(t)
+	up := startRaclUpstream(t)
 	srv := startRacl(t, `.:0 {
 	recursionacl {
 		allow-file %[1]s/allow.acl
@@ -526,7 +526,7 @@ func TestRecursionACLAllowFileReload(t *testing.T) {
 // TestRecursionACLAuthoritativeLine: the authoritative zones replace
 // detection.
 func TestRecursionACLAuthoritativeLine(t *testing.T) {
-	up := startCountingUpstream(t)
+	up := startRaclUpstream(t)
 	srv := startRacl(t, `.:0 {
 	recursionacl {
 		allow 127.0.0.2
@@ -563,7 +563,7 @@ func TestRecursionACLAuthoritativeLine(t *testing.T) {
 // TestRecursionACLChaos: CH queries are outside recursion: chaos answers a
 // denied client, and what nothing answers locally is not forwarded for it.
 func TestRecursionACLChaos(t *testing.T) {
-	up := startCountingUpstream(t)
+	up := startRaclUpstream(t)
 	srv := startRacl(t, `.:0 {
 	chaos corebind-test
 	recursionacl {
@@ -600,7 +600,7 @@ func TestRecursionACLChaos(t *testing.T) {
 // queries do not match.
 func TestRecursionACLTSIGKey(t *testing.T) {
 	const secret = "c2VjcmV0LWZvci10aGUtcmVjdXJzaW9uYWNsLXRlc3Q="
-	up := startCountingUpstream(t)
+	up := startRaclUpstream(t)
 	srv := startRacl(t, `.:0 {
 	tsig {
 		secret resolver.key. `+secret+`
@@ -648,7 +648,7 @@ func TestRecursionACLTSIGKey(t *testing.T) {
 // client is rate-limited.
 func TestRecursionACLDenialLogFail2ban(t *testing.T) {
 	testkit.Require(t, "fail2ban-regex")
-	up := startCountingUpstream(t)
+	up := startRaclUpstream(t)
 	srv := startRacl(t, `.:0 {
 	recursionacl {
 		allow 127.0.0.2
@@ -741,7 +741,7 @@ func TestRecursionACLDenialLogSyslog(t *testing.T) {
 // TestRecursionACLProxyProtocol: behind a PROXY protocol load balancer the
 // client is the address in the header, not the balancer's.
 func TestRecursionACLProxyProtocol(t *testing.T) {
-	up := startCountingUpstream(t)
+	up := startRaclUpstream(t)
 	srv := startRacl(t, `.:0 {
 	proxyproto {
 		allow 127.0.0.1/32
@@ -782,7 +782,7 @@ func TestRecursionACLProxyProtocol(t *testing.T) {
 // listener) shares one recursionacl; its metrics carry the listener's
 // server label.
 func TestRecursionACLServerBlockKeys(t *testing.T) {
-	up := startCountingUpstream(t)
+	up := startRaclUpstream(t)
 	port := testkit.FreePort(t)
 	srv := startRacl(t, fmt.Sprintf(`example.org:%[3]d example.net:%[3]d {
 	recursionacl {
@@ -830,5 +830,157 @@ func TestRecursionACLServerBlockKeys(t *testing.T) {
 	want := map[string]float64{"entries": 2, "authoritative": 1, "denied": 1, "allowed": 1}
 	if fmt.Sprint(found) != fmt.Sprint(want) {
 		t.Errorf("metrics for %s: %v, want %v", label, found, want)
+	}
+}
+
+// TestRecursionACLRFC2317Child: on an RFC 2317 child server the original
+// names N.2.0.192.in-addr.arpa are the child's own data although no zone
+// holds them: rfc2317 says so (the Authority method), and a denied client
+// gets them; other reverse names are recursion.
+func TestRecursionACLRFC2317Child(t *testing.T) {
+	up := startRaclUpstream(t)
+	srv := startRacl(t, `.:0 {
+	recursionacl {
+		allow 127.0.0.2
+	}
+	cache
+	rfc2317 {
+		child 192.0.2.0/29
+	}
+	file %[1]s/child.db 0/29.2.0.192.in-addr.arpa
+	forward . %[2]s
+}
+`, up, map[string]string{"child.db": `$TTL 3600
+@ IN SOA ns1.customer.example. hostmaster.customer.example. 7 7200 3600 1209600 300
+@ IN NS  ns1.customer.example.
+3 IN PTR www.customer.example.
+`})
+	ask := func(name string) *dns.Msg {
+		t.Helper()
+		m := new(dns.Msg)
+		m.SetQuestion(name, dns.TypePTR)
+		return testkit.Exchange(t, "udp", "127.0.0.3", srv.addr["udp"], m)
+	}
+	if r := ask("3.2.0.192.in-addr.arpa."); r.Rcode != dns.RcodeSuccess || len(r.Answer) != 2 || r.RecursionAvailable {
+		t.Errorf("the child's original name: got\n%v", r)
+	}
+	if r := ask("9.2.0.192.in-addr.arpa."); r.Rcode != dns.RcodeRefused {
+		t.Errorf("outside the child's block: got\n%v", r)
+	}
+	if n := up.queries.Load(); n != 0 {
+		t.Errorf("denied client caused %d upstream queries", n)
+	}
+}
+
+// TestRecursionACLStubZones: stub zones are recursion: a denied client gets
+// REFUSED for names in them, and no query for its name reaches the stub
+// zone's servers, while an allowed client gets the stub zone's referral.
+func TestRecursionACLStubZones(t *testing.T) {
+	named := testkit.StartNamed(t, testkit.NamedOptions{
+		Options: "querylog yes;",
+		Conf:    `zone "stub.test" { type primary; file "stub.test.db"; };`,
+		Files: map[string]string{"stub.test.db": `$TTL 300
+@    IN SOA ns1 hostmaster 1 3600 600 86400 300
+@    IN NS  ns1
+ns1  IN A   127.0.0.1
+www  IN A   192.0.2.99
+`},
+	})
+	srv := startRacl(t, `.:0 {
+	recursionacl {
+		allow 127.0.0.2
+	}
+	cache
+	stubzones stub.test {
+		primaries `+named.Addr+`
+	}
+}
+`, nil, map[string]string{})
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		r, _, _ := raclQuery(t, "udp", "127.0.0.2", srv.addr["udp"], "www.stub.test.", false, false)
+		if len(r.Ns) > 0 && r.Ns[0].Header().Rrtype == dns.TypeNS {
+			break // the stub zone is loaded: RD=0 gets its referral
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the stub zone did not load:\n%v", r)
+		}
+	}
+	for _, rd := range []bool{false, true} {
+		for _, network := range []string{"udp", "tcp"} {
+			r, _, _ := raclQuery(t, network, "127.0.0.3", srv.addr[network], "www.stub.test.", rd, true)
+			if r.Rcode != dns.RcodeRefused || len(r.Ns)+len(r.Answer) != 0 || !hasEDE(r, dns.ExtendedErrorCodeProhibited) {
+				t.Errorf("denied client, %s, rd=%v: got\n%v", network, rd, r)
+			}
+		}
+	}
+	if n := strings.Count(named.Output(), "query: www.stub.test"); n != 0 {
+		t.Errorf("the stub zone's server got %d queries for the denied client's name", n)
+	}
+}
+
+// TestRecursionACLIgnoresECS: an EDNS Client Subnet option naming an
+// allowed network does not make a denied client allowed, nor the reverse.
+func TestRecursionACLIgnoresECS(t *testing.T) {
+	up := startRaclUpstream(t)
+	srv := startRacl(t, raclCorefile, up, map[string]string{})
+	ask := func(from, subnet string) int {
+		t.Helper()
+		m := new(dns.Msg)
+		m.SetQuestion("ecs.outside.test.", dns.TypeA)
+		m.SetEdns0(1232, false)
+		m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_SUBNET{
+			Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 32, Address: net.ParseIP(subnet).To4(),
+		})
+		return testkit.Exchange(t, "udp", from, srv.addr["udp"], m).Rcode
+	}
+	if rc := ask("127.0.0.3", "127.0.0.2"); rc != dns.RcodeRefused {
+		t.Errorf("denied client claiming an allowed subnet: %s", dns.RcodeToString[rc])
+	}
+	if rc := ask("127.0.0.2", "127.0.0.3"); rc != dns.RcodeSuccess {
+		t.Errorf("allowed client claiming a denied subnet: %s", dns.RcodeToString[rc])
+	}
+}
+
+// TestRecursionACLSecondary: a zone secondary transfers from BIND is
+// authoritative data, fallthrough or not: its names are answered to a
+// denied client, names it passes on are refused.
+func TestRecursionACLSecondary(t *testing.T) {
+	named := testkit.StartNamed(t, testkit.NamedOptions{
+		Options: "allow-transfer { any; };",
+		Conf:    `zone "sec.test" { type primary; file "sec.test.db"; };`,
+		Files: map[string]string{"sec.test.db": `$TTL 300
+@    IN SOA ns1 hostmaster 1 3600 600 86400 300
+@    IN NS  ns1
+ns1  IN A   127.0.0.1
+www  IN A   192.0.2.98
+`},
+	})
+	up := startRaclUpstream(t)
+	srv := startRacl(t, `.:0 {
+	recursionacl {
+		allow 127.0.0.2
+	}
+	cache
+	secondary sec.test {
+		transfer from `+named.Addr+`
+		fallthrough
+	}
+	forward . %[2]s
+}
+`, up, map[string]string{})
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		r, _, _ := raclQuery(t, "udp", "127.0.0.3", srv.addr["udp"], "www.sec.test.", true, false)
+		if r.Rcode == dns.RcodeSuccess && len(r.Answer) == 1 && r.Authoritative && !r.RecursionAvailable {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the secondary zone is not answered to a denied client:\n%v", r)
+		}
+	}
+	if r, _, _ := raclQuery(t, "udp", "127.0.0.3", srv.addr["udp"], "nx.sec.test.", true, false); r.Rcode != dns.RcodeRefused {
+		t.Errorf("a name secondary passes on with fallthrough: got\n%v", r)
+	}
+	if n := up.queries.Load(); n != 0 {
+		t.Errorf("denied client caused %d upstream queries", n)
 	}
 }

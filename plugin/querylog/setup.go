@@ -77,13 +77,17 @@ func newQuerylog(loggers []*logger) (*Querylog, error) {
 func (h *Querylog) startup(label string) error {
 	for _, l := range h.loggers {
 		l.label = label
-		if err := l.queue.Start(); err != nil {
-			return plugin.Error(pluginName, fmt.Errorf("output %s: %w", l.output, err))
-		}
-		if l.http != nil {
-			if err := l.http.start(); err != nil {
-				return plugin.Error(pluginName, fmt.Errorf("stats listen %s: %w", l.listen, err))
+		err := l.queue.Start()
+		if err != nil {
+			err = fmt.Errorf("output %s: %w", l.output, err)
+		} else if l.http != nil {
+			if err = l.http.start(); err != nil {
+				err = fmt.Errorf("stats listen %s: %w", l.listen, err)
 			}
+		}
+		if err != nil {
+			h.shutdown() // what did start: a failed reload must leak nothing
+			return plugin.Error(pluginName, err)
 		}
 	}
 	return nil

@@ -1,6 +1,8 @@
 package querylog
 
 import (
+	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -151,5 +153,32 @@ func TestSetupErrorLine(t *testing.T) {
 	err := setup(c)
 	if err == nil || !strings.Contains(err.Error(), ":3 - Error during parsing") {
 		t.Errorf("error %v does not name line 3", err)
+	}
+}
+
+// TestStartupFailure: a statistics address that is taken fails the start
+// (and a reload) with a clear error, and leaves nothing running.
+func TestStartupFailure(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	c := caddy.NewTestController("dns", block("output file "+filepath.Join(t.TempDir(), "q.log")+";stats {;listen "+taken.Addr().String()+";}"))
+	c.ServerBlockKeys = []string{"."}
+	loggers, err := parse(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := newQuerylog(loggers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = h.startup("dns://:53")
+	if err == nil || !strings.Contains(err.Error(), "plugin/querylog: stats listen "+taken.Addr().String()) || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("startup: %v", err)
+	}
+	if h.loggers[0].http.srv != nil {
+		t.Error("the statistics server runs after a failed startup")
 	}
 }

@@ -76,26 +76,13 @@ func newStats(top, names int, now time.Time) *stats {
 func (s *stats) add(rec *record) {
 	addr := rec.client.Addr()
 	h := hashAddr(addr, s.seed)
-	var lower [256]byte
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.queries++
 	s.seen.add(h)
 
-	// The query name, case-folded.
-	key := foldName(lower[:0], rec.qname)
-	var ns *ssSlot[string, nameCounters]
-	if i, ok := s.names.index[string(key)]; ok { // a lookup does not allocate
-		ns = &s.names.slots[i]
-	} else {
-		name := rec.qname
-		if string(key) != name {
-			name = string(key)
-		}
-		ns = s.names.insert(name)
-		ns.v.clients.reset()
-	}
+	ns := s.nameSlot(rec.qname)
 	s.names.incr(ns)
 	ns.v.clients.add(h)
 	name := ns.key
@@ -131,6 +118,49 @@ func (s *stats) add(rec *record) {
 	c.received += uint64(rec.reqSize)
 	c.sent += uint64(rec.size)
 	c.countName(name)
+}
+
+// nameSlot returns the slot of qname, case-folded, taking one for it if it
+// is not tracked.
+func (s *stats) nameSlot(qname string) *ssSlot[string, nameCounters] {
+	var (
+		i  int32
+		ok bool
+	)
+	if hasUpper(qname) {
+		i, ok = s.lookupFolded(qname)
+	} else {
+		i, ok = s.names.index[qname]
+	}
+	if ok {
+		return &s.names.slots[i]
+	}
+	name := qname
+	if hasUpper(qname) {
+		name = string(foldName(nil, qname)) // the one allocation: a new mixed-case name
+	}
+	ns := s.names.insert(name)
+	ns.v.clients.reset()
+	return ns
+}
+
+// lookupFolded looks a mixed-case name up in lower case. It is a function
+// of its own so that its buffer is on the stack only for such names.
+//
+//go:noinline
+func (s *stats) lookupFolded(qname string) (int32, bool) {
+	var buf [256]byte
+	i, ok := s.names.index[string(foldName(buf[:0], qname))] // a lookup does not allocate
+	return i, ok
+}
+
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 // countName counts name in the client's small Space-Saving table. Names are

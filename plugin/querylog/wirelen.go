@@ -17,10 +17,46 @@ import (
 // names at variable offsets, or more names than the table holds) it falls
 // back to m.Len().
 func wireLen(m *dns.Msg) int {
-	var c suffixes
 	// Len compresses only when asked to and when there is something to
-	// compress.
-	c.plain = !m.Compress || !(len(m.Question) > 1 || len(m.Answer) > 0 || len(m.Ns) > 0 || len(m.Extra) > 0)
+	// compress. Queries never are: their path stays free of the table.
+	if !m.Compress || !(len(m.Question) > 1 || len(m.Answer) > 0 || len(m.Ns) > 0 || len(m.Extra) > 0) {
+		return plainMsgLen(m)
+	}
+	return compressedLen(m)
+}
+
+// plainMsgLen is the length of m without compression.
+func plainMsgLen(m *dns.Msg) int {
+	l := 12 // header
+	for _, q := range m.Question {
+		l += plainLen(q.Name) + 4
+	}
+	for _, section := range [3][]dns.RR{m.Answer, m.Ns, m.Extra} {
+		for _, rr := range section {
+			switch rr := rr.(type) {
+			case nil:
+			case *dns.OPT:
+				n, ok := optLen(rr)
+				if !ok {
+					return m.Len()
+				}
+				l += plainLen(rr.Hdr.Name) + 10 + n
+			default:
+				l += dns.Len(rr) // allocates for OPT only
+			}
+		}
+	}
+	return l
+}
+
+// compressedLen is the length of m with compression. Its table lives on
+// the stack: it is kept small, as a large frame would make the runtime grow
+// the stack of every query's goroutine once more, and out of its callers'
+// frames.
+//
+//go:noinline
+func compressedLen(m *dns.Msg) int {
+	var c suffixes
 	l := 12 // header
 	for _, q := range m.Question {
 		n, ok := c.nameLen(q.Name, l, true)
@@ -50,9 +86,8 @@ const maxCompressionOffset = 2 << 13
 // suffixes is the compression table: the name suffixes seen so far, as
 // miekg/dns's Len keeps them in its map (exact strings, case-sensitive).
 type suffixes struct {
-	names [96]string
+	names [32]string // enough for a referral with glue; more falls back to Len
 	n     int
-	plain bool // no compression: names keep their length
 }
 
 func (c *suffixes) has(s string) bool {
@@ -69,9 +104,6 @@ func (c *suffixes) has(s string) bool {
 // seen before; suffixes at offsets a pointer can reach are remembered. ok is
 // false when the table is full.
 func (c *suffixes) nameLen(name string, off int, compress bool) (int, bool) {
-	if c.plain {
-		return plainLen(name), true
-	}
 	if name == "" || name == "." {
 		return 1, true
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corebind/corebind/plugin/pkg/logsink"
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
@@ -117,6 +118,40 @@ func BenchmarkServeDNS(b *testing.B) {
 			r.SetEdns0(1232, false)
 			b.ReportAllocs()
 			for b.Loop() {
+				h.ServeDNS(ctx, w, r)
+			}
+		})
+	}
+}
+
+// BenchmarkDeniedLogged is a flood of denied queries with the denial log on:
+// from one client (the rate limit suppresses nearly every line) and from
+// ever-changing clients (each line is queued, until the global limit).
+func BenchmarkDeniedLogged(b *testing.B) {
+	h := benchHandler(b)
+	var err error
+	if h.denials, err = newDenialLog(logsink.Output{Kind: logsink.File, Path: filepath.Join(b.TempDir(), "security.log")}, defaultLogRate, defaultLogBurst); err != nil {
+		b.Fatal(err)
+	}
+	if err := h.denials.q.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer h.denials.q.Stop()
+	ctx := context.WithValue(context.Background(), dnsserver.Key{}, &dnsserver.Server{Addr: "dns://:53"})
+	r := new(dns.Msg)
+	r.SetQuestion("www.example.net.", dns.TypeA)
+	for _, spread := range []bool{false, true} {
+		b.Run(map[bool]string{false: "one-client", true: "many-clients"}[spread], func(b *testing.B) {
+			ws := make([]*discard, 1024)
+			for i := range ws {
+				ws[i] = &discard{remote: &net.UDPAddr{IP: net.IPv4(200, 0, byte(i>>8), byte(i)), Port: 5353}}
+			}
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				w := ws[0]
+				if spread {
+					w = ws[i%len(ws)]
+				}
 				h.ServeDNS(ctx, w, r)
 			}
 		})

@@ -1,11 +1,13 @@
 package recursionacl
 
 import (
+	"context"
 	"net"
 	"slices"
 
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/metrics"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
@@ -17,6 +19,17 @@ const (
 	resultAuthoritative = "authoritative" // denied client, answered from authoritative data
 	resultDenied        = "denied"        // denied client, refused or dropped
 )
+
+// result indexes results.
+type result int
+
+const (
+	allowed result = iota
+	authoritative
+	denied
+)
+
+var results = [...]string{allowed: resultAllowed, authoritative: resultAuthoritative, denied: resultDenied}
 
 var (
 	requestsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
@@ -71,4 +84,37 @@ func serverLabels(cfgs []*dnsserver.Config) []string {
 		}
 	}
 	return labels
+}
+
+// serverCounters are the requests_total counters of one server label.
+type serverCounters struct {
+	server string
+	c      [len(results)]prometheus.Counter
+}
+
+// count increments requests_total{server, result}. The counters of the
+// block's few listeners are kept at hand: WithLabelValues hashes its labels
+// on every call, a noticeable part of a cache hit's cost.
+func (h *RecursionACL) count(ctx context.Context, res result) {
+	server := metrics.WithServer(ctx)
+	known := h.counters.Load()
+	if known != nil {
+		for i := range *known {
+			if sc := &(*known)[i]; sc.server == server {
+				sc.c[res].Inc()
+				return
+			}
+		}
+	}
+	sc := serverCounters{server: server}
+	for i, r := range results {
+		sc.c[i] = requestsTotal.WithLabelValues(server, r)
+	}
+	sc.c[res].Inc()
+	var next []serverCounters
+	if known != nil {
+		next = append(next, *known...)
+	}
+	next = append(next, sc)
+	h.counters.Store(&next) // a lost race only costs a lookup next time
 }

@@ -105,6 +105,8 @@ func TestClassify(t *testing.T) {
 			reply: dns.Msg{
 				Ns: rrs("sub.example.org. 300 IN NS ns.sub.example.org.", "sub.example.org. 300 IN NS ns.other.test.", "sub.example.org. 300 IN NS ns.sibling.example.org."),
 				Extra: rrs("ns.sub.example.org. 300 IN A 127.0.0.21", "ns.other.test. 300 IN A 203.0.113.2",
+					"ns.sub.example.org. 300 IN A 0.0.0.0", "ns.sub.example.org. 300 IN A 224.0.0.1", "ns.sub.example.org. 300 IN AAAA ::",
+					"ns.sub.example.org. 300 IN AAAA ff02::1", "ns.sub.example.org. 300 IN A 255.255.255.255",
 					"ns.sibling.example.org. 300 IN A 203.0.113.3", "www.sub.example.org. 300 IN A 203.0.113.4"),
 			},
 			kind: referral, next: "www.sub.example.org.", cutTo: "sub.example.org.", addrs: []string{"127.0.0.21:53"},

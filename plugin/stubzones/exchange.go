@@ -30,6 +30,10 @@ type question struct {
 	// refresh does for servers that drop EDNS queries; resolution does not,
 	// as it would double the wait for a dead server.
 	plainOnTimeout bool
+
+	// spend, when set, is asked before each message is sent and stops the
+	// exchange when it says no: resolution's budget of queries.
+	spend func() bool
 }
 
 var errMismatch = errors.New("reply does not match the question")
@@ -80,6 +84,9 @@ func exchangeOnce(ctx context.Context, q question, edns bool, count func(string)
 }
 
 func send(ctx context.Context, network string, q question, m *dns.Msg, count func(string)) (*dns.Msg, error) {
+	if q.spend != nil && !q.spend() {
+		return nil, errBudget
+	}
 	c := &dns.Client{Net: network, Timeout: udpTimeout, UDPSize: ednsSize}
 	if network == "tcp" {
 		c.Timeout = tcpTimeout
@@ -94,7 +101,7 @@ func send(ctx context.Context, network string, q question, m *dns.Msg, count fun
 	cancel()
 	if err != nil {
 		count("error")
-		return nil, fmt.Errorf("%s %s: %w", network, q.addr, err)
+		return nil, fmt.Errorf("%s over %s: %w", dns.TypeToString[q.qtype], network, err)
 	}
 	// Deadlines end a slow exchange; closing the connection is what ends it
 	// at once when ctx is cancelled (a shutdown).
@@ -112,15 +119,20 @@ func send(ctx context.Context, network string, q question, m *dns.Msg, count fun
 		} else {
 			count("error")
 		}
-		return nil, fmt.Errorf("%s %s %s: %w", network, q.addr, dns.TypeToString[q.qtype], err)
+		// The address is the caller's to name; keep what went wrong.
+		var oe *net.OpError
+		if errors.As(err, &oe) && oe.Err != nil {
+			err = oe.Err
+		}
+		return nil, fmt.Errorf("%s over %s: %w", dns.TypeToString[q.qtype], network, err)
 	}
 	count(rcodeLabel(r.Rcode))
 	if !r.Response || r.Opcode != dns.OpcodeQuery || len(r.Question) != 1 ||
 		!strings.EqualFold(r.Question[0].Name, q.name) || r.Question[0].Qtype != q.qtype || r.Question[0].Qclass != dns.ClassINET {
-		return nil, fmt.Errorf("%s %s: %w", network, q.addr, errMismatch)
+		return nil, fmt.Errorf("%s over %s: %w", dns.TypeToString[q.qtype], network, errMismatch)
 	}
 	if q.tsig != nil && r.IsTsig() == nil {
-		return nil, fmt.Errorf("%s %s: unsigned reply to a query signed with key %s", network, q.addr, q.tsig.name)
+		return nil, fmt.Errorf("%s over %s: unsigned reply to a query signed with key %s", dns.TypeToString[q.qtype], network, q.tsig.name)
 	}
 	return r, nil
 }

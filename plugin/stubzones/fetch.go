@@ -26,7 +26,7 @@ func (s *Stubzones) fetch(ctx context.Context, z *zone, cur *stubData) (*stubDat
 			break
 		}
 	}
-	return nil, false, errors.Join(errs...)
+	return nil, false, errList(errs)
 }
 
 func (s *Stubzones) fetchFrom(ctx context.Context, z *zone, cur *stubData, addr string) (*stubData, bool, error) {

@@ -38,7 +38,7 @@ func TestZoneFileName(t *testing.T) {
 	}
 }
 
-func testData(t *testing.T, fetched time.Time) *stubData {
+func testData(t testing.TB, fetched time.Time) *stubData {
 	t.Helper()
 	var ns []*dns.NS
 	for _, rr := range rrs("example.org. 300 IN NS ns1.example.org.", "example.org. 300 IN NS ns.outside.test.") {
@@ -99,6 +99,18 @@ ns1 IN A 127.0.0.1
 	}
 	if !d.fetched.Equal(mtime) || len(d.ns) != 1 || len(d.glue) != 1 {
 		t.Errorf("fetched %s (want %s), %d NS, %d glue", d.fetched, mtime, len(d.ns), len(d.glue))
+	}
+}
+
+// The file BIND 9.18 writes for `type stub` (testdata, written by named)
+// loads as it is.
+func TestLoadBIND9StubFile(t *testing.T) {
+	d, err := load(filepath.Join("testdata", "bind9-example.org.stub"), zoneName, testOptions("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.soa.Serial != 5 || len(d.ns) != 1 || len(d.glue) != 1 || d.refresh != time.Hour || d.expires.Sub(d.fetched) != 24*time.Hour {
+		t.Errorf("serial %d, %d NS, %d glue, refresh %s, expire %s", d.soa.Serial, len(d.ns), len(d.glue), d.refresh, d.expires.Sub(d.fetched))
 	}
 }
 

@@ -70,7 +70,7 @@ func (s *Stubzones) refresh(ctx context.Context, z *zone, backoff *time.Duration
 	z.data.Store(d)
 	if changed {
 		refreshCount.WithLabelValues(s.server, z.name, "updated").Inc()
-		log.Infof("Zone %s: serial %d from %s, %d name servers, %d addresses", z.name, d.soa.Serial, d.primary, len(d.ns), len(d.glue))
+		log.Infof("Zone %s: serial %d from %s; name servers %s", z.name, d.soa.Serial, d.primary, d.describe())
 	} else {
 		refreshCount.WithLabelValues(s.server, z.name, "unchanged").Inc()
 	}

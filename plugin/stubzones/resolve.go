@@ -16,7 +16,8 @@ import (
 // Bounds on the work one client query can cause.
 const (
 	maxQueries     = 48              // messages sent, across nested lookups
-	maxNesting     = 4               // lookups re-entering the server (NS addresses, CNAME targets)
+	maxLookups     = 16              // lookups through the server (NS addresses, CNAME targets)
+	maxNesting     = 4               // such lookups inside one another
 	maxCNAMEs      = 8               // CNAMEs followed inside stub zones
 	resolveTimeout = 4 * time.Second // whole resolution of one client query
 )
@@ -26,12 +27,16 @@ const (
 // out-of-zone name server's address) draw on the same budget.
 type budget struct {
 	queries int
+	lookups int
 	nesting int
 }
 
 type budgetKey struct{}
 
-var errBudget = errors.New("query budget exhausted")
+var (
+	errBudget      = errors.New("query budget exhausted")
+	errUnreachable = errors.New("no name server answered")
+)
 
 // resolve answers a recursive query for a name in z through the zone's name
 // servers: iterative queries, referrals followed down at most max-depth
@@ -41,29 +46,28 @@ func (s *Stubzones) resolve(ctx context.Context, state request.Request, z *zone,
 	b, nested := ctx.Value(budgetKey{}).(*budget)
 	if nested {
 		if b.nesting >= maxNesting {
-			return servfail(state, "too many nested lookups")
+			return servfail(state, dns.ExtendedErrorCodeOther, "too many nested lookups", errors.New("too many nested lookups"))
 		}
 		b.nesting++
 		defer func() { b.nesting-- }()
 	} else {
-		b = &budget{queries: maxQueries}
+		b = &budget{queries: maxQueries, lookups: maxLookups}
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(context.WithValue(ctx, budgetKey{}, b), resolveTimeout)
 		defer cancel()
 	}
 
-	count := s.upstreamCounter(serverOf(ctx), z.name)
 	l := &lookup{
 		s: s, z: z, d: d, state: state, ctx: ctx, budget: b,
-		do: state.Do(),
-		count: func(rcode string) {
-			b.queries--
-			count(rcode)
-		},
+		do:    state.Do(),
+		count: s.upstreamCounter(serverOf(ctx), z.name),
 	}
 	res, err := l.run(state.Req.Question[0].Name, state.QType())
 	if err != nil {
-		return servfail(state, fmt.Sprintf("resolving %s in stub zone %s: %v", state.Name(), z.name, err))
+		if errors.Is(err, errUnreachable) {
+			return servfail(state, dns.ExtendedErrorCodeNoReachableAuthority, fmt.Sprintf("no name server of stub zone %s answered", z.name), err)
+		}
+		return servfail(state, dns.ExtendedErrorCodeOther, err.Error(), err)
 	}
 	return reply(state, res.rcode, res.answer, res.ns, nil)
 }
@@ -87,7 +91,7 @@ type result struct {
 }
 
 func (l *lookup) run(qname string, qtype uint16) (*result, error) {
-	top := l.d.servers(l.z.name, l.z.opts.port)
+	top := l.d.top
 	ns, name := top, qname
 	res := &result{}
 	depth, cnames := 0, 0
@@ -121,9 +125,19 @@ func (l *lookup) run(qname string, qtype uint16) (*result, error) {
 	}
 }
 
+// lookupThrough asks the server itself, as a client query would, if the
+// budget allows one more such lookup.
+func (l *lookup) lookupThrough(name string, qtype uint16) (*dns.Msg, error) {
+	if l.budget.lookups <= 0 || l.budget.nesting >= maxNesting {
+		return nil, errBudget
+	}
+	l.budget.lookups--
+	return l.s.up.Lookup(l.ctx, l.state, name, qtype)
+}
+
 // outside hands a CNAME target outside the stub zone back to the server.
 func (l *lookup) outside(res *result, name string, qtype uint16) (*result, error) {
-	m, err := l.s.up.Lookup(l.ctx, l.state, name, qtype)
+	m, err := l.lookupThrough(name, qtype)
 	if err != nil {
 		return nil, err
 	}
@@ -174,21 +188,29 @@ func (l *lookup) ask(ns *nsSet, name string, qtype uint16) (*verdict, error) {
 	case len(errs) == 0:
 		errs = append(errs, errors.New("no name server address"))
 	}
-	return nil, fmt.Errorf("no name server of %s answered: %w", ns.cut, errors.Join(errs...))
+	return nil, fmt.Errorf("%w for %s: %w", errUnreachable, ns.cut, errList(errs))
+}
+
+// spend takes one query from the budget, if any is left.
+func (l *lookup) spend() bool {
+	if l.budget.queries <= 0 {
+		return false
+	}
+	l.budget.queries--
+	return true
 }
 
 func (l *lookup) query(ns *nsSet, a netip.AddrPort, name string, qtype uint16) (*verdict, error) {
-	r, err := exchange(l.ctx, question{addr: a.String(), name: name, qtype: qtype, do: l.do}, l.count)
+	r, err := exchange(l.ctx, question{addr: a.String(), name: name, qtype: qtype, do: l.do, spend: l.spend}, l.count)
 	if err == nil {
 		var v *verdict
 		if v, err = classify(r, ns.cut, name, qtype, l.do, l.z.opts.port); err == nil {
 			l.s.health.ok(a)
 			return v, nil
 		}
-		err = fmt.Errorf("%s: %w", a, err)
 	}
 	l.s.health.failed(a, l.s.clock.Now())
-	return nil, err
+	return nil, fmt.Errorf("%s: %w", a, err)
 }
 
 // order is addrs with the round-robin start of the zone, and the servers
@@ -217,22 +239,15 @@ func (l *lookup) order(addrs []netip.AddrPort) []netip.AddrPort {
 func (l *lookup) addrsOf(name string) []netip.AddrPort {
 	var addrs []netip.AddrPort
 	for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
-		if l.budget.nesting >= maxNesting || l.ctx.Err() != nil {
+		if l.ctx.Err() != nil {
 			break
 		}
-		m, err := l.s.up.Lookup(l.ctx, l.state, name, qt)
+		m, err := l.lookupThrough(name, qt)
 		if err != nil || m == nil {
 			continue
 		}
 		for _, rr := range m.Answer {
-			var ip netip.Addr
-			switch a := rr.(type) {
-			case *dns.A:
-				ip, _ = netip.AddrFromSlice(a.A.To4())
-			case *dns.AAAA:
-				ip, _ = netip.AddrFromSlice(a.AAAA)
-			}
-			if ip.IsValid() && len(addrs) < maxAddrsPerNS {
+			if ip, ok := address(rr); ok && len(addrs) < maxAddrsPerNS {
 				addrs = append(addrs, netip.AddrPortFrom(ip, l.z.opts.port))
 			}
 		}
@@ -257,15 +272,9 @@ func (n *nsSet) add(name string) {
 
 // addAddr adds an A or AAAA record of one of the set's names.
 func (n *nsSet) addAddr(rr dns.RR, port uint16) {
-	var ip netip.Addr
-	switch a := rr.(type) {
-	case *dns.A:
-		ip, _ = netip.AddrFromSlice(a.A.To4())
-	case *dns.AAAA:
-		ip, _ = netip.AddrFromSlice(a.AAAA)
-	}
+	ip, ok := address(rr)
 	owner := strings.ToLower(rr.Header().Name)
-	if !ip.IsValid() || !slices.Contains(n.names, owner) || n.nglue >= maxGlue {
+	if !ok || !slices.Contains(n.names, owner) || n.nglue >= maxGlue {
 		return
 	}
 	ap := netip.AddrPortFrom(ip, port)
@@ -285,4 +294,21 @@ func (n *nsSet) known() []netip.AddrPort {
 		all = append(all, n.addrs[name]...)
 	}
 	return all
+}
+
+// address returns the address of an A or AAAA record, if it is one a name
+// server can have: not unspecified, not multicast.
+func address(rr dns.RR) (netip.Addr, bool) {
+	var ip netip.Addr
+	switch a := rr.(type) {
+	case *dns.A:
+		ip, _ = netip.AddrFromSlice(a.A.To4())
+	case *dns.AAAA:
+		ip, _ = netip.AddrFromSlice(a.AAAA)
+	}
+	ip = ip.Unmap()
+	if !ip.IsValid() || ip.IsUnspecified() || ip.IsMulticast() || ip == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+		return netip.Addr{}, false
+	}
+	return ip, true
 }

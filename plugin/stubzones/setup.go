@@ -82,11 +82,6 @@ func parse(c *caddy.Controller, cfg *dnsserver.Config) (*Stubzones, error) {
 		if opts.refreshMin > opts.refreshMax {
 			return nil, c.Errf("refresh-min %s is above refresh-max %s", opts.refreshMin, opts.refreshMax)
 		}
-		if opts.dir != "" {
-			if err := checkDir(opts.dir); err != nil {
-				return nil, c.Err(err.Error())
-			}
-		}
 		for _, name := range names {
 			name = strings.ToLower(dns.Fqdn(name))
 			if err := s.addZone(name, opts); err != nil {
@@ -119,6 +114,9 @@ func parseOption(c *caddy.Controller, cfg *dnsserver.Config, o *options) error {
 		dir := args[0]
 		if !filepath.IsAbs(dir) && cfg.Root != "" {
 			dir = filepath.Join(cfg.Root, dir)
+		}
+		if err := checkDir(dir); err != nil {
+			return c.Err(err.Error())
 		}
 		o.dir = dir
 	case "tsig":

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,9 +25,8 @@ import (
 type Stubzones struct {
 	Next plugin.Handler
 
-	zones  map[string]*zone
-	order  []*zone      // configuration order
-	names  plugin.Zones // for the longest match
+	zones  map[string]*zone // by lower-case name
+	order  []*zone          // configuration order
 	clock  Clock
 	jitter func(time.Duration) time.Duration
 	up     *upstream.Upstream
@@ -60,8 +60,19 @@ func (s *Stubzones) addZone(name string, o *options) error {
 	z := newZone(name, o)
 	s.zones[name] = z
 	s.order = append(s.order, z)
-	s.names = append(s.names, name)
 	return nil
+}
+
+// match returns the stub zone holding qname, the longest match: one map
+// lookup per label, without allocating for lower-case names.
+func (s *Stubzones) match(qname string) *zone {
+	q := strings.ToLower(qname)
+	for off, end := 0, false; !end; off, end = dns.NextLabel(q, off) {
+		if z, ok := s.zones[q[off:]]; ok {
+			return z
+		}
+	}
+	return s.zones["."]
 }
 
 // Name implements plugin.Handler.
@@ -82,11 +93,10 @@ func (s *Stubzones) Ready() bool {
 // ServeDNS implements plugin.Handler.
 func (s *Stubzones) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	q := r.Question[0]
-	name := s.names.Matches(q.Name)
-	if name == "" || q.Qclass != dns.ClassINET {
+	z := s.match(q.Name)
+	if z == nil || q.Qclass != dns.ClassINET {
 		return plugin.NextOrFailure(s.Name(), s.Next, ctx, w, r)
 	}
-	z := s.zones[name]
 	state := request.Request{W: w, Req: r}
 
 	switch {
@@ -101,7 +111,8 @@ func (s *Stubzones) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.M
 
 	d := z.usable(s.clock.Now())
 	if d == nil {
-		return servfail(state, fmt.Sprintf("stub zone %s has no data or has expired", z.name))
+		why := fmt.Sprintf("stub zone %s has no data or has expired", z.name)
+		return servfail(state, dns.ExtendedErrorCodeNoReachableAuthority, why, errors.New(why))
 	}
 	if !r.RecursionDesired {
 		return s.referral(state, d)
@@ -130,23 +141,36 @@ func reply(state request.Request, rcode int, answer, ns, extra []dns.RR) (int, e
 	return rcode, nil
 }
 
-// servfail writes SERVFAIL, with EDE 22 (No Reachable Authority) and the
-// reason for clients that speak EDNS. It returns RcodeSuccess as the reply is
-// written (SERVFAIL would make the server write another) and the reason as
-// an error for the errors plugin.
-func servfail(state request.Request, why string) (int, error) {
+// servfail writes SERVFAIL, with an Extended DNS Error (code and a short
+// reason) for clients that speak EDNS. It returns RcodeSuccess as the reply
+// is written (SERVFAIL would make the server write another), and err, with
+// the details, for the errors plugin.
+func servfail(state request.Request, code uint16, why string, err error) (int, error) {
 	m := new(dns.Msg)
 	m.SetRcode(state.Req, dns.RcodeServerFailure)
 	m.RecursionAvailable = true
 	if state.Req.IsEdns0() != nil {
 		m.SetEdns0(ednsSize, false)
 		opt := m.IsEdns0()
-		opt.Option = append(opt.Option, &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeNoReachableAuthority, ExtraText: why})
+		opt.Option = append(opt.Option, &dns.EDNS0_EDE{InfoCode: code, ExtraText: why})
 		state.SizeAndDo(m)
 	}
 	state.W.WriteMsg(m)
-	return dns.RcodeSuccess, fmt.Errorf("%s: %s", pluginName, why)
+	return dns.RcodeSuccess, fmt.Errorf("%s: %s: %w", pluginName, state.Name(), err)
 }
+
+// errList is errors.Join on one line, for logs.
+type errList []error
+
+func (e errList) Error() string {
+	s := make([]string, len(e))
+	for i, err := range e {
+		s[i] = err.Error()
+	}
+	return strings.Join(s, "; ")
+}
+
+func (e errList) Unwrap() []error { return e }
 
 func copyRRs(rrs []dns.RR) []dns.RR {
 	if len(rrs) == 0 {

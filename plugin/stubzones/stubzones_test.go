@@ -333,3 +333,32 @@ func TestReferralRecordsAreCopies(t *testing.T) {
 		t.Error("a reply's records are the stub data's own")
 	}
 }
+
+func TestMatch(t *testing.T) {
+	o := testOptions("127.0.0.1")
+	s := newTestStubzones(newFakeClock(), map[string]*options{"example.org.": o, "sub.example.org.": o, `a\.b.example.net.`: o})
+	for _, tc := range []struct{ qname, want string }{
+		{"example.org.", "example.org."},
+		{"WWW.Example.Org.", "example.org."},
+		{"www.sub.example.org.", "sub.example.org."},
+		{"sub.example.org.", "sub.example.org."},
+		{"xsub.example.org.", "example.org."},
+		{"org.", ""},
+		{"example.net.", ""},
+		{`x.a\.b.example.net.`, `a\.b.example.net.`},
+		{"b.example.net.", ""},
+		{".", ""},
+	} {
+		got := ""
+		if z := s.match(tc.qname); z != nil {
+			got = z.name
+		}
+		if got != tc.want {
+			t.Errorf("match(%q) = %q, want %q", tc.qname, got, tc.want)
+		}
+	}
+	s = newTestStubzones(newFakeClock(), map[string]*options{".": o})
+	if z := s.match("www.example.org."); z == nil || z.name != "." {
+		t.Error("the root stub zone does not hold every name")
+	}
+}

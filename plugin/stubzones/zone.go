@@ -10,16 +10,19 @@ import (
 	"github.com/miekg/dns"
 )
 
-// Bounds on what a primary or a stub server can make us keep or chase.
+// Bounds on what a primary or a name server can make us keep.
 const (
 	maxNS         = 20 // name servers kept per NS set
 	maxAddrsPerNS = 8  // addresses kept per name server
 	maxGlue       = 64 // addresses kept per NS set
-	maxExpire     = 24 * 7 * 24 * time.Hour
-	firstRetry    = 5 * time.Second // first retry of a zone that has never loaded
-	notifyHoldoff = time.Second     // NOTIFYs start at most one refresh a second
-	tsigFudge     = 300
-	defaultSOATTL = 3600
+)
+
+// Timers.
+const (
+	maxExpire     = 24 * 7 * 24 * time.Hour // BIND's DNS_MAX_EXPIRE
+	firstRetry    = 5 * time.Second         // first retry of a zone that has never loaded
+	notifyHoldoff = time.Second             // NOTIFYs start at most one refresh a second
+	tsigFudge     = 300                     // seconds of clock skew a TSIG signature allows
 )
 
 // options are those of one stubzones directive, shared by its zones.
@@ -90,6 +93,7 @@ type stubData struct {
 	soa  *dns.SOA
 	ns   []dns.RR // *dns.NS at the apex
 	glue []dns.RR // *dns.A and *dns.AAAA of in-zone name servers
+	top  *nsSet   // ns and glue, for resolution; read-only
 
 	fetched time.Time // last successful refresh
 	primary string    // who answered it
@@ -128,6 +132,7 @@ func newStubData(zone string, soa *dns.SOA, ns []*dns.NS, addrs []dns.RR, o *opt
 		return nil, fmt.Errorf("no NS records at %s", zone)
 	}
 	d.glue = filterGlue(zone, names, addrs)
+	d.top = d.servers(zone, o.port)
 	d.refresh, d.retry, d.expires = timers(soa, o, fetched)
 	return d, nil
 }
@@ -139,13 +144,8 @@ func filterGlue(zone string, names map[string]bool, rrs []dns.RR) []dns.RR {
 	per := map[string]int{}
 	seen := map[string]bool{}
 	for _, rr := range rrs {
-		var ip netip.Addr
-		switch a := rr.(type) {
-		case *dns.A:
-			ip, _ = netip.AddrFromSlice(a.A.To4())
-		case *dns.AAAA:
-			ip, _ = netip.AddrFromSlice(a.AAAA)
-		default:
+		ip, ok := address(rr)
+		if !ok {
 			continue
 		}
 		owner := strings.ToLower(rr.Header().Name)
@@ -195,6 +195,30 @@ func (d *stubData) servers(zone string, port uint16) *nsSet {
 		set.addAddr(rr, port)
 	}
 	return set
+}
+
+// describe lists the name servers with their addresses, for logs:
+// "ns1.example.org. (127.0.0.1 ::1), ns.example.net.".
+func (d *stubData) describe() string {
+	var b strings.Builder
+	for i, name := range d.top.names {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(name)
+		for j, a := range d.top.addrs[name] {
+			if j == 0 {
+				b.WriteString(" (")
+			} else {
+				b.WriteByte(' ')
+			}
+			b.WriteString(a.Addr().String())
+		}
+		if len(d.top.addrs[name]) > 0 {
+			b.WriteByte(')')
+		}
+	}
+	return b.String()
 }
 
 // records returns every record of d, SOA first, for saving.

@@ -42,7 +42,9 @@ type msgSpan struct {
 }
 
 // Buf returns an empty buffer to format a message into; pass the result to
-// Emit. The buffer is reused after Emit returns.
+// Emit. Emit keeps the (possibly grown) storage for the next Buf, so a
+// message is built without allocating once the buffer has its size; do not
+// keep the slice after Emit.
 func (e *Emitter) Buf() []byte { return e.scratch[:0] }
 
 // Emit adds one message, logged at time t with severity sev in category
@@ -54,7 +56,7 @@ func (e *Emitter) Buf() []byte { return e.scratch[:0] }
 //   - local syslog: "<PRI>Mmm dd hh:mm:ss TAG[PID]: " and msg;
 //   - network syslog: an RFC 5424 header with category as MSGID, then msg.
 //
-// msg must be a single line: it is written as given.
+// msg must be a single line (it is written as given) built on Buf.
 func (e *Emitter) Emit(t time.Time, sev Severity, category string, msg []byte) {
 	e.scratch = msg[:0] // keep a grown buffer for the next Buf
 	switch e.framing {

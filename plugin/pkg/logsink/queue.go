@@ -159,6 +159,14 @@ func (q *Queue[T]) Start() error {
 	if q.running {
 		return nil
 	}
+	if q.done != nil {
+		select {
+		case <-q.done:
+		default:
+			// A Stop that timed out left the writer blocked in a write.
+			return fmt.Errorf("writing to %s: the previous writer is still blocked", q.opts.Output)
+		}
+	}
 	if err := q.sink.open(); err != nil {
 		return err
 	}

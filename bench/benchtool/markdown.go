@@ -1,0 +1,224 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// markdown renders RESULTS.md.
+func (res *results) markdown() string {
+	var b strings.Builder
+	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	m := res.Meta
+
+	p("# corebind benchmark results\n\n")
+	p("Written by `./build.sh bench` (`bench/run.sh`, `bench/benchtool`): a **%s** run on %s that took %s. ", m["mode"], m["date"], m["duration"])
+	p("Every figure below comes from that run; bench/README.md describes the method and each scenario.\n\n")
+	if m["mode"] != "full" {
+		p("> **A %s run checks the harness only: its figures mean nothing.**\n\n", m["mode"])
+	}
+	p("Load average (1, 5, 15 min) at the start: **%s**; at the end: **%s**. ", m["load_start"], m["load_end"])
+	p("Absolute rates move with the machine's other work; ratios, measured side by side in alternation, move much less.\n\n")
+
+	p("## Targets\n\n")
+	p("Ratio: the variant's queries per second over its baseline's in the same round, one ratio per A/B pair; the figure is their median, the target applies to it. ")
+	p("CPU-cost ratio: the baseline server's CPU time per answered query over the variant's, per pair, median — the throughput ratio of servers alone on their core; where other work shares the core, it is the steadier figure.\n\n")
+	p("| # | Comparison | Ratio | Pairs | Target | | CPU-cost ratio |\n|---|---|---:|---|---|---|---:|\n")
+	for _, s := range res.Scenarios {
+		for _, c := range s.Comparisons {
+			p("| %s | %s | **%.3f** | %s | %s | %s | %.3f |\n", s.ID, c.Title, c.Ratio.Median, ratios(c.Pairs), c.target(), c.verdict(), c.Cost.Median)
+		}
+	}
+
+	p("\n## Machine and versions\n\n| | |\n|---|---|\n")
+	for _, k := range []struct{ key, label string }{
+		{"cpu", "CPU"}, {"cores", "Cores"}, {"memory", "Memory"}, {"kernel", "Kernel"},
+		{"corebind", "corebind"}, {"vanilla", "Vanilla CoreDNS"}, {"bind", "BIND"},
+		{"dnsperf", "dnsperf"}, {"go", "Go"}, {"commit", "Commit"},
+	} {
+		p("| %s | %s |\n", k.label, m[k.key])
+	}
+
+	p("\n## Method\n\n")
+	p("- Pinning: %s.\n", m["pinning"])
+	p("- Each variant of a scenario runs as its own server, all started together; each gets a %ss warm-up, then %s round(s) of %ss, the order of the variants reversed every other round.\n", m["warmup"], m["rounds"], m["seconds"])
+	p("- Before measuring, the harness checks with `dig` that each server gives the answer its scenario claims (and that compared servers give the same records); a run whose answers have an unexpected response code stops the benchmark.\n")
+	p("- Memory: the server's resident size (VmRSS) after its scenario's last round, and its peak (VmHWM).\n")
+
+	for _, s := range res.Scenarios {
+		p("\n## Scenario %s\n\n%s.\n\n", s.ID, s.Title)
+		for _, c := range s.Commands {
+			p("`%s`\n\n", c)
+		}
+		if len(s.Variants) > 0 {
+			p("| Variant | Server | q/s median | min–max | server CPU µs/query | avg latency | lost | response bytes | logged | RSS MiB (peak) |\n")
+			p("|---|---|---:|---|---:|---:|---:|---:|---:|---:|\n")
+			for _, v := range s.Variants {
+				p("| `%s`: %s | %s | **%.0f** | %.0f–%.0f | %.2f | %s | %s | %s | %s | %s |\n",
+					v.Name, v.Description, v.Server, v.QPS.Median, v.QPS.Min, v.QPS.Max, v.CPUPerQuery.Median*1e6,
+					v.latency(), v.lost(), v.responseSize(), v.logged(), v.Memory.mib())
+			}
+			p("\n")
+		}
+		if len(s.Comparisons) > 0 {
+			p("| Comparison | Per-pair ratios | Median | min–max | Target | CPU-cost ratios | Median |\n|---|---|---:|---|---|---|---:|\n")
+			for _, c := range s.Comparisons {
+				p("| %s (`%s` / `%s`) | %s | **%.3f** | %.3f–%.3f | %s %s | %s | %.3f |\n", c.Title, c.B, c.A,
+					ratios(c.Pairs), c.Ratio.Median, c.Ratio.Min, c.Ratio.Max, c.target(), c.verdict(),
+					ratios(c.CostPairs), c.Cost.Median)
+			}
+		}
+	}
+
+	if f := res.Flood; f != nil {
+		p("\n## querylog statistics under %d distinct clients\n\n", f.Clients)
+		p("`benchtool flood` sends one query from each of %d distinct source addresses of 127.0.0.0/8 (127.1.0.0 upwards, one socket, IP_PKTINFO), ", f.Clients)
+		p("mixed at random with %d known top talkers (127.0.0.2 upwards), to a corebind with querylog writing a file in bind format with `stats { top 100 }`; ", len(f.Heavy))
+		p("%d queries, %d answered, in %.1fs. The server's resident memory as the distinct clients grow:\n\n", f.Queries, f.Answered, f.Seconds)
+		p("| Queries sent | Distinct clients so far | RSS MiB |\n|---:|---:|---:|\n")
+		for _, c := range f.Checkpoints {
+			p("| %d | %d | %.1f |\n", c.Sent, c.Distinct, float64(c.RSSKiB)/1024)
+		}
+		if res.FloodMemory != nil {
+			p("\nPeak resident memory (VmHWM): %.1f MiB.\n", float64(res.FloodMemory.PeakKiB)/1024)
+		}
+		if st := f.Stats; st != nil {
+			p("\nWhat `GET /json` reported afterwards: %d queries, about %d clients seen (an estimate), %d clients tracked in %d slots, error bound %d. ",
+				st.Queries, st.ClientsSeen, st.Tracked, st.TopSlots, st.ErrorBound)
+			if st.TopAreHeavy {
+				p("The %d top talkers hold the first %d places, in order:\n\n", len(f.Heavy), len(f.Heavy))
+			} else {
+				p("**The top talkers do not hold the first places in order:**\n\n")
+			}
+			p("| Client | Sent | Reported | Rank |\n|---|---:|---:|---:|\n")
+			for _, h := range f.Heavy {
+				p("| %s | %d | %d | %d |\n", h.IP, h.Sent, h.Reported, h.Rank)
+			}
+		}
+	}
+
+	if len(res.GoBench) > 0 {
+		p("\n## Go micro-benchmarks\n\n`go test -p 1 -run '^$' -bench . -benchmem ./plugin/...`, on the server core.\n\n")
+		p("| Package | Benchmark | ns/op | B/op | allocs/op |\n|---|---|---:|---:|---:|\n")
+		for _, g := range res.GoBench {
+			p("| %s | %s | %s | %.0f | %.0f |\n", strings.TrimPrefix(g.Package, "github.com/corebind/corebind/"),
+				g.Name, nsop(g.NsPerOp), g.BytesPerOp, g.AllocsPerOp)
+		}
+	}
+
+	p("\n## Configurations\n\nThe Corefiles and named.conf of this run, as bench/run.sh wrote them (long lines shortened).\n")
+	for _, s := range res.Scenarios {
+		for _, v := range s.Variants {
+			res.config(&b, v.Name)
+		}
+	}
+	res.config(&b, "flood")
+	res.config(&b, "upstream")
+	return b.String()
+}
+
+// config appends the variant's configuration file, if the run left one.
+func (res *results) config(b *strings.Builder, name string) {
+	for _, file := range []string{"Corefile", "named.conf"} {
+		data, err := os.ReadFile(filepath.Join(res.dir, "srv", name, file))
+		if err != nil {
+			continue
+		}
+		var lines []string
+		for l := range strings.Lines(string(data)) {
+			l = strings.TrimRight(l, "\n")
+			if len(l) > 160 {
+				l = fmt.Sprintf("%s … (%d more characters)", l[:120], len(l)-120)
+			}
+			lines = append(lines, l)
+		}
+		fmt.Fprintf(b, "\n<details><summary><code>%s</code> %s</summary>\n\n~~~ txt\n%s\n~~~\n\n</details>\n",
+			name, file, strings.Join(lines, "\n"))
+	}
+}
+
+func ratios(v []float64) string {
+	s := make([]string, len(v))
+	for i, r := range v {
+		s[i] = fmt.Sprintf("%.3f", r)
+	}
+	return strings.Join(s, " ")
+}
+
+func (c *comparison) target() string {
+	if c.Target == nil {
+		return "reported"
+	}
+	op := map[string]string{">=": "≥", ">": ">"}[c.Op]
+	return fmt.Sprintf("%s %.2f", op, *c.Target)
+}
+
+func (c *comparison) verdict() string {
+	switch {
+	case c.Met == nil:
+		return ""
+	case *c.Met:
+		return "met"
+	default:
+		return "**short**"
+	}
+}
+
+func (v *variant) latency() string {
+	var l []float64
+	for _, r := range v.Runs {
+		l = append(l, r.LatencyAvg)
+	}
+	return fmt.Sprintf("%.2f ms", spreadOf(l).Median*1000)
+}
+
+func (v *variant) lost() string {
+	sent, lost := 0, 0
+	for _, r := range v.Runs {
+		sent += r.Sent
+		lost += r.Lost
+	}
+	if sent == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f%%", 100*float64(lost)/float64(sent))
+}
+
+func (v *variant) responseSize() string {
+	if len(v.Runs) == 0 {
+		return "–"
+	}
+	return fmt.Sprint(v.Runs[0].ResponseB)
+}
+
+// logged is the share of answered queries that reached the query log.
+func (v *variant) logged() string {
+	lines, done := 0, 0
+	for _, r := range v.Runs {
+		if r.Logged == nil {
+			return "–"
+		}
+		lines += *r.Logged
+		done += r.Completed
+	}
+	if done == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(lines)/float64(done))
+}
+
+func (m *memory) mib() string {
+	if m == nil {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f (%.1f)", float64(m.RSSKiB)/1024, float64(m.PeakKiB)/1024)
+}
+
+func nsop(v float64) string {
+	if v >= 100 {
+		return fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%.1f", v)
+}

@@ -1,0 +1,842 @@
+#!/usr/bin/env bash
+# bench/run.sh — corebind against vanilla CoreDNS and BIND 9, side by side in
+# one run (issue 8). Run it through ./build.sh bench [--quick], which builds
+# both binaries first; bench/README.md says what each scenario measures.
+#
+# usage: bench/run.sh [--quick] COREBIND_BINARY VANILLA_BINARY
+#
+# Every server listens on 127.0.0.1 at a high port and runs pinned to one
+# core; dnsperf runs pinned to the others. The variants of a scenario run
+# side by side and are measured in alternation, round after round, so that
+# a drift of the machine touches them alike. Raw outputs go to
+# bench/out/MODE/, the summary to bench/RESULTS.md and bench/results.json
+# (--quick: bench/out/quick/). Every process started here is stopped on exit.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+readonly ROOT=$PWD
+
+die() { echo "bench: $*" >&2; exit 1; }
+step() { printf '\n== %s\n' "$*"; }
+note() { printf '   %s\n' "$*"; }
+
+QUICK=false
+if [[ ${1:-} == --quick ]]; then
+	QUICK=true
+	shift
+fi
+(($# == 2)) || die "usage: bench/run.sh [--quick] COREBIND_BINARY VANILLA_BINARY"
+COREBIND=$(realpath "$1")
+VANILLA=$(realpath "$2")
+readonly COREBIND VANILLA QUICK
+for tool in dnsperf named dig taskset go; do
+	command -v "$tool" >/dev/null || die "$tool is not installed (./build.sh deps installs the Debian packages)"
+done
+
+# The run's size. --quick checks the harness end to end in a minute or two;
+# its figures mean nothing. BENCH_ROUNDS and BENCH_SECONDS override the full
+# run's (which must stay under 15 minutes). Many short rounds rather than a
+# few long ones: the two runs of a pair are closer in time, so a change in
+# the machine's other work touches both alike, and the median of more pairs
+# shrugs off the odd disturbed one.
+#
+# The flood's top talkers each send more than the Space-Saving error bound
+# (all queries / 100 slots), so the statistics must list them first.
+#
+# BENCH_ONLY ("1 2 flood go") runs some scenarios only; BENCH_PROFILE=1
+# takes a CPU profile of every CoreDNS server during its last round
+# (bench/out/MODE/profiles/). Either keeps the published figures as they
+# are: the report goes to bench/out/MODE/.
+if $QUICK; then
+	readonly MODE=quick ROUNDS=1 SECONDS_PER_RUN=1 WARMUP=0.5 NAMES=1000
+	readonly FLOOD_CLIENTS=20000 FLOOD_HEAVY_MIN=1000 FLOOD_HEAVY_STEP=100 BENCHTIME=1x
+	readonly OUT=$ROOT/bench/out/quick
+	readonly RESULTS_DIR=$OUT
+else
+	readonly MODE=full ROUNDS=${BENCH_ROUNDS:-5} SECONDS_PER_RUN=${BENCH_SECONDS:-4} WARMUP=1 NAMES=10000
+	readonly FLOOD_CLIENTS=1000000 FLOOD_HEAVY_MIN=15000 FLOOD_HEAVY_STEP=1000 BENCHTIME=1s
+	readonly OUT=$ROOT/bench/out/full
+	# Only a whole run replaces the published figures.
+	if [[ -n ${BENCH_ONLY:-} || -n ${BENCH_PROFILE:-} ]]; then
+		readonly RESULTS_DIR=$OUT
+	else
+		readonly RESULTS_DIR=$ROOT/bench
+	fi
+fi
+readonly PREFIX_SIZES=(100 10000 100000)
+
+# Core 0 serves, the others load. One core alone does both.
+NCPU=$(nproc)
+readonly SERVER_CPU=0
+case $NCPU in
+1) LOAD_CPUS=0 ;;
+2) LOAD_CPUS=1 ;;
+*) LOAD_CPUS=1-$((NCPU - 1)) ;;
+esac
+readonly LOAD_CPUS
+readonly DNSPERF_THREADS=$((NCPU > 2 ? (NCPU - 1 > 4 ? 4 : NCPU - 1) : 1))
+readonly DNSPERF_ARGS=(-c 4 -q 256 -t 2 -T "$DNSPERF_THREADS")
+
+readonly DATA=$OUT/data RUNS=$OUT/runs SRV=$OUT/srv
+readonly LOG=$OUT/runs.tsv
+rm -rf "$OUT"
+mkdir -p "$DATA" "$RUNS" "$SRV" "$OUT/bin"
+
+# record appends one tab-separated line to the run's log, which benchtool
+# report reads.
+record() {
+	local IFS=$'\t'
+	echo "$*" >>"$LOG"
+}
+
+# --- processes ---------------------------------------------------------------
+
+declare -A PID=() PORT=() DIR=() QLOG=() PPROF=()
+PORTS=()
+
+cleanup() {
+	local v
+	for v in "${!PID[@]}"; do
+		kill -TERM "${PID[$v]}" 2>/dev/null || true
+	done
+	for v in "${!PID[@]}"; do
+		wait "${PID[$v]}" 2>/dev/null || true
+	done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# port hands out the next free port.
+port() {
+	((${#PORTS[@]})) || die "out of ports"
+	REPLY=${PORTS[0]}
+	PORTS=("${PORTS[@]:1}")
+}
+
+# server VARIANT: makes the variant's directory and port; its Corefile or
+# named.conf goes into $SRV/VARIANT next.
+server() {
+	local v=$1
+	DIR[$v]=$SRV/$v
+	mkdir -p "${DIR[$v]}"
+	port
+	PORT[$v]=$REPLY
+}
+
+# link VARIANT FILE...: the generated data files the variant's config names.
+link() {
+	local v=$1 f
+	shift
+	for f; do ln -sf "$DATA/$f" "${DIR[$v]}/$f"; done
+}
+
+# start_coredns VARIANT BINARY: starts $SRV/VARIANT/Corefile. With
+# BENCH_PROFILE=1 the server block also gets a pprof listener, and measure
+# takes a CPU profile during the last round.
+start_coredns() {
+	local v=$1 bin=$2
+	if [[ -n ${BENCH_PROFILE:-} ]]; then
+		port
+		PPROF[$v]=$REPLY
+		sed -i "0,/^\( *\)bind 127.0.0.1.*\$/s//&\n\1pprof 127.0.0.1:$REPLY/" "${DIR[$v]}/Corefile"
+	fi
+	(cd "${DIR[$v]}" && exec taskset -c "$SERVER_CPU" "$bin" -conf Corefile) \
+		>"${DIR[$v]}/stdout" 2>"${DIR[$v]}/stderr" &
+	PID[$v]=$!
+}
+
+# start_named VARIANT ZONE-LINES: BIND 9, authoritative only, one worker
+# thread (as CoreDNS gets one core), serving the zones ZONE-LINES declare;
+# otherwise BIND's defaults.
+start_named() {
+	local v=$1 zones=$2
+	cat >"${DIR[$v]}/named.conf" <<-EOF
+		options {
+			directory "${DIR[$v]}";
+			pid-file none;
+			session-keyfile "${DIR[$v]}/session.key";
+			managed-keys-directory "${DIR[$v]}";
+			listen-on port ${PORT[$v]} { 127.0.0.1; };
+			listen-on-v6 { none; };
+			recursion no;
+			notify no;
+			dnssec-validation no;
+			empty-zones-enable no;
+		};
+		controls { };
+		$zones
+	EOF
+	(cd "${DIR[$v]}" && exec taskset -c "$SERVER_CPU" named -g -n 1 -c named.conf) \
+		>"${DIR[$v]}/stdout" 2>"${DIR[$v]}/stderr" &
+	PID[$v]=$!
+}
+
+# stop VARIANT...: SIGTERM, and SIGKILL after ten seconds.
+stop() {
+	local v i
+	for v; do
+		kill -TERM "${PID[$v]}" 2>/dev/null || true
+	done
+	for v; do
+		for ((i = 0; i < 100; i++)); do
+			kill -0 "${PID[$v]}" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "${PID[$v]}" 2>/dev/null || true
+		wait "${PID[$v]}" 2>/dev/null || true
+		unset "PID[$v]"
+	done
+}
+
+# alive VARIANT: dies with the server's output when it has exited.
+alive() {
+	kill -0 "${PID[$1]}" 2>/dev/null && return
+	die "server $1 exited; its output ($SRV/$1):
+$(tail -n 20 "${DIR[$1]}/stdout" "${DIR[$1]}/stderr")"
+}
+
+# ask VARIANT DIG-ARGS...: one query to the variant (at $AT, 127.0.0.1 by
+# default), dig's output on stdout.
+ask() {
+	local v=$1
+	shift
+	dig -p "${PORT[$v]}" "@${AT:-127.0.0.1}" +tries=1 +time=2 "$@"
+}
+
+# ready VARIANT QNAME [STATUS [DIG-ARGS...]]: waits (up to 60 seconds: a
+# loaded machine, a 100,000-prefix Corefile) until QNAME gets STATUS
+# (NOERROR by default) from the variant.
+ready() {
+	local v=$1 name=$2 want=${3:-NOERROR} i
+	shift $(($# < 3 ? $# : 3))
+	for ((i = 0; i < 300; i++)); do
+		alive "$v"
+		ask "$v" "$name" "$@" 2>/dev/null | grep -q "status: $want" && return
+		sleep 0.2
+	done
+	die "server $v does not answer $name with $want; last answer:
+$(ask "$v" "$name" "$@" 2>&1)"
+}
+
+# expect VARIANT PATTERN DIG-ARGS...: the variant's answer, its lines
+# joined by spaces, must match the extended regular expression PATTERN —
+# what a scenario claims to measure is what the server does.
+expect() {
+	local v=$1 pattern=$2 out
+	shift 2
+	out=$(ask "$v" "$@" 2>&1) || true
+	tr '\n' ' ' <<<"$out" | grep -Eq -- "$pattern" || die "server $v: dig $* does not match /$pattern/:
+$out"
+}
+
+# same_answer A B DIG-ARGS...: both variants give the same records (in the
+# sections $SECTIONS names; all three by default).
+same_answer() {
+	local a b sections=(${SECTIONS:-+answer +authority +additional})
+	a=$(ask "$1" +noall "${sections[@]}" "${@:3}" | sort)
+	b=$(ask "$2" +noall "${sections[@]}" "${@:3}" | sort)
+	[[ -n $a && $a == "$b" ]] || die "$1 and $2 answer dig ${*:3} differently:
+$1:
+$a
+$2:
+$b"
+}
+
+rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+# cputicks PID: the CPU time the process has used, user and system, in
+# clock ticks (the fields after the command name, which ends with ")").
+cputicks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
+
+# --- load --------------------------------------------------------------------
+
+# dnsperf_run VARIANT SECONDS QUERYFILE [DNSPERF-ARGS...]
+dnsperf_run() {
+	local v=$1 secs=$2 file=$3
+	shift 3
+	taskset -c "$LOAD_CPUS" dnsperf -s 127.0.0.1 -p "${PORT[$v]}" -d "$file" -l "$secs" \
+		"${DNSPERF_ARGS[@]}" "$@"
+}
+
+# checked RUN-OUTPUT VARIANT RCODES: the run got answers, and only of the
+# response codes the scenario expects.
+checked() {
+	local file=$1 v=$2 want=$3 completed codes c
+	completed=$(awk '/Queries completed:/ { print $3 }' "$file")
+	[[ ${completed:-0} -gt 0 ]] || die "dnsperf got no responses from $v (see $file)"
+	codes=$(sed -n 's/^ *Response codes: *//p' "$file" | grep -oE '[A-Z]+ [0-9]+' | awk '{ print $1 }')
+	for c in $codes; do
+		[[ " $want " == *" $c "* ]] || die "$v answered $c, expected only $want (see $file)"
+	done
+}
+
+# settle FILE: waits until a log file stops growing (its writer flushes at
+# least every second), then prints its line count.
+settle() {
+	local f=$1 size=-1 now i
+	for ((i = 0; i < 50; i++)); do
+		now=$(stat -c %s "$f" 2>/dev/null || echo 0)
+		[[ $now == "$size" ]] && break
+		size=$now
+		sleep 0.4
+	done
+	wc -l <"$f" 2>/dev/null || echo 0
+}
+
+# measure SCENARIO QUERYFILE RCODES VARIANT... [-- DNSPERF-ARGS...]: warms
+# each variant up, then runs ROUNDS rounds over all variants, reversing the
+# order every other round; then records each server's resident memory.
+measure() {
+	local scenario=$1 file=$2 rcodes=$3 v r out lines cpu
+	shift 3
+	local variants=() extra=()
+	while (($#)); do
+		if [[ $1 == -- ]]; then
+			shift
+			extra=("$@")
+			break
+		fi
+		variants+=("$1")
+		shift
+	done
+	for v in "${variants[@]}"; do
+		alive "$v"
+		out=$RUNS/$v-warmup.txt
+		dnsperf_run "$v" "$WARMUP" "$file" "${extra[@]}" >"$out" 2>&1 || die "dnsperf failed against $v (see $out)"
+		checked "$out" "$v" "$rcodes"
+		[[ -z ${QLOG[$v]:-} ]] || { settle "${QLOG[$v]}" >/dev/null && : >"${QLOG[$v]}"; }
+	done
+	record command "$scenario" "taskset -c $LOAD_CPUS dnsperf -s 127.0.0.1 -p PORT -d $(basename "$file") -l $SECONDS_PER_RUN ${DNSPERF_ARGS[*]}${extra[*]:+ ${extra[*]}}"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		local order=("${variants[@]}")
+		if ((r % 2 == 0)); then
+			local i reversed=()
+			for ((i = ${#order[@]} - 1; i >= 0; i--)); do reversed+=("${order[i]}"); done
+			order=("${reversed[@]}")
+		fi
+		for v in "${order[@]}"; do
+			alive "$v"
+			out=$RUNS/$v-$r.txt
+			local profiler=""
+			if [[ -n ${PPROF[$v]:-} ]] && ((r == ROUNDS)); then
+				mkdir -p "$OUT/profiles"
+				curl -sf -o "$OUT/profiles/$v.pprof" \
+					"http://127.0.0.1:${PPROF[$v]}/debug/pprof/profile?seconds=$((SECONDS_PER_RUN > 1 ? SECONDS_PER_RUN - 1 : 1))" &
+				profiler=$!
+			fi
+			cpu=$(cputicks "${PID[$v]}")
+			dnsperf_run "$v" "$SECONDS_PER_RUN" "$file" "${extra[@]}" >"$out" 2>&1 || die "dnsperf failed against $v (see $out)"
+			cpu=$(($(cputicks "${PID[$v]}") - cpu))
+			[[ -z $profiler ]] || wait "$profiler" || note "no CPU profile of $v"
+			checked "$out" "$v" "$rcodes"
+			record run "$v" "$r" "$out"
+			record cpu "$v" "$r" "$cpu"
+			printf '   %-24s round %d  %8.0f q/s\n' "$v" "$r" "$(awk '/Queries per second:/ { print $4 }' "$out")"
+			if [[ -n ${QLOG[$v]:-} ]]; then
+				lines=$(settle "${QLOG[$v]}")
+				record logged "$v" "$r" "$lines"
+				: >"${QLOG[$v]}"
+			fi
+		done
+	done
+	for v in "${variants[@]}"; do
+		record mem "$v" "$(rss "${PID[$v]}")" "$(hwm "${PID[$v]}")"
+	done
+}
+
+# --- data --------------------------------------------------------------------
+
+BENCHTOOL=$OUT/bin/benchtool
+
+generate() {
+	step "generating zones, query files and prefix lists ($NAMES names)"
+	go build -o "$BENCHTOOL" ./bench/benchtool
+	local n=$((NAMES * 10)) size
+	"$BENCHTOOL" zone -origin bench.test. -names "$NAMES" -o "$DATA/bench.test.zone"
+	"$BENCHTOOL" queries -origin bench.test. -names "$NAMES" -count "$n" -o "$DATA/bench.queries"
+	"$BENCHTOOL" zone -origin stub.test. -names "$NAMES" -o "$DATA/stub.test.zone"
+	"$BENCHTOOL" queries -origin stub.test. -names "$NAMES" -count "$n" -o "$DATA/stub.queries"
+	"$BENCHTOOL" queries -origin stub.test. -names "$NAMES" -all -o "$DATA/stub-warm.queries"
+	"$BENCHTOOL" chaos -count 1000 -o "$DATA/chaos.bin"
+	"$BENCHTOOL" rfc2317 -nets $((NAMES / 250)) -count "$n" -dir "$DATA"
+	for size in "${PREFIX_SIZES[@]}"; do
+		"$BENCHTOOL" prefixes -count "$size" -last 127.0.0.0/8 -o "$DATA/prefixes-$size.txt"
+	done
+	mapfile -t PORTS < <("$BENCHTOOL" ports -n 60)
+}
+
+# --- scenarios -----------------------------------------------------------------
+
+# The authoritative BIND 9 behind stubzones and forward (scenario 6, and the
+# stub zone of scenario 1's realistic server), up for the whole run. It
+# shares the server core: what it costs, it costs both sides of a ratio.
+start_upstream() {
+	step "starting the upstream BIND 9 (stub.test, $NAMES names)"
+	server upstream
+	link upstream stub.test.zone
+	start_named upstream 'zone "stub.test" { type primary; file "stub.test.zone"; };'
+	ready upstream h00001.stub.test
+	UPSTREAM=127.0.0.1:${PORT[upstream]}
+}
+
+# Scenario 1: an external authoritative server as an operator would run
+# corebind — every plugin configured — against vanilla CoreDNS serving the
+# zone with file alone; and (scenario 7) BIND 9 serving the same zone.
+scenario_authoritative() {
+	step "scenario 1: authoritative zone — corebind (all five plugins) vs vanilla CoreDNS (file), and BIND 9 (scenario 7)"
+	record scenario 1 "Authoritative zone ($NAMES names, 10% NXDOMAIN): corebind with all five plugins vs vanilla CoreDNS with file only"
+	record scenario 7 "Reference: BIND 9 named, authoritative, same zone and query file, vs corebind of scenario 1"
+
+	server s1-vanilla
+	link s1-vanilla bench.test.zone
+	cat >"$SRV/s1-vanilla/Corefile" <<-EOF
+		bench.test:${PORT[s1-vanilla]} {
+		    bind 127.0.0.1
+		    file bench.test.zone
+		}
+	EOF
+	record variant 1 s1-vanilla vanilla "vanilla CoreDNS 1.15.0: file"
+
+	server s1-corebind
+	port
+	local stats=127.0.0.1:$REPLY
+	link s1-corebind bench.test.zone rfc2317-parent.zone rfc2317-delegate.conf
+	cat >"$SRV/s1-corebind/Corefile" <<-EOF
+		# An external server: authoritative for its zones to everyone, a
+		# resolver (forward, stub zones) only for the operator's own
+		# network, which the load's clients are not part of.
+		.:${PORT[s1-corebind]} {
+		    bind 127.0.0.1
+		    querylog {
+		        output file query.log
+		        format bind
+		        stats {
+		            top 100
+		            names 100
+		            listen $stats
+		        }
+		    }
+		    chaosmask
+		    recursionacl {
+		        allow 192.0.2.0/24
+		    }
+		    rfc2317 0.10.in-addr.arpa {
+		$(cat "$DATA/rfc2317-delegate.conf")
+		    }
+		    file bench.test.zone bench.test
+		    file rfc2317-parent.zone 0.10.in-addr.arpa
+		    stubzones stub.test {
+		        primaries $UPSTREAM
+		        port ${PORT[upstream]}
+		    }
+		    forward . $UPSTREAM
+		}
+	EOF
+	QLOG[s1-corebind]=$SRV/s1-corebind/query.log
+	record variant 1 s1-corebind corebind "corebind: querylog (file, bind, stats), chaosmask, recursionacl (load denied recursion), rfc2317, file, stubzones, forward"
+
+	server s1-bind
+	link s1-bind bench.test.zone
+	record variant 1 s1-bind named "BIND 9: authoritative, recursion no, one worker thread"
+
+	start_coredns s1-vanilla "$VANILLA"
+	start_coredns s1-corebind "$COREBIND"
+	start_named s1-bind 'zone "bench.test" { type primary; file "bench.test.zone"; };'
+	local v
+	for v in s1-vanilla s1-corebind s1-bind; do
+		ready "$v" h00001.bench.test
+		expect "$v" 'status: NXDOMAIN' "h$((NAMES + 1)).bench.test"
+	done
+	# What corebind's other plugins do for the other clients and names.
+	expect s1-corebind 'flags: qr aa rd;' h00001.bench.test
+	expect s1-corebind 'status: REFUSED' www.example.com
+	expect s1-corebind 'status: NOERROR.* ANSWER: 0,' version.bind CH TXT
+	expect s1-corebind 'status: REFUSED' h00001.stub.test
+	expect s1-corebind 'CNAME' -x 10.0.0.3
+	same_answer s1-corebind s1-vanilla h00002.bench.test A
+	# BIND as shipped: minimal-responses no-auth-recursive leaves out the
+	# authority and additional sections of answers to RD=1 queries.
+	SECTIONS=+answer same_answer s1-corebind s1-bind h00002.bench.test A
+
+	measure 1 "$DATA/bench.queries" "NOERROR NXDOMAIN" s1-vanilla s1-corebind s1-bind
+	record compare 1 s1-corebind s1-vanilla ">=" 0.90 "corebind (all five plugins) vs vanilla CoreDNS (file)"
+	record compare 7 s1-bind s1-corebind "" "" "BIND 9 vs corebind (scenario 1)"
+	stop s1-vanilla s1-corebind s1-bind
+}
+
+# Scenario 2: querylog writing every query to a file in bind format with
+# statistics, against CoreDNS's log with its output sent to a file, and
+# against no logging. Same binary, same zone.
+scenario_querylog() {
+	step "scenario 2: querylog vs log vs no logging"
+	record scenario 2 "querylog (file, bind format, stats) vs CoreDNS log (stdout to a file) vs no logging, same corebind binary"
+	local v
+	for v in s2-none s2-querylog s2-log; do
+		server "$v"
+		link "$v" bench.test.zone
+	done
+	cat >"$SRV/s2-none/Corefile" <<-EOF
+		bench.test:${PORT[s2-none]} {
+		    bind 127.0.0.1
+		    file bench.test.zone
+		}
+	EOF
+	record variant 2 s2-none corebind "file, no logging"
+	cat >"$SRV/s2-querylog/Corefile" <<-EOF
+		bench.test:${PORT[s2-querylog]} {
+		    bind 127.0.0.1
+		    querylog {
+		        output file query.log
+		        format bind
+		        stats
+		    }
+		    file bench.test.zone
+		}
+	EOF
+	QLOG[s2-querylog]=$SRV/s2-querylog/query.log
+	record variant 2 s2-querylog corebind "querylog { output file; format bind; stats } + file"
+	cat >"$SRV/s2-log/Corefile" <<-EOF
+		bench.test:${PORT[s2-log]} {
+		    bind 127.0.0.1
+		    log
+		    file bench.test.zone
+		}
+	EOF
+	QLOG[s2-log]=$SRV/s2-log/stdout
+	record variant 2 s2-log corebind "log (stdout redirected to a file) + file"
+
+	for v in s2-none s2-querylog s2-log; do start_coredns "$v" "$COREBIND"; done
+	for v in s2-none s2-querylog s2-log; do ready "$v" h00001.bench.test; done
+	settle "${QLOG[s2-querylog]}" >/dev/null
+	grep -q 'queries: info: client @0x[0-9a-f]* 127.0.0.1#[0-9]* (h00001.bench.test): query: h00001.bench.test IN A +E(0)' \
+		"${QLOG[s2-querylog]}" || die "querylog did not log the probe in bind format (see ${QLOG[s2-querylog]})"
+	grep -q '"A IN h00001.bench.test. udp' "${QLOG[s2-log]}" || die "log did not log the probe (see ${QLOG[s2-log]})"
+
+	measure 2 "$DATA/bench.queries" "NOERROR NXDOMAIN" s2-none s2-querylog s2-log
+	record compare 2 s2-querylog s2-none ">=" 0.90 "querylog vs no logging"
+	record compare 2 s2-querylog s2-log ">" 1.0 "querylog vs CoreDNS log"
+	record compare 2 s2-log s2-none "" "" "CoreDNS log vs no logging"
+	stop s2-none s2-querylog s2-log
+}
+
+# Scenario 3: recursionacl holding 100 / 10,000 / 100,000 prefixes against
+# no ACL and against CoreDNS's acl holding the same prefixes. The load's
+# client, 127.0.0.1, is in the last prefix: allowed by both, after the
+# longest walk a list scanned in order could make.
+scenario_recursionacl() {
+	step "scenario 3: recursionacl vs no ACL vs acl (${PREFIX_SIZES[*]} prefixes)"
+	record scenario 3 "recursionacl with ${PREFIX_SIZES[*]} prefixes (allow-file) vs no ACL, and vs CoreDNS acl holding the same prefixes (one allow line, then block)"
+	local n v variants=(s3-none)
+	server s3-none
+	link s3-none bench.test.zone
+	cat >"$SRV/s3-none/Corefile" <<-EOF
+		bench.test:${PORT[s3-none]} {
+		    bind 127.0.0.1
+		    file bench.test.zone
+		}
+	EOF
+	record variant 3 s3-none corebind "file, no ACL"
+	for n in "${PREFIX_SIZES[@]}"; do
+		v=s3-recursionacl-$n
+		server "$v"
+		link "$v" bench.test.zone "prefixes-$n.txt"
+		cat >"$SRV/$v/Corefile" <<-EOF
+			bench.test:${PORT[$v]} {
+			    bind 127.0.0.1 ::1
+			    recursionacl {
+			        allow-file prefixes-$n.txt
+			    }
+			    file bench.test.zone
+			}
+		EOF
+		record variant 3 "$v" corebind "recursionacl { allow-file ($n prefixes) } + file"
+		variants+=("$v")
+
+		v=s3-acl-$n
+		server "$v"
+		link "$v" bench.test.zone
+		{
+			printf 'bench.test:%s {\n    bind 127.0.0.1 ::1\n    acl {\n        allow net ' "${PORT[$v]}"
+			tr '\n' ' ' <"$DATA/prefixes-$n.txt"
+			printf '\n        block\n    }\n    file bench.test.zone\n}\n'
+		} >"$SRV/$v/Corefile"
+		record variant 3 "$v" corebind "acl { allow net ($n prefixes); block } + file"
+		variants+=("$v")
+	done
+	for v in "${variants[@]}"; do start_coredns "$v" "$COREBIND"; done
+	for v in "${variants[@]}"; do
+		ready "$v" h00001.bench.test
+		expect "$v" 'status: (NOERROR|REFUSED)' h00001.bench.test -b 127.0.0.1
+	done
+	# The lists are in force: a client outside them (::1) is refused
+	# recursion by recursionacl (authoritative data still answered, RA=0)
+	# and blocked by acl.
+	expect s3-recursionacl-100000 'flags: qr aa rd ra;' h00001.bench.test
+	AT=::1 expect s3-recursionacl-100000 'flags: qr aa rd;' h00001.bench.test
+	AT=::1 expect s3-acl-100000 'status: REFUSED' h00001.bench.test
+
+	measure 3 "$DATA/bench.queries" "NOERROR NXDOMAIN" "${variants[@]}"
+	for n in "${PREFIX_SIZES[@]}"; do
+		local target="" op=""
+		((n != 100000)) || { target=0.97 op=">="; }
+		record compare 3 "s3-recursionacl-$n" s3-none "$op" "$target" "recursionacl ($n prefixes) vs no ACL"
+		record compare 3 "s3-recursionacl-$n" "s3-acl-$n" ">=" 1.0 "recursionacl vs acl ($n prefixes)"
+	done
+	stop "${variants[@]}"
+}
+
+# Scenario 4: chaosmask answering CH queries against chaos answering them
+# (same texts), and IN queries with chaosmask in the chain against without.
+scenario_chaosmask() {
+	step "scenario 4: chaosmask vs chaos (CH), and IN with vs without chaosmask"
+	record scenario 4 "chaosmask answering CH TXT queries vs chaos answering them (same texts); IN queries with chaosmask vs without"
+	local host v
+	host=$(hostname)
+	for v in s4-ch-chaosmask s4-ch-chaos s4-in-none s4-in-chaosmask; do server "$v"; done
+	cat >"$SRV/s4-ch-chaos/Corefile" <<-EOF
+		.:${PORT[s4-ch-chaos]} {
+		    bind 127.0.0.1
+		    chaos CoreDNS-1.15.0 corebind
+		}
+	EOF
+	record variant 4 s4-ch-chaos corebind "chaos CoreDNS-1.15.0 corebind (hostname.bind, id.server: the host name)"
+	cat >"$SRV/s4-ch-chaosmask/Corefile" <<-EOF
+		.:${PORT[s4-ch-chaosmask]} {
+		    bind 127.0.0.1
+		    chaosmask {
+		        version CoreDNS-1.15.0
+		        authors corebind
+		        hostname $host
+		        id $host
+		    }
+		}
+	EOF
+	record variant 4 s4-ch-chaosmask corebind "chaosmask with the same texts as chaos"
+	link s4-in-none bench.test.zone
+	link s4-in-chaosmask bench.test.zone
+	cat >"$SRV/s4-in-none/Corefile" <<-EOF
+		bench.test:${PORT[s4-in-none]} {
+		    bind 127.0.0.1
+		    file bench.test.zone
+		}
+	EOF
+	record variant 4 s4-in-none corebind "file (IN queries)"
+	cat >"$SRV/s4-in-chaosmask/Corefile" <<-EOF
+		bench.test:${PORT[s4-in-chaosmask]} {
+		    bind 127.0.0.1
+		    chaosmask
+		    file bench.test.zone
+		}
+	EOF
+	record variant 4 s4-in-chaosmask corebind "chaosmask + file (IN queries)"
+	for v in s4-ch-chaosmask s4-ch-chaos s4-in-none s4-in-chaosmask; do start_coredns "$v" "$COREBIND"; done
+	for v in s4-ch-chaosmask s4-ch-chaos; do
+		ready "$v" version.bind NOERROR CH TXT
+		for name in version.bind hostname.bind id.server version.server authors.bind; do
+			same_answer s4-ch-chaosmask s4-ch-chaos "$name" CH TXT
+		done
+	done
+	for v in s4-in-none s4-in-chaosmask; do ready "$v" h00001.bench.test; done
+
+	measure 4 "$DATA/chaos.bin" "NOERROR" s4-ch-chaosmask s4-ch-chaos -- -B
+	measure 4 "$DATA/bench.queries" "NOERROR NXDOMAIN" s4-in-none s4-in-chaosmask
+	record compare 4 s4-ch-chaosmask s4-ch-chaos "" "" "chaosmask vs chaos, CH TXT queries"
+	record compare 4 s4-in-chaosmask s4-in-none ">=" 0.99 "IN queries with chaosmask vs without"
+	stop s4-ch-chaosmask s4-ch-chaos s4-in-none s4-in-chaosmask
+}
+
+# Scenario 5: rfc2317's synthesized CNAME and NS records against the same
+# records written out in the zone file.
+scenario_rfc2317() {
+	step "scenario 5: rfc2317 vs the same records in a file zone"
+	local blocks
+	blocks=$(wc -l <"$DATA/rfc2317-delegate.conf")
+	record scenario 5 "rfc2317 synthesizing the CNAME and NS records of $blocks delegated blocks (/26–/29) vs the same records written out in a file zone; PTR queries for delegated addresses"
+	server s5-rfc2317
+	link s5-rfc2317 rfc2317-parent.zone
+	cat >"$SRV/s5-rfc2317/Corefile" <<-EOF
+		0.10.in-addr.arpa:${PORT[s5-rfc2317]} {
+		    bind 127.0.0.1
+		    rfc2317 {
+		$(cat "$DATA/rfc2317-delegate.conf")
+		    }
+		    file rfc2317-parent.zone
+		}
+	EOF
+	record variant 5 s5-rfc2317 corebind "rfc2317 ($blocks delegate lines) + file (apex records only)"
+	server s5-file
+	link s5-file rfc2317-written.zone
+	cat >"$SRV/s5-file/Corefile" <<-EOF
+		0.10.in-addr.arpa:${PORT[s5-file]} {
+		    bind 127.0.0.1
+		    file rfc2317-written.zone
+		}
+	EOF
+	record variant 5 s5-file corebind "file with every CNAME and NS record written out"
+	start_coredns s5-rfc2317 "$COREBIND"
+	start_coredns s5-file "$COREBIND"
+	local v
+	for v in s5-rfc2317 s5-file; do ready "$v" 3.0.0.10.in-addr.arpa NOERROR PTR; done
+	expect s5-rfc2317 'IN.CNAME.3\.0/26\.0\.0\.10\.in-addr\.arpa\.' 3.0.0.10.in-addr.arpa PTR
+	same_answer s5-rfc2317 s5-file 3.0.0.10.in-addr.arpa PTR
+	same_answer s5-rfc2317 s5-file 170.1.0.10.in-addr.arpa PTR
+
+	measure 5 "$DATA/rfc2317.queries" "NOERROR" s5-rfc2317 s5-file
+	record compare 5 s5-rfc2317 s5-file ">=" 0.95 "rfc2317 vs the records written out in file"
+	stop s5-rfc2317 s5-file
+}
+
+# Scenario 6: stubzones against forward, both to the upstream BIND 9; cold
+# (no cache: every query goes upstream) and warm (cache in front, filled
+# with every name the load asks before measuring).
+scenario_stubzones() {
+	step "scenario 6: stubzones vs forward to the same BIND 9, cold and with a warm cache"
+	record scenario 6 "stubzones vs forward to the same authoritative BIND 9 (stub.test, $NAMES names): cold (no cache, every query upstream) and warm (cache holding every name asked)"
+	local v cache
+	for v in s6-cold-stubzones s6-cold-forward s6-warm-stubzones s6-warm-forward; do
+		server "$v"
+		# Room for every name and type asked: the default 9984 would not
+		# hold them all.
+		cache=""
+		[[ $v != *warm* ]] || printf -v cache 'cache 3600 {\n        success 65536\n        denial 65536\n    }'
+		if [[ $v == *stubzones ]]; then
+			cat >"$SRV/$v/Corefile" <<-EOF
+				stub.test:${PORT[$v]} {
+				    bind 127.0.0.1
+				    $cache
+				    stubzones {
+				        primaries $UPSTREAM
+				        port ${PORT[upstream]}
+				    }
+				}
+			EOF
+		else
+			cat >"$SRV/$v/Corefile" <<-EOF
+				stub.test:${PORT[$v]} {
+				    bind 127.0.0.1
+				    $cache
+				    forward . $UPSTREAM
+				}
+			EOF
+		fi
+	done
+	record variant 6 s6-cold-stubzones corebind "stubzones (no cache)"
+	record variant 6 s6-cold-forward corebind "forward (no cache)"
+	record variant 6 s6-warm-stubzones corebind "cache + stubzones, cache filled"
+	record variant 6 s6-warm-forward corebind "cache + forward, cache filled"
+	for v in s6-cold-stubzones s6-cold-forward s6-warm-stubzones s6-warm-forward; do start_coredns "$v" "$COREBIND"; done
+	for v in s6-cold-stubzones s6-cold-forward s6-warm-stubzones s6-warm-forward; do
+		ready "$v" h00001.stub.test
+		expect "$v" 'status: NOERROR.* ANSWER: 1,' h00001.stub.test
+	done
+	# stubzones resolves (AA=0, RA=1); forward hands back BIND's
+	# authoritative answer as it is.
+	expect s6-cold-stubzones 'flags: qr rd ra;' h00001.stub.test
+	same_answer s6-cold-stubzones s6-cold-forward h00002.stub.test
+	for v in s6-warm-stubzones s6-warm-forward; do
+		dnsperf_run "$v" 600 "$DATA/stub-warm.queries" -n 1 >"$RUNS/$v-fill.txt" 2>&1 || die "dnsperf failed against $v"
+		checked "$RUNS/$v-fill.txt" "$v" "NOERROR NXDOMAIN"
+	done
+
+	measure 6 "$DATA/stub.queries" "NOERROR NXDOMAIN" s6-cold-stubzones s6-cold-forward
+	measure 6 "$DATA/stub.queries" "NOERROR NXDOMAIN" s6-warm-stubzones s6-warm-forward
+	record compare 6 s6-cold-stubzones s6-cold-forward "" "" "stubzones vs forward, cold"
+	record compare 6 s6-warm-stubzones s6-warm-forward "" "" "stubzones vs forward, warm cache"
+	stop s6-cold-stubzones s6-cold-forward s6-warm-stubzones s6-warm-forward
+}
+
+# querylog's statistics under a million distinct clients: bounded memory,
+# and the known top talkers still on top.
+scenario_flood() {
+	step "querylog statistics: $FLOOD_CLIENTS distinct clients"
+	server flood
+	link flood bench.test.zone
+	port
+	local stats=127.0.0.1:$REPLY
+	cat >"$SRV/flood/Corefile" <<-EOF
+		bench.test:${PORT[flood]} {
+		    bind 127.0.0.1
+		    querylog {
+		        output file query.log
+		        format bind
+		        stats {
+		            top 100
+		            names 100
+		            listen $stats
+		        }
+		    }
+		    file bench.test.zone
+		}
+	EOF
+	start_coredns flood "$COREBIND"
+	ready flood h00001.bench.test
+	record variant flood flood corebind "querylog { output file; format bind; stats { top 100; names 100; listen } } + file"
+	taskset -c "$LOAD_CPUS" "$BENCHTOOL" flood -server "127.0.0.1:${PORT[flood]}" -clients "$FLOOD_CLIENTS" \
+		-heavy 10 -heavy-min "$FLOOD_HEAVY_MIN" -heavy-step "$FLOOD_HEAVY_STEP" -names "$NAMES" \
+		-pid "${PID[flood]}" -stats "http://$stats/json" -o "$OUT/flood.json"
+	record flood "$OUT/flood.json"
+	record mem flood "$(rss "${PID[flood]}")" "$(hwm "${PID[flood]}")"
+	stop flood
+}
+
+# Go micro-benchmarks of every plugin's hot path, one package at a time.
+micro_benchmarks() {
+	step "Go micro-benchmarks (go test -bench . -benchmem ./plugin/..., -benchtime $BENCHTIME)"
+	taskset -c "$SERVER_CPU" go test -p 1 -count 1 -run '^$' -bench . -benchmem -benchtime "$BENCHTIME" ./plugin/... \
+		>"$OUT/gobench.txt" 2>&1 || die "go test -bench failed (see $OUT/gobench.txt)"
+	grep -q '^Benchmark' "$OUT/gobench.txt" || die "go test -bench ran no benchmark (see $OUT/gobench.txt)"
+	record gobench "$OUT/gobench.txt"
+}
+
+# --- the run -------------------------------------------------------------------
+
+machine() {
+	record meta mode "$MODE"
+	record meta date "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	record meta cpu "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+	record meta cores "$NCPU"
+	record meta clk_tck "$(getconf CLK_TCK)"
+	record meta kernel "$(uname -sr)"
+	record meta memory "$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+	record meta corebind "$("$COREBIND" -version | tr '\n' ' ' | sed 's/ *$//')"
+	record meta vanilla "$("$VANILLA" -version | tr '\n' ' ' | sed 's/ *$//')"
+	record meta bind "$(named -v)"
+	record meta dnsperf "$(dnsperf -h 2>&1 | awk '/^Version/ { print "dnsperf " $2 }')"
+	record meta go "$(go version)"
+	record meta commit "$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$([[ -z $(git status --porcelain 2>/dev/null) ]] || echo -dirty)"
+	record meta pinning "servers on CPU $SERVER_CPU (BIND with one worker thread, Go sees one CPU); dnsperf and the flood tool on CPU $LOAD_CPUS"
+	record meta rounds "$ROUNDS"
+	record meta seconds "$SECONDS_PER_RUN"
+	record meta warmup "$WARMUP"
+}
+
+# wanted SCENARIO: the scenario is part of this run (BENCH_ONLY, a list
+# such as "1 2 flood go", picks some; all by default).
+wanted() { [[ -z ${BENCH_ONLY:-} || " $BENCH_ONLY " == *" $1 "* ]]; }
+
+main() {
+	local started=$SECONDS
+	step "corebind benchmark, $MODE run: $ROUNDS round(s) of ${SECONDS_PER_RUN}s per variant"
+	machine
+	record meta load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
+	note "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+	generate
+	if wanted 1 || wanted 6; then start_upstream; fi
+	if wanted 1; then scenario_authoritative; fi
+	if wanted 2; then scenario_querylog; fi
+	if wanted 3; then scenario_recursionacl; fi
+	if wanted 4; then scenario_chaosmask; fi
+	if wanted 5; then scenario_rfc2317; fi
+	if wanted 6; then scenario_stubzones; fi
+	if [[ -n ${PID[upstream]:-} ]]; then stop upstream; fi
+	if wanted flood; then scenario_flood; fi
+	if wanted go; then micro_benchmarks; fi
+	record meta load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+	record meta duration "$((SECONDS - started))s"
+	step "report"
+	"$BENCHTOOL" report -log "$LOG" -md "$RESULTS_DIR/RESULTS.md" -json "$RESULTS_DIR/results.json"
+	note "wrote $RESULTS_DIR/RESULTS.md and results.json"
+	note "took $((SECONDS - started))s; load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+main
