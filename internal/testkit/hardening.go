@@ -248,8 +248,7 @@ var (
 	perfQPS   = regexp.MustCompile(`Queries per second:\s+([\d.]+)`)
 )
 
-// Stop interrupts dnsperf (it then reports) and returns its statistics;
-// it waits up to a minute for a dnsperf that ends by itself (-l).
+// Stop interrupts dnsperf (it then reports) and returns its statistics.
 func (p *DNSPerf) Stop(t testing.TB) PerfResult {
 	t.Helper()
 	select {
@@ -257,10 +256,17 @@ func (p *DNSPerf) Stop(t testing.TB) PerfResult {
 	default:
 		p.cmd.Process.Signal(syscall.SIGINT)
 	}
+	return p.Wait(t, time.Minute)
+}
+
+// Wait waits up to d for dnsperf to end by itself (its -l) and returns its
+// statistics.
+func (p *DNSPerf) Wait(t testing.TB, d time.Duration) PerfResult {
+	t.Helper()
 	select {
 	case <-p.done:
-	case <-time.After(time.Minute):
-		t.Fatalf("testkit: dnsperf did not stop:\n%s", p.out.String())
+	case <-time.After(d):
+		t.Fatalf("testkit: dnsperf still running after %v:\n%s", d, p.out.String())
 	}
 	r := PerfResult{Rcodes: map[string]int{}, Output: p.out.String()}
 	for _, m := range perfCount.FindAllStringSubmatch(r.Output, -1) {
