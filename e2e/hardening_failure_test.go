@@ -463,6 +463,14 @@ func TestHardeningStubPrimary(t *testing.T) {
 		return stubRcode() == dns.RcodeServerFailure
 	})
 	failureSameSpeed(t, "primary gone, stub zone expired", e.Addr, healthy)
+	// Once expired, the failed refreshes no longer claim to be serving
+	// (they did: "serving serial 1 until" a time gone by).
+	failureWait(t, 30*time.Second, "the expiry is logged", func() bool { return strings.Contains(e.Core.Output(), "expired: no primary answered") })
+	refreshed("refreshes fail after expiry", 1)
+	out := e.Core.Output()
+	if after := out[strings.LastIndex(out, "expired: no primary answered"):]; strings.Contains(after, "serving serial") || !strings.Contains(after, "refresh failed, expired since") {
+		t.Errorf("failed refreshes of the expired zone are logged as serving it:\n%s", after)
+	}
 	e.Primary.Start()
 	failureWait(t, 30*time.Second, "the stub zone recovers once its primary is back", func() bool {
 		return stubRcode() == dns.RcodeNameError
