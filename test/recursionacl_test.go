@@ -94,7 +94,9 @@ func startRacl(t *testing.T, corefile string, up *raclUpstream, files map[string
 	if err != nil {
 		t.Fatalf("starting server: %v", err)
 	}
-	t.Cleanup(func() { i.Stop() })
+	// Stop and run the shutdown callbacks, so no plugin goroutine (stubzones
+	// refresh loops, log writers) outlives the test.
+	t.Cleanup(func() { i.Stop(); i.ShutdownCallbacks() })
 	return &raclServer{dir: dir, addr: map[string]string{"udp": raclLoopback(t, udp), "tcp": raclLoopback(t, tcp)}}
 }
 

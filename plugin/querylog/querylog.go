@@ -31,11 +31,29 @@ var _ plugin.Handler = (*Querylog)(nil)
 
 // ServeDNS implements plugin.Handler. It only fills a record: the writer
 // goroutine of each directive formats and writes it.
+//
+// The work before and after the rest of the chain is in functions of their
+// own so that ServeDNS's frame, which stays on the stack during the whole
+// chain, is small: CoreDNS grows every query goroutine's stack, and a
+// deeper stack costs more to copy.
 func (h *Querylog) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
-	if len(r.Question) == 0 {
+	rw, want := h.begin(ctx, w, r)
+	if rw == nil {
 		return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
 	}
-	// want has a bit for each directive that logs this query.
+	rc, err := plugin.NextOrFailure(h.Name(), h.Next, ctx, rw, r)
+	h.end(ctx, rw, r, want, rc)
+	return rc, err
+}
+
+// begin decides which directives log the query (want has a bit for each)
+// and returns the writer that records the response, nil if none does.
+//
+//go:noinline
+func (h *Querylog) begin(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (*responseWriter, uint64) {
+	if len(r.Question) == 0 {
+		return nil, 0
+	}
 	var want uint64
 	qname := r.Question[0].Name
 	for i, l := range h.loggers {
@@ -44,7 +62,7 @@ func (h *Querylog) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 		}
 	}
 	if want == 0 {
-		return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
+		return nil, 0
 	}
 	client := addrPort(w.RemoteAddr())
 	key := signer(ctx, w, r)
@@ -54,24 +72,28 @@ func (h *Querylog) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 		}
 	}
 	if want == 0 {
-		return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
+		return nil, 0
 	}
-
-	start := time.Now()
-	rw := &responseWriter{ResponseWriter: w, classify: h.classify, class: response.Error}
+	rw := &responseWriter{ResponseWriter: w, classify: h.classify, class: response.Error, start: time.Now()}
 	rec := &rw.rec
-	rec.time = start.UnixNano()
+	rec.time = rw.start.UnixNano()
 	rec.id = h.ids.Add(1)
 	rec.fromRequest(w, r, client, key) // before the chain: a later plugin may rewrite r
+	return rw, want
+}
 
-	rc, err := plugin.NextOrFailure(h.Name(), h.Next, ctx, rw, r)
-
+// end completes the record once the chain has answered, counts it and
+// queues it for each directive that wants it.
+//
+//go:noinline
+func (h *Querylog) end(ctx context.Context, rw *responseWriter, r *dns.Msg, want uint64, rc int) {
+	rec := &rw.rec
 	if !rec.responded && !plugin.ClientWrite(rc) {
 		// CoreDNS writes this reply itself, outside the chain.
 		rec.synthesize(r, rc)
 		rw.class = classOfRcode(rc)
 	}
-	rec.duration = int64(time.Since(start))
+	rec.duration = int64(time.Since(rw.start)) // monotonic
 	rec.server = metrics.WithServer(ctx)
 	for i, l := range h.loggers {
 		if want&(1<<i) == 0 {
@@ -84,7 +106,6 @@ func (h *Querylog) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 			l.queue.Enqueue(*rec)
 		}
 	}
-	return rc, err
 }
 
 // Name implements plugin.Handler.
@@ -144,6 +165,7 @@ func longestZone(qname string, zones []string) string {
 // client's buffer, compressed.
 type responseWriter struct {
 	dns.ResponseWriter
+	start    time.Time
 	rec      record
 	classify bool
 	class    response.Class

@@ -43,13 +43,16 @@ var _ plugin.Handler = (*RecursionACL)(nil)
 // Name implements plugin.Handler.
 func (h *RecursionACL) Name() string { return pluginName }
 
-// ServeDNS implements plugin.Handler. The allowed path is kept to a small
-// frame, see pass.
+// ServeDNS implements plugin.Handler.
 func (h *RecursionACL) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	if len(r.Question) == 0 {
 		return dns.RcodeFormatError, nil // the server writes it
 	}
-	if !h.zones.contains(r.Question[0].Name) {
+	// Only queries ask for recursion. NOTIFY and UPDATE go on untouched: a
+	// primary's NOTIFY to stubzones or secondary is not recursion (BIND's
+	// allow-notify is a list of its own), and the plugins that take them
+	// check their senders themselves.
+	if r.Opcode != dns.OpcodeQuery || !h.zones.contains(r.Question[0].Name) {
 		return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
 	}
 	if !h.allowed(ctx, w) {
@@ -111,34 +114,38 @@ func (h *RecursionACL) denied(ctx context.Context, w dns.ResponseWriter, r *dns.
 	return dns.RcodeSuccess, nil
 }
 
-// pass sends r down the chain from next, with RA forced to ra in the reply.
-// A plugin that fails without writing (SERVFAIL, REFUSED...) leaves the
-// reply to the server, which would not set RA: recursionacl writes it.
+// pass sends r down the chain from next, with RA forced to ra in the reply,
+// and writes the reply held (see raWriter). A plugin that fails without
+// writing (SERVFAIL, REFUSED...) leaves the reply to the server, which would
+// not set RA: recursionacl writes it.
 //
-// It calls next itself rather than through plugin.NextOrFailure unless the
-// query is traced: NextOrFailure's 216-byte frame and writer cost little
-// alone, but miekg/dns serves each UDP query on a new goroutine, whose stack
-// starts at 8 KiB, and a cache hit through the plugins in front of cache
-// comes close to that: the frame tips it over, and copying the stack to a
-// bigger one on every query costs more than all of recursionacl.
+// next is called directly, not through plugin.NextOrFailure, unless the
+// query is traced (NextOrFailure makes the span): its 216-byte frame, on top
+// of recursionacl's, would cost a stack copy per query (see raWriter).
 func (h *RecursionACL) pass(ctx context.Context, next plugin.Handler, w dns.ResponseWriter, r *dns.Msg, ra bool) (int, error) {
-	rw := &raWriter{ResponseWriter: w, ra: ra}
+	rw := newRAWriter(w, r, ra)
 	var (
 		rcode int
 		err   error
 	)
-	if next == nil || ot.SpanFromContext(ctx) != nil {
-		rcode, err = plugin.NextOrFailure(h.Name(), next, ctx, rw, r)
-	} else {
+	if next != nil && ot.SpanFromContext(ctx) == nil {
 		rcode, err = next.ServeDNS(ctx, rw, r)
+	} else {
+		rcode, err = plugin.NextOrFailure(h.Name(), next, ctx, rw, r)
 	}
-	if plugin.ClientWrite(rcode) || rw.written {
-		return rcode, err
+	if !plugin.ClientWrite(rcode) && !rw.written {
+		failed(rw, r, rcode)
+		rcode = dns.RcodeSuccess
 	}
+	rw.flush()
+	return rcode, err
+}
+
+// failed writes the reply of a plugin that failed without writing.
+func failed(w dns.ResponseWriter, r *dns.Msg, rcode int) {
 	m := new(dns.Msg)
 	m.SetRcode(r, rcode)
-	rw.WriteMsg(m)
-	return dns.RcodeSuccess, err
+	w.WriteMsg(m)
 }
 
 // allowed matches the client against the allow list.

@@ -67,6 +67,7 @@ func TestServeDNS(t *testing.T) {
 		client   string
 		qname    string
 		qclass   uint16
+		opcode   int
 		edns     bool
 		tcp      bool
 		drop     bool
@@ -108,6 +109,8 @@ func TestServeDNS(t *testing.T) {
 		{name: "denied inner lookup of authoritative data", client: "192.0.2.1", qname: "www.example.org.", loop: 1, trace: "file(local)", written: true},
 		{name: "denied chaos passes on", client: "192.0.2.1", qname: "version.bind.", qclass: dns.ClassCHAOS, trace: "file(local)", written: true},
 		{name: "allowed chaos", client: "10.1.1.1", qname: "version.bind.", qclass: dns.ClassCHAOS, trace: "cache", ra: true, written: true},
+		{name: "denied notify passes on", client: "192.0.2.1", qname: "example.net.", opcode: dns.OpcodeNotify, trace: "cache", written: true},
+		{name: "denied update passes on", client: "192.0.2.1", qname: "example.net.", opcode: dns.OpcodeUpdate, trace: "cache", written: true},
 		{name: "outside the plugin's zones", client: "192.0.2.1", qname: "www.example.net.", zones: []string{"example.com."}, trace: "cache", written: true},
 		{name: "inside the plugin's zones", client: "192.0.2.1", qname: "www.example.com.", zones: []string{"example.com."}, rcode: dns.RcodeRefused, written: true, result: resultDenied},
 	}
@@ -124,6 +127,7 @@ func TestServeDNS(t *testing.T) {
 			if tc.qclass != 0 {
 				r.Question[0].Qclass = tc.qclass
 			}
+			r.Opcode = tc.opcode
 			if tc.edns {
 				r.SetEdns0(4096, true)
 			}

@@ -1,6 +1,7 @@
 package recursionacl
 
 import (
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -165,5 +166,27 @@ func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestReadAllowFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "allow.acl")
+	writeFile(t, path, "# header\r\n10.0.0.0/8\r\n\t! 10.1.0.0/16 \t# tabs\r\n\r\nkey  xfer.key;\n192.0.2.1")
+	f, err := readAllowFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(f.tokens, "|"); got != "10.0.0.0/8|!|10.1.0.0/16|key|xfer.key;|192.0.2.1" {
+		t.Errorf("tokens %q", got)
+	}
+	var lines []int
+	for _, l := range f.lines {
+		lines = append(lines, l.n)
+	}
+	if fmt.Sprint(lines) != "[2 3 5 6]" {
+		t.Errorf("lines %v, want [2 3 5 6]", lines)
+	}
+	if n := f.lineOf(`key xfer.key`); n != 5 {
+		t.Errorf("lineOf(key xfer.key) = %d, want 5", n)
 	}
 }

@@ -210,3 +210,40 @@ func BenchmarkQueryLine(b *testing.B) {
 		buf = append(buf, '\n')
 	}
 }
+
+func TestTimeCache(t *testing.T) {
+	var c TimeCache
+	base := time.Date(2026, time.November, 21, 5, 13, 46, 0, time.Local)
+	for _, d := range []time.Duration{0, 800 * time.Millisecond, 999 * time.Millisecond, time.Second, 26 * time.Hour, 26*time.Hour + 5*time.Millisecond} {
+		ts := base.Add(d)
+		if got, want := string(c.AppendPrefix(nil, ts, "queries", "info")), string(AppendPrefix(nil, ts, "queries", "info")); got != want {
+			t.Errorf("%v: %q, want %q", ts, got, want)
+		}
+		utc := ts.UTC()
+		if got, want := string(c.AppendTime(nil, utc)), string(AppendTime(nil, utc)); got != want {
+			t.Errorf("%v: %q, want %q", utc, got, want)
+		}
+	}
+	now := time.Now()
+	c.AppendTime(nil, now)
+	b := make([]byte, 0, 64)
+	if a := testing.AllocsPerRun(100, func() { b = c.AppendTime(b[:0], now) }); a != 0 {
+		t.Errorf("%v allocations", a)
+	}
+}
+
+func BenchmarkAppendPrefix(b *testing.B) {
+	buf := make([]byte, 0, 64)
+	now := time.Now()
+	b.Run("AppendPrefix", func(b *testing.B) {
+		for b.Loop() {
+			buf = AppendPrefix(buf[:0], now, "queries", "info")
+		}
+	})
+	b.Run("TimeCache", func(b *testing.B) {
+		var c TimeCache
+		for b.Loop() {
+			buf = c.AppendPrefix(buf[:0], now, "queries", "info")
+		}
+	})
+}

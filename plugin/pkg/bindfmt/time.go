@@ -49,3 +49,36 @@ func append4(b []byte, v int) []byte {
 	}
 	return append(b, byte('0'+v/1000), byte('0'+v/100%10), byte('0'+v/10%10), byte('0'+v%10))
 }
+
+// TimeCache appends times as AppendTime does, formatting the date and the
+// second only when they change: a log writer stamping thousands of lines a
+// second then only appends the milliseconds. The zero value is ready; it is
+// not safe for concurrent use.
+type TimeCache struct {
+	sec  int64
+	loc  *time.Location
+	text []byte // "21-Nov-2026 05:13:46." for sec in loc
+}
+
+// AppendTime appends t like the package's AppendTime.
+func (c *TimeCache) AppendTime(b []byte, t time.Time) []byte {
+	if sec := t.Unix(); sec != c.sec || t.Location() != c.loc || c.text == nil {
+		c.text = AppendTime(c.text[:0], t.Truncate(time.Second))
+		c.text = c.text[:len(c.text)-3] // keep the dot, drop "000"
+		c.sec, c.loc = sec, t.Location()
+	}
+	b = append(b, c.text...)
+	ms := t.Nanosecond() / int(time.Millisecond)
+	return append(b, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+}
+
+// AppendPrefix appends the file-channel prefix like the package's
+// AppendPrefix.
+func (c *TimeCache) AppendPrefix(b []byte, t time.Time, category, severity string) []byte {
+	b = c.AppendTime(b, t)
+	b = append(b, ' ')
+	b = append(b, category...)
+	b = append(b, ": "...)
+	b = append(b, severity...)
+	return append(b, ": "...)
+}

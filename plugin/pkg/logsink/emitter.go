@@ -1,6 +1,8 @@
 package logsink
 
 import (
+	"fmt"
+	"os"
 	"strconv"
 	"time"
 
@@ -28,6 +30,7 @@ type Emitter struct {
 	host     string
 	pid      string
 
+	clock   bindfmt.TimeCache // the file-channel prefix's time, per second
 	scratch []byte
 	out     []byte    // framed messages waiting to be written
 	msgs    []msgSpan // where each message in out ends, and whose it is
@@ -40,6 +43,42 @@ type msgSpan struct {
 	end    int // offset just past the message
 	record int // index in the writer's batch, -1 for notices and summaries
 }
+
+// newEmitter returns the Emitter of a Queue with output o.
+func newEmitter(o Output, prefix bool) (*Emitter, error) {
+	e := &Emitter{prefix: prefix, record: -1, facility: o.Facility.code(), tag: o.tag(), pid: strconv.Itoa(os.Getpid())}
+	switch o.Kind {
+	case Stdout, Stderr, File:
+		e.framing = frameLine
+	case Syslog:
+		switch o.Network {
+		case "unix":
+			e.framing = frameBSD
+		case "udp":
+			e.framing = frame5424
+		case "tcp":
+			e.framing = frame5424TCP
+		default:
+			return nil, fmt.Errorf("logsink: unknown syslog network %q", o.Network)
+		}
+		e.host = hostname()
+	default:
+		return nil, fmt.Errorf("logsink: unknown output kind %d", o.Kind)
+	}
+	return e, nil
+}
+
+// NewEmitter returns an Emitter that frames messages as a Queue with output
+// o and option Prefix would, without a queue or an output: to test or
+// benchmark a Format function. Bytes returns what was emitted.
+func NewEmitter(o Output, prefix bool) (*Emitter, error) { return newEmitter(o, prefix) }
+
+// Bytes returns the framed messages emitted since the last Reset (Queues
+// write them out themselves).
+func (e *Emitter) Bytes() []byte { return e.out }
+
+// Reset empties the emitted output.
+func (e *Emitter) Reset() { e.reset() }
 
 // Buf returns an empty buffer to format a message into; pass the result to
 // Emit. Emit keeps the (possibly grown) storage for the next Buf, so a
@@ -62,7 +101,7 @@ func (e *Emitter) Emit(t time.Time, sev Severity, category string, msg []byte) {
 	switch e.framing {
 	case frameLine:
 		if e.prefix {
-			e.out = bindfmt.AppendPrefix(e.out, t, category, sev.String())
+			e.out = e.clock.AppendPrefix(e.out, t, category, sev.String())
 		}
 		e.out = append(e.out, msg...)
 		e.out = append(e.out, '\n')

@@ -104,7 +104,11 @@ func New[T any](opts Options[T]) (*Queue[T], error) {
 	}
 	q := &Queue[T]{opts: opts, size: opts.Size, wakeAt: max(1, opts.Size/4)}
 	o := opts.Output
-	q.em = Emitter{prefix: opts.Prefix, record: -1, facility: o.Facility.code(), tag: o.tag(), pid: strconv.Itoa(os.Getpid())}
+	em, err := newEmitter(o, opts.Prefix)
+	if err != nil {
+		return nil, err
+	}
+	q.em = *em
 	switch o.Kind {
 	case Stdout:
 		q.sink = &lineSink{w: os.Stdout}
@@ -113,21 +117,11 @@ func New[T any](opts Options[T]) (*Queue[T], error) {
 	case File:
 		q.sink = &fileSink{path: o.Path}
 	case Syslog:
-		q.sink = &netSink{network: o.Network, addr: o.Addr}
-		switch o.Network {
-		case "unix":
-			q.sink.(*netSink).addr = o.Path
-			q.em.framing = frameBSD
-		case "udp":
-			q.em.framing = frame5424
-		case "tcp":
-			q.em.framing = frame5424TCP
-		default:
-			return nil, fmt.Errorf("logsink: unknown syslog network %q", o.Network)
+		addr := o.Addr
+		if o.Network == "unix" {
+			addr = o.Path
 		}
-		q.em.host = hostname()
-	default:
-		return nil, fmt.Errorf("logsink: unknown output kind %d", o.Kind)
+		q.sink = &netSink{network: o.Network, addr: addr}
 	}
 	return q, nil
 }
