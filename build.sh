@@ -200,10 +200,8 @@ cmd_soak() {
 		*) die "soak: unknown argument $1 (usage: ./build.sh soak [-d DURATION])" ;;
 		esac
 	done
-	cmd_deps
-	cmd_build
-	step "soak: mixed load through all five plugins for $duration"
-	# go test's own timeout: the soak plus time to start, stop and report.
+	# Whole seconds, for go test's own timeout: the soak plus time to start,
+	# stop and report.
 	local n=${duration%[smh]} secs
 	[[ $n =~ ^[0-9]+$ && $n -gt 0 ]] || die "soak: $duration is not a duration such as 90s, 10m or 2h"
 	case $duration in
@@ -212,6 +210,9 @@ cmd_soak() {
 	*s) secs=$n ;;
 	*) die "soak: $duration has no unit; write 90s, 10m or 2h" ;;
 	esac
+	cmd_deps
+	cmd_build
+	step "soak: mixed load through all five plugins for $duration"
 	COREBIND_BINARY=$BINARY COREBIND_SOAK=$duration \
 		go test -count=1 -timeout "$((secs + 600))s" -run '^TestSoak$' -v ./e2e/
 }

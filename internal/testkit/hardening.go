@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -182,4 +184,113 @@ func Eventually(d time.Duration, cond func() bool) bool {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// StartCoreDNSBinary is StartCoreDNS with another binary than the one
+// under test, e.g. upstream CoreDNS built by ./build.sh vanilla, to measure
+// what CoreDNS itself does under the same load.
+func StartCoreDNSBinary(t testing.TB, bin, corefile string, opts CoreDNSOptions) *CoreDNS {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "Corefile")
+	WriteFile(t, path, corefile)
+	for name, content := range opts.Files {
+		WriteFile(t, filepath.Join(dir, name), content)
+	}
+	cmd := opts.Netns.Command(bin, append([]string{"-conf", path}, opts.Args...)...)
+	cmd.Dir = dir
+	c := &CoreDNS{Proc: start(t, filepath.Base(bin), cmd), Dir: dir, Corefile: path}
+	if opts.Wait != "" {
+		WaitDNS(t, opts.Netns, opts.Wait, c.Proc)
+	}
+	return c
+}
+
+// DNSPerf is a running dnsperf.
+type DNSPerf struct {
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{}
+}
+
+// StartDNSPerf runs dnsperf with args (-s, -p, -d, -Q ...) until Stop.
+func StartDNSPerf(t testing.TB, args ...string) *DNSPerf {
+	t.Helper()
+	Require(t, "dnsperf")
+	p := &DNSPerf{cmd: exec.Command("dnsperf", args...), out: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("testkit: starting dnsperf: %v", err)
+	}
+	go func() { p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+// PerfResult is what dnsperf reports.
+type PerfResult struct {
+	Sent, Completed, Lost int
+	Rcodes                map[string]int
+	QPS                   float64
+	Output                string
+}
+
+var (
+	perfCount = regexp.MustCompile(`Queries (sent|completed|lost):\s+(\d+)`)
+	perfRcode = regexp.MustCompile(`([A-Z]+) (\d+) \(`)
+	perfQPS   = regexp.MustCompile(`Queries per second:\s+([\d.]+)`)
+)
+
+// Stop interrupts dnsperf (it then reports) and returns its statistics.
+func (p *DNSPerf) Stop(t testing.TB) PerfResult {
+	t.Helper()
+	select {
+	case <-p.done:
+	default:
+		p.cmd.Process.Signal(syscall.SIGINT)
+	}
+	return p.Wait(t, time.Minute)
+}
+
+// Wait waits up to d for dnsperf to end by itself (its -l) and returns its
+// statistics.
+func (p *DNSPerf) Wait(t testing.TB, d time.Duration) PerfResult {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(d):
+		t.Fatalf("testkit: dnsperf still running after %v:\n%s", d, p.out.String())
+	}
+	r := PerfResult{Rcodes: map[string]int{}, Output: p.out.String()}
+	for _, m := range perfCount.FindAllStringSubmatch(r.Output, -1) {
+		n, _ := strconv.Atoi(m[2])
+		switch m[1] {
+		case "sent":
+			r.Sent = n
+		case "completed":
+			r.Completed = n
+		case "lost":
+			r.Lost = n
+		}
+	}
+	if _, codes, ok := strings.Cut(r.Output, "Response codes:"); ok {
+		codes, _, _ = strings.Cut(codes, "\n")
+		for _, m := range perfRcode.FindAllStringSubmatch(codes, -1) {
+			r.Rcodes[m[1]], _ = strconv.Atoi(m[2])
+		}
+	}
+	if m := perfQPS.FindStringSubmatch(r.Output); m != nil {
+		r.QPS, _ = strconv.ParseFloat(m[1], 64)
+	}
+	if r.Sent == 0 {
+		t.Fatalf("testkit: dnsperf sent nothing:\n%s", r.Output)
+	}
+	return r
 }

@@ -64,8 +64,8 @@ func FuzzParse(f *testing.F) {
 // addresses over UDP and TCP to a loaded stub zone whose name servers run
 // on loopback, and, when lying is set, makes every name server answer with
 // arbitrary bytes too (the query's ID patched in, so the reply is taken as
-// the answer): no panic, and what the client gets is one well-formed
-// response or nothing. Queries without a question are not run: CoreDNS's
+// the answer): no panic, what the client gets is one well-formed response
+// or nothing, and no answer record from outside the zone reaches it. Queries without a question are not run: CoreDNS's
 // server drops them before any plugin (dnsserver.Server.ServeDNS).
 func FuzzServeDNS(f *testing.F) {
 	rd := func(name string, qtype uint16) *dns.Msg { return new(dns.Msg).SetQuestion(name, qtype) }
@@ -95,7 +95,8 @@ func FuzzServeDNS(f *testing.F) {
 		{"outside", rd("www.example.net.", dns.TypeA)},
 	}
 	// Replies a lying name server might send: a referral out of
-	// bailiwick, a CNAME loop, a truncated answer, garbage.
+	// bailiwick, a CNAME loop, a truncated answer, an answer with records
+	// outside the zone, garbage.
 	outOfBailiwick := new(dns.Msg).SetQuestion("www.example.org.", dns.TypeA)
 	outOfBailiwick.Response = true
 	outOfBailiwick.Ns = []dns.RR{rrs("example.org. 300 IN NS ns.evil.test.")[0], rrs("www.example.org. 300 IN NS ns.evil.test.")[0]}
@@ -105,8 +106,12 @@ func FuzzServeDNS(f *testing.F) {
 	loop.Answer = rrs("www.example.org. 300 IN CNAME www.example.org.")
 	tc := new(dns.Msg).SetQuestion("www.example.org.", dns.TypeA)
 	tc.Response, tc.Truncated = true, true
+	poison := new(dns.Msg).SetQuestion("www.example.org.", dns.TypeA)
+	poison.Response, poison.Authoritative = true, true
+	poison.Answer = rrs("www.example.org. 300 IN CNAME www.evil.test.", "www.evil.test. 300 IN A 127.0.0.66")
+	poison.Extra = rrs("ns1.evil.test. 300 IN A 127.0.0.66")
 	lies := [][]byte{nil}
-	for _, m := range []*dns.Msg{outOfBailiwick, loop, tc} {
+	for _, m := range []*dns.Msg{outOfBailiwick, loop, tc, poison} {
 		b, err := m.Pack()
 		if err != nil {
 			f.Fatal(err)
@@ -126,6 +131,11 @@ func FuzzServeDNS(f *testing.F) {
 		testkit.Seed(f, s.name+"-lying", wire, src, i%2 == 0, true, lie)
 	}
 
+	// The poisoned answer to the very question asked.
+	q := rd("www.example.org.", dns.TypeA)
+	q.Id = 0x5100
+	testkit.Seed(f, "resolve-poisoned", fuzzPack(f, q), testkit.FuzzAddrs[0], false, true, lies[len(lies)-2])
+
 	tr := fuzzTree(f)
 	f.Fuzz(func(t *testing.T, wire, src []byte, tcp, lying bool, lie []byte) {
 		r := new(dns.Msg)
@@ -142,6 +152,22 @@ func FuzzServeDNS(f *testing.F) {
 		w := testkit.NewFuzzWriter(src, tcp)
 		tr.s.ServeDNS(context.Background(), w, r.Copy())
 		testkit.CheckReplies(t, r, w)
+		// Bailiwick: whatever the name servers say, the client gets no
+		// answer record outside the stub zone, but for the rest of the
+		// chain's answer to a name outside every stub zone (nextHandler's
+		// TXT "next"). A CNAME target outside the zone is looked up
+		// through the whole server, which this target does not run: the
+		// client gets SERVFAIL then.
+		for _, m := range w.Msgs() {
+			for _, rr := range m.Answer {
+				if txt, ok := rr.(*dns.TXT); ok && len(txt.Txt) == 1 && txt.Txt[0] == "next" {
+					continue
+				}
+				if !dns.IsSubDomain(zoneName, rr.Header().Name) {
+					t.Fatalf("answer record outside %s given to the client: %v\n%v", zoneName, rr, m)
+				}
+			}
+		}
 	})
 }
 
@@ -192,4 +218,13 @@ func fuzzLiar(lie []byte) func(dns.ResponseWriter, *dns.Msg) {
 		}
 		w.Write(b)
 	}
+}
+
+// fuzzPack packs m for a seed.
+func fuzzPack(f *testing.F, m *dns.Msg) []byte {
+	b, err := m.Pack()
+	if err != nil {
+		f.Fatal(err)
+	}
+	return b
 }

@@ -57,7 +57,12 @@ func (s *Stubzones) refresh(ctx context.Context, z *zone, backoff *time.Duration
 	if err != nil {
 		refreshCount.WithLabelValues(s.server, z.name, "failed").Inc()
 		if old := z.data.Load(); old != nil {
-			log.Warningf("Zone %s: refresh failed, serving serial %d until %s: %v", z.name, old.soa.Serial, old.expires.UTC().Format(time.RFC3339), err)
+			if !s.clock.Now().Before(old.expires) {
+				// Kept for its retry timer only: its names get SERVFAIL.
+				log.Warningf("Zone %s: refresh failed, expired since %s: %v", z.name, old.expires.UTC().Format(time.RFC3339), err)
+			} else {
+				log.Warningf("Zone %s: refresh failed, serving serial %d until %s: %v", z.name, old.soa.Serial, old.expires.UTC().Format(time.RFC3339), err)
+			}
 			return s.jitter(old.retry)
 		}
 		// Never loaded: back off from firstRetry up to refresh-min.
