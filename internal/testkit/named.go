@@ -2,10 +2,12 @@ package testkit
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // NamedOptions describe a BIND 9 named for a test.
@@ -101,10 +103,23 @@ func (n *Named) Start() {
 }
 
 // WriteFile replaces a file in named's directory (e.g. a zone with a bumped
-// serial); call Reload afterwards.
+// serial); call Reload afterwards. BIND reloads a zone only when its file's
+// modification time changed, in whole seconds: a file rewritten within the
+// second it was loaded would be skipped, so WriteFile moves the time on.
 func (n *Named) WriteFile(name, content string) {
 	n.t.Helper()
-	WriteFile(n.t, filepath.Join(n.Dir, name), content)
+	path := filepath.Join(n.Dir, name)
+	var before time.Time
+	if fi, err := os.Stat(path); err == nil {
+		before = fi.ModTime()
+	}
+	WriteFile(n.t, path, content)
+	if fi, err := os.Stat(path); err == nil && !before.IsZero() && fi.ModTime().Unix() <= before.Unix() {
+		later := before.Truncate(time.Second).Add(time.Second)
+		if err := os.Chtimes(path, later, later); err != nil {
+			n.t.Fatalf("testkit: %v", err)
+		}
+	}
 }
 
 // Reload makes named re-read its configuration and zones (SIGHUP, what
