@@ -502,6 +502,9 @@ func TestHardeningStubPrimary(t *testing.T) {
 	})
 	stubServed("dir read-only")
 	failureWait(t, 15*time.Second, "the failed save is reported", func() bool { return strings.Contains(e.Core.Output(), "read-only file system") })
+	failureWait(t, 15*time.Second, "the failed save is counted", func() bool {
+		return testkit.Scrape(t, e.Metrics).Sum("coredns_stubzones_save_errors_total") >= 1
+	})
 	if s := saved(); !strings.Contains(s, "hostmaster.corp.example. 1 ") {
 		t.Errorf("the saved copy of serial 1 did not survive dir becoming read-only:\n%s", s)
 	}

@@ -32,6 +32,13 @@ var (
 		Help:      "Counter of NOTIFY messages received for stub zones, by result: accepted or refused.",
 	}, []string{"server", "zone", "result"})
 
+	saveErrors = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "save_errors_total",
+		Help:      "Counter of stub zone copies that could not be written to dir (the data is served from memory meanwhile).",
+	}, []string{"server", "zone"})
+
 	serialDesc = prometheus.NewDesc(
 		prometheus.BuildFQName(plugin.Namespace, pluginName, "serial"),
 		"SOA serial of the stub zone's data in use.",

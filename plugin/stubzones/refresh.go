@@ -81,6 +81,7 @@ func (s *Stubzones) refresh(ctx context.Context, z *zone, backoff *time.Duration
 	}
 	if z.file != "" {
 		if err := save(z.file, z.name, d); err != nil {
+			saveErrors.WithLabelValues(s.server, z.name).Inc()
 			log.Errorf("Zone %s: saving %s: %v", z.name, z.file, err)
 		}
 	}
