@@ -50,6 +50,7 @@ var Directives = []string{
 	"minimal",
 	"template",
 	"transfer",
+	"delegations",
 	"rfc2317",
 	"dynupdate",
 	"hosts",

@@ -84,7 +84,14 @@ func Directives(pkg string, entries []Entry) ([]byte, error) {
 // then everything else, each group sorted.
 func Imports(pkg string, entries []Entry) ([]byte, error) {
 	var own, other []string
+	imported := map[string]bool{}
 	for _, e := range entries {
+		// One package may register several directives (stubzones and
+		// delegations): import it once.
+		if imported[e.ImportPath] {
+			continue
+		}
+		imported[e.ImportPath] = true
 		if strings.HasPrefix(e.ImportPath, "github.com/coredns/") {
 			own = append(own, e.ImportPath)
 		} else {

@@ -64,6 +64,8 @@ func TestPluginOrder(t *testing.T) {
 		{"transfer", "rfc2317"}, {"rfc2317", "hosts"}, {"rfc2317", "file"},
 		{"file", "stubzones"}, {"auto", "stubzones"}, {"secondary", "stubzones"},
 		{"stubzones", "etcd"}, {"stubzones", "loop"}, {"stubzones", "forward"},
+		{"cache", "delegations"}, {"transfer", "delegations"}, {"delegations", "rfc2317"},
+		{"delegations", "hosts"}, {"delegations", "file"}, {"delegations", "auto"}, {"delegations", "secondary"},
 	}
 	for _, b := range before {
 		i, ok1 := pos[b[0]]
@@ -76,14 +78,20 @@ func TestPluginOrder(t *testing.T) {
 			t.Errorf("plugin.cfg: %s must come before %s", b[0], b[1])
 		}
 	}
-	// Apart from our five lines, the list is CoreDNS v1.15.0's own.
-	ours := []string{"querylog", "chaosmask", "recursionacl", "rfc2317", "stubzones"}
+	// Apart from our lines, the list is CoreDNS v1.15.0's own.
+	ours := []string{"querylog", "chaosmask", "recursionacl", "rfc2317", "stubzones", "delegations"}
+	// A directive registered by another corebind plugin's package.
+	pkgOf := map[string]string{"delegations": "stubzones"}
 	upstream := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return slices.Contains(ours, n) })
 	if len(upstream) != 62 || upstream[0] != "root" || upstream[len(upstream)-1] != "nomad" {
 		t.Errorf("upstream part of plugin.cfg changed: %d entries, %v ... %v", len(upstream), upstream[0], upstream[len(upstream)-1])
 	}
 	for _, e := range entries {
-		if slices.Contains(ours, e.Name) && e.ImportPath != "github.com/corebind/corebind/plugin/"+e.Name {
+		pkg := e.Name
+		if p, ok := pkgOf[e.Name]; ok {
+			pkg = p
+		}
+		if slices.Contains(ours, e.Name) && e.ImportPath != "github.com/corebind/corebind/plugin/"+pkg {
 			t.Errorf("%s imports %s", e.Name, e.ImportPath)
 		}
 	}
@@ -101,6 +109,20 @@ func TestParseErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Parse(%q) = %v, want %q", in, err, want)
 		}
+	}
+}
+
+func TestImportsOncePerPackage(t *testing.T) {
+	entries, err := Parse(strings.NewReader("a:example.com/x\nb:log\nc:example.com/x\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := Imports("core", entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(src), `"example.com/x"`); n != 1 {
+		t.Errorf("example.com/x imported %d times:\n%s", n, src)
 	}
 }
 

@@ -43,10 +43,30 @@ var (
 // times, CNAMEs followed inside the zone and handed back to the server
 // outside it. The answer has AA=0 and RA=1.
 func (s *Stubzones) resolve(ctx context.Context, state request.Request, z *zone, d *stubData) (int, error) {
+	res, err := s.lookupName(ctx, state, z, d, state.Name(), z.name)
+	if err != nil {
+		return resolveFailed(state, z, err)
+	}
+	return reply(state, res.rcode, res.answer, res.ns, nil)
+}
+
+// resolveFailed writes the SERVFAIL of a resolution in z that failed.
+func resolveFailed(state request.Request, z *zone, err error) (int, error) {
+	if errors.Is(err, errUnreachable) {
+		return servfail(state, dns.ExtendedErrorCodeNoReachableAuthority, fmt.Sprintf("no name server of %s answered", z.name), err)
+	}
+	return servfail(state, dns.ExtendedErrorCodeOther, err.Error(), err)
+}
+
+// lookupName resolves qname (of the type asked in state) through the name
+// servers of d, the data of zone z, drawing on the budget of the client
+// query in ctx (a new one for a client query). label is the zone label of
+// the queries it counts.
+func (s *Stubzones) lookupName(ctx context.Context, state request.Request, z *zone, d *stubData, qname, label string) (*result, error) {
 	b, nested := ctx.Value(budgetKey{}).(*budget)
 	if nested {
 		if b.nesting >= maxNesting {
-			return servfail(state, dns.ExtendedErrorCodeOther, "too many nested lookups", errors.New("too many nested lookups"))
+			return nil, errors.New("too many nested lookups")
 		}
 		b.nesting++
 		defer func() { b.nesting-- }()
@@ -60,16 +80,9 @@ func (s *Stubzones) resolve(ctx context.Context, state request.Request, z *zone,
 	l := &lookup{
 		s: s, z: z, d: d, state: state, ctx: ctx, budget: b,
 		do:    state.Do(),
-		count: s.upstreamCounter(serverOf(ctx), z.name),
+		count: s.upstreamCounter(serverOf(ctx), label),
 	}
-	res, err := l.run(state.Req.Question[0].Name, state.QType())
-	if err != nil {
-		if errors.Is(err, errUnreachable) {
-			return servfail(state, dns.ExtendedErrorCodeNoReachableAuthority, fmt.Sprintf("no name server of stub zone %s answered", z.name), err)
-		}
-		return servfail(state, dns.ExtendedErrorCodeOther, err.Error(), err)
-	}
-	return reply(state, res.rcode, res.answer, res.ns, nil)
+	return l.run(qname, state.QType())
 }
 
 // lookup is the state of one resolution.

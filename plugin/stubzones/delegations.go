@@ -1,0 +1,229 @@
+package stubzones
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/pkg/nonwriter"
+	"github.com/coredns/coredns/request"
+	"github.com/miekg/dns"
+
+	"github.com/corebind/corebind/plugin/pkg/client"
+)
+
+// Delegations is the delegations handler of one server block: for clients
+// allowed recursion, it turns the referral a zone of this server gives for a
+// name below one of its zone cuts into the answer, resolved through the
+// delegated name servers with the machinery of stub zones (or handed to
+// forward), as BIND does for the zones it is authoritative for.
+type Delegations struct {
+	Next plugin.Handler
+
+	zones   []string       // parent zones whose referrals are followed, lower case
+	opts    *options       // max-depth and port of the delegated servers
+	forward bool           // hand the query to forward instead (BIND's forward only)
+	fwd     plugin.Handler // the block's forward, set at startup when forward
+	res     *Stubzones     // resolver state: upstream, server health, clock
+}
+
+var _ plugin.Handler = (*Delegations)(nil)
+
+// newDelegations returns a handler following delegations of zones.
+func newDelegations(zones []string, o *options, forward bool) *Delegations {
+	return &Delegations{zones: zones, opts: o, forward: forward, res: New()}
+}
+
+// Name implements plugin.Handler.
+func (d *Delegations) Name() string { return delegationsName }
+
+// ServeDNS implements plugin.Handler. Queries it may follow go down the
+// chain through a writer that holds a referral back (and only a referral:
+// every other reply is written at once); the referral is then resolved.
+func (d *Delegations) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+	parent := d.follows(ctx, r)
+	if parent == "" {
+		return plugin.NextOrFailure(d.Name(), d.Next, ctx, w, r)
+	}
+	hw := &referralWriter{ResponseWriter: w, parent: parent, qname: r.Question[0].Name}
+	rcode, err := plugin.NextOrFailure(d.Name(), d.Next, ctx, hw, r)
+	if hw.held == nil {
+		return rcode, err
+	}
+	return d.follow(ctx, w, r, hw.held, hw.cut)
+}
+
+// follows returns the zone whose referrals are followed for r, or "" when
+// r is not a query this plugin acts on: a standard IN query with RD=1, not a
+// transfer, from a client allowed recursion, in one of the zones.
+func (d *Delegations) follows(ctx context.Context, r *dns.Msg) string {
+	if r.Opcode != dns.OpcodeQuery || !r.RecursionDesired || len(r.Question) != 1 {
+		return ""
+	}
+	q := r.Question[0]
+	if q.Qclass != dns.ClassINET || q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR {
+		return ""
+	}
+	// recursionacl's decision when it ran; without it, every client may
+	// recurse in this server block (as cache, forward and stubzones let
+	// them), and recursionacl is how BIND's allow-recursion is configured.
+	if allowed, decided := client.Recursion(ctx); decided && !allowed {
+		return ""
+	}
+	return plugin.Zones(d.zones).Matches(strings.ToLower(q.Name))
+}
+
+// follow answers r in place of the referral held: through the delegated
+// name servers, or through forward.
+func (d *Delegations) follow(ctx context.Context, w dns.ResponseWriter, r, ref *dns.Msg, cut string) (int, error) {
+	state := request.Request{W: w, Req: r}
+	chain, target := cnameChain(ref.Answer, r.Question[0].Name)
+	if d.forward {
+		return d.viaForward(ctx, state, chain, target)
+	}
+	set := referralSet(ref, cut, d.opts.port)
+	if len(set.names) == 0 {
+		w.WriteMsg(ref)
+		return dns.RcodeSuccess, nil
+	}
+	z := &zone{name: cut, opts: d.opts}
+	res, err := d.res.lookupName(ctx, state, z, &stubData{top: set}, target, d.label(cut))
+	if err != nil {
+		return resolveFailed(state, z, err)
+	}
+	return reply(state, res.rcode, append(chain, res.answer...), res.ns, nil)
+}
+
+// viaForward hands the query (or, after an in-zone CNAME chain, its target)
+// to forward, as BIND's forward only does for names below a delegation.
+func (d *Delegations) viaForward(ctx context.Context, state request.Request, chain []dns.RR, target string) (int, error) {
+	if len(chain) == 0 {
+		return d.fwd.ServeDNS(ctx, state.W, state.Req)
+	}
+	nw := nonwriter.New(state.W)
+	q := state.NewWithQuestion(target, state.QType())
+	rcode, err := d.fwd.ServeDNS(ctx, nw, q.Req)
+	if nw.Msg == nil {
+		if err == nil {
+			err = fmt.Errorf("forward wrote no reply (rcode %s)", rcodeLabel(rcode))
+		}
+		return servfail(state, dns.ExtendedErrorCodeOther, "forwarding failed", err)
+	}
+	return reply(state, nw.Msg.Rcode, append(chain, nw.Msg.Answer...), nw.Msg.Ns, nil)
+}
+
+// label is the metrics zone label of queries sent for cut: the configured
+// zone holding it, so the label takes only configured zones.
+func (d *Delegations) label(cut string) string {
+	if z := plugin.Zones(d.zones).Matches(cut); z != "" {
+		return z
+	}
+	return cut
+}
+
+// OnStartup finds the block's forward when the queries go there.
+func (d *Delegations) OnStartup(fwd plugin.Handler) error {
+	if !d.forward {
+		return nil
+	}
+	if fwd == nil {
+		return fmt.Errorf("%s: forward is set but this server block has no forward plugin: add `forward . ADDRESS` or drop the forward option", delegationsName)
+	}
+	d.fwd = fwd
+	return nil
+}
+
+// referralWriter passes every reply on at once, except a referral from
+// parent for the name asked (or the target of an in-zone CNAME chain): that
+// one is held for follow.
+type referralWriter struct {
+	dns.ResponseWriter
+	parent string
+	qname  string
+
+	held *dns.Msg
+	cut  string
+}
+
+// WriteMsg implements dns.ResponseWriter.
+func (w *referralWriter) WriteMsg(m *dns.Msg) error {
+	if w.held == nil {
+		if cut := referralCut(m, w.parent, w.qname); cut != "" {
+			w.held, w.cut = m, cut
+			return nil
+		}
+	}
+	return w.ResponseWriter.WriteMsg(m)
+}
+
+// referralCut returns the zone cut m refers to, if m is a referral from a
+// zone at or below parent for qname: NOERROR, NS records of a cut strictly
+// below parent in the authority section and no SOA, and an answer that is
+// empty (AA=0) or only an in-zone CNAME chain from qname into the cut.
+func referralCut(m *dns.Msg, parent, qname string) string {
+	if m.Rcode != dns.RcodeSuccess || len(m.Ns) == 0 || m.Truncated {
+		return ""
+	}
+	if len(m.Answer) == 0 && m.Authoritative {
+		return ""
+	}
+	chain, target := cnameChain(m.Answer, qname)
+	for _, rr := range m.Answer {
+		if rr.Header().Rrtype != dns.TypeCNAME && rr.Header().Rrtype != dns.TypeRRSIG {
+			return ""
+		}
+	}
+	if len(m.Answer) > 0 && len(chain) == 0 {
+		return ""
+	}
+	cut := ""
+	for _, rr := range m.Ns {
+		h := rr.Header()
+		switch h.Rrtype {
+		case dns.TypeSOA:
+			return ""
+		case dns.TypeNS:
+			owner := strings.ToLower(h.Name)
+			if cut == "" {
+				cut = owner
+			}
+			if owner != cut || owner == parent || !dns.IsSubDomain(parent, owner) || !dns.IsSubDomain(owner, target) {
+				return ""
+			}
+		}
+	}
+	return cut
+}
+
+// cnameChain returns the CNAME records of answer leading from qname, in
+// order, and the name the chain ends at (lower case).
+func cnameChain(answer []dns.RR, qname string) ([]dns.RR, string) {
+	name := strings.ToLower(qname)
+	var chain []dns.RR
+	for len(chain) < len(answer) && len(chain) <= maxCNAMEs {
+		c := findCNAME(answer, name)
+		if c == nil {
+			break
+		}
+		chain = append(chain, c)
+		name = strings.ToLower(c.Target)
+	}
+	return chain, name
+}
+
+// referralSet is the name servers of a referral from the server's own zone:
+// every NS name, and the addresses the zone holds for them (in or out of
+// the cut: they are this server's own data, not a remote server's claim).
+func referralSet(ref *dns.Msg, cut string, port uint16) *nsSet {
+	set := &nsSet{cut: cut}
+	for _, rr := range ref.Ns {
+		if ns, ok := rr.(*dns.NS); ok && strings.EqualFold(ns.Hdr.Name, cut) {
+			set.add(ns.Ns)
+		}
+	}
+	for _, rr := range ref.Extra {
+		set.addAddr(rr, port)
+	}
+	return set
+}
