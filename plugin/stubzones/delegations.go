@@ -68,7 +68,7 @@ func (d *Delegations) follows(ctx context.Context, r *dns.Msg) string {
 	// recursionacl's decision when it ran; without it, every client may
 	// recurse in this server block (as cache, forward and stubzones let
 	// them), and recursionacl is how BIND's allow-recursion is configured.
-	if allowed, decided := client.Recursion(ctx); decided && !allowed {
+	if allowed, decided := client.Recursion(ctx); decided && !allowed || ctx.Err() != nil {
 		return ""
 	}
 	return plugin.Zones(d.zones).Matches(strings.ToLower(q.Name))
@@ -77,10 +77,17 @@ func (d *Delegations) follows(ctx context.Context, r *dns.Msg) string {
 // follow answers r in place of the referral held: through the delegated
 // name servers, or through forward.
 func (d *Delegations) follow(ctx context.Context, w dns.ResponseWriter, r, ref *dns.Msg, cut string) (int, error) {
+	// recursionacl hands a denied client's query on with a cancelled
+	// context, so that no plugin does network work for it: such a client
+	// keeps the referral, as in BIND.
+	if ctx.Err() != nil {
+		w.WriteMsg(ref)
+		return dns.RcodeSuccess, nil
+	}
 	state := request.Request{W: w, Req: r}
 	chain, target := cnameChain(ref.Answer, r.Question[0].Name)
 	if d.forward {
-		return d.viaForward(ctx, state, chain, target)
+		return d.viaForward(ctx, state, ref, chain, target)
 	}
 	set := referralSet(ref, cut, d.opts.port)
 	if len(set.names) == 0 {
@@ -92,15 +99,16 @@ func (d *Delegations) follow(ctx context.Context, w dns.ResponseWriter, r, ref *
 	if err != nil {
 		return resolveFailed(state, z, err)
 	}
-	return reply(state, res.rcode, append(chain, res.answer...), res.ns, nil)
+	// AA stays as the zone set it: on for an in-zone CNAME chain (the first
+	// answer record is ours), off for a bare referral, as BIND does.
+	return replyAA(state, ref.Authoritative, res.rcode, append(chain, res.answer...), res.ns, nil)
 }
 
 // viaForward hands the query (or, after an in-zone CNAME chain, its target)
-// to forward, as BIND's forward only does for names below a delegation.
-func (d *Delegations) viaForward(ctx context.Context, state request.Request, chain []dns.RR, target string) (int, error) {
-	if len(chain) == 0 {
-		return d.fwd.ServeDNS(ctx, state.W, state.Req)
-	}
+// to forward, as BIND's forward only does for names below a delegation. The
+// reply is rebuilt: the chain first, and AA only as the zone set it, never
+// from the upstream (the data is not ours).
+func (d *Delegations) viaForward(ctx context.Context, state request.Request, ref *dns.Msg, chain []dns.RR, target string) (int, error) {
 	nw := nonwriter.New(state.W)
 	q := state.NewWithQuestion(target, state.QType())
 	rcode, err := d.fwd.ServeDNS(ctx, nw, q.Req)
@@ -110,7 +118,7 @@ func (d *Delegations) viaForward(ctx context.Context, state request.Request, cha
 		}
 		return servfail(state, dns.ExtendedErrorCodeOther, "forwarding failed", err)
 	}
-	return reply(state, nw.Msg.Rcode, append(chain, nw.Msg.Answer...), nw.Msg.Ns, nil)
+	return replyAA(state, ref.Authoritative, nw.Msg.Rcode, append(chain, nw.Msg.Answer...), nw.Msg.Ns, nil)
 }
 
 // label is the metrics zone label of queries sent for cut: the configured

@@ -96,8 +96,8 @@ func TestDelegationsResolve(t *testing.T) {
 		{"without recursionacl", undecided, query("www.sub.example.org.", dns.TypeA, true), "www.sub.example.org. 300 IN A 192.0.2.81", dns.RcodeSuccess, false},
 		{"two cuts down", allowed, query("host.deep.sub.example.org.", dns.TypeA, true), "host.deep.sub.example.org. 300 IN A 192.0.2.82", dns.RcodeSuccess, false},
 		{"NS at the cut", allowed, query("sub.example.org.", dns.TypeNS, true), "sub.example.org. 300 IN NS ns.sub.example.org.", dns.RcodeSuccess, false},
-		{"in-zone CNAME into the cut", allowed, query("toSub.example.org.", dns.TypeA, true), "tosub.example.org. 300 IN CNAME www.sub.example.org.; www.sub.example.org. 300 IN A 192.0.2.81", dns.RcodeSuccess, false},
-		{"CNAME two cuts down", allowed, query("todeep.example.org.", dns.TypeA, true), "todeep.example.org. 300 IN CNAME host.deep.sub.example.org.; host.deep.sub.example.org. 300 IN A 192.0.2.82", dns.RcodeSuccess, false},
+		{"in-zone CNAME into the cut", allowed, query("toSub.example.org.", dns.TypeA, true), "tosub.example.org. 300 IN CNAME www.sub.example.org.; www.sub.example.org. 300 IN A 192.0.2.81", dns.RcodeSuccess, true},
+		{"CNAME two cuts down", allowed, query("todeep.example.org.", dns.TypeA, true), "todeep.example.org. 300 IN CNAME host.deep.sub.example.org.; host.deep.sub.example.org. 300 IN A 192.0.2.82", dns.RcodeSuccess, true},
 		{"NXDOMAIN below the cut", allowed, query("nope.sub.example.org.", dns.TypeA, true), "", dns.RcodeNameError, false},
 		{"own data untouched", allowed, query("www.example.org.", dns.TypeA, true), "www.example.org. 300 IN A 192.0.2.80", dns.RcodeSuccess, true},
 	} {
@@ -126,6 +126,9 @@ func TestDelegationsKeepReferral(t *testing.T) {
 		{"denied client", client.WithRecursion(context.Background(), false), query("www.sub.example.org.", dns.TypeA, true)},
 		{"RD=0", client.WithRecursion(context.Background(), true), query("www.sub.example.org.", dns.TypeA, false)},
 		{"RD=0 without recursionacl", context.Background(), query("www.sub.example.org.", dns.TypeA, false)},
+		// recursionacl passes a denied client's query for its zones on with
+		// a cancelled context: no network work.
+		{"cancelled context", cancelled(), query("www.sub.example.org.", dns.TypeA, true)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := tr.serve(t, tc.ctx, tc.q)
@@ -142,6 +145,12 @@ func TestDelegationsKeepReferral(t *testing.T) {
 	if !m.Authoritative || len(m.Answer) != 0 || m.Ns[0].Header().Rrtype != dns.TypeSOA {
 		t.Errorf("DS at the cut: %s", m)
 	}
+}
+
+func cancelled() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
 }
 
 func TestDelegationsUnreachable(t *testing.T) {
@@ -172,7 +181,7 @@ func TestDelegationsForward(t *testing.T) {
 		asked = append(asked, r.Question[0].Name)
 		m := new(dns.Msg)
 		m.SetReply(r)
-		m.RecursionAvailable = true
+		m.RecursionAvailable, m.Authoritative = true, true
 		m.Answer = rrs(r.Question[0].Name + " 60 IN A 192.0.2.99")
 		w.WriteMsg(m)
 		return dns.RcodeSuccess, nil
@@ -184,11 +193,11 @@ func TestDelegationsForward(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := tr.serve(t, context.Background(), query("www.sub.example.org.", dns.TypeA, true))
-	if answerText(m) != "www.sub.example.org. 60 IN A 192.0.2.99" {
-		t.Errorf("forwarded answer %q", answerText(m))
+	if answerText(m) != "www.sub.example.org. 60 IN A 192.0.2.99" || m.Authoritative || !m.RecursionAvailable {
+		t.Errorf("forwarded answer AA=%v RA=%v %q; want AA=false RA=true (the data is not ours)", m.Authoritative, m.RecursionAvailable, answerText(m))
 	}
 	m = tr.serve(t, context.Background(), query("tosub.example.org.", dns.TypeA, true))
-	if answerText(m) != "tosub.example.org. 300 IN CNAME www.sub.example.org.; www.sub.example.org. 60 IN A 192.0.2.99" || m.Authoritative {
+	if answerText(m) != "tosub.example.org. 300 IN CNAME www.sub.example.org.; www.sub.example.org. 60 IN A 192.0.2.99" || !m.Authoritative {
 		t.Errorf("CNAME then forwarded target: AA=%v %q", m.Authoritative, answerText(m))
 	}
 	if strings.Join(asked, " ") != "www.sub.example.org. www.sub.example.org." {

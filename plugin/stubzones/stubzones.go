@@ -129,8 +129,14 @@ func (s *Stubzones) referral(state request.Request, d *stubData) (int, error) {
 
 // reply writes a non-authoritative reply with recursion available.
 func reply(state request.Request, rcode int, answer, ns, extra []dns.RR) (int, error) {
+	return replyAA(state, false, rcode, answer, ns, extra)
+}
+
+// replyAA writes a reply with recursion available and AA set to aa.
+func replyAA(state request.Request, aa bool, rcode int, answer, ns, extra []dns.RR) (int, error) {
 	m := new(dns.Msg)
 	m.SetRcode(state.Req, rcode)
+	m.Authoritative = aa
 	m.RecursionAvailable = true
 	m.Answer, m.Ns, m.Extra = answer, ns, extra
 	state.SizeAndDo(m)
