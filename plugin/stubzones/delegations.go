@@ -166,11 +166,13 @@ func (w *referralWriter) WriteMsg(m *dns.Msg) error {
 }
 
 // referralCut returns the zone cut m refers to, if m is a referral from a
-// zone at or below parent for qname: NOERROR, NS records of a cut strictly
-// below parent in the authority section and no SOA, and an answer that is
-// empty (AA=0) or only an in-zone CNAME chain from qname into the cut.
+// zone at or below parent for qname: NOERROR, RA=0 (the authoritative
+// plugins never set it; a resolver's reply would), NS records of a cut
+// strictly below parent in the authority section and no SOA, and an answer
+// that is empty (AA=0) or only an in-zone CNAME chain from qname into the
+// cut.
 func referralCut(m *dns.Msg, parent, qname string) string {
-	if m.Rcode != dns.RcodeSuccess || len(m.Ns) == 0 || m.Truncated {
+	if m.Rcode != dns.RcodeSuccess || len(m.Ns) == 0 || m.Truncated || m.RecursionAvailable {
 		return ""
 	}
 	if len(m.Answer) == 0 && m.Authoritative {

@@ -236,6 +236,11 @@ func TestReferralCut(t *testing.T) {
 		{"SOA: negative", msg(false, 0, "", "sub.example.org. 300 IN SOA ns h 1 2 3 4 5"), ""},
 		{"NXDOMAIN", msg(false, dns.RcodeNameError, "", "sub.example.org. 300 IN NS ns.sub.example.org."), ""},
 		{"sideways", msg(false, 0, "", "other.example.org. 300 IN NS ns.other.example.org."), ""},
+		{"from a resolver (RA=1)", func() *dns.Msg {
+			m := msg(false, 0, "", "sub.example.org. 300 IN NS ns.sub.example.org.")
+			m.RecursionAvailable = true
+			return m
+		}(), ""},
 		{"data in the answer", msg(false, 0, "www.sub.example.org. 300 IN A 192.0.2.1", "sub.example.org. 300 IN NS ns.sub.example.org."), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

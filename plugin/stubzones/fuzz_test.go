@@ -228,3 +228,28 @@ func fuzzPack(f *testing.F, m *dns.Msg) []byte {
 	}
 	return b
 }
+
+// FuzzReferralCut feeds arbitrary messages to the check that decides
+// whether delegations holds a reply back: it must never panic, and what it
+// calls a cut must lie strictly below the parent.
+func FuzzReferralCut(f *testing.F) {
+	ref := new(dns.Msg)
+	ref.SetQuestion("www.sub.example.org.", dns.TypeA)
+	ref.Ns = []dns.RR{&dns.NS{Hdr: dns.RR_Header{Name: "sub.example.org.", Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: 300}, Ns: "ns.sub.example.org."}}
+	if b, err := ref.Pack(); err == nil {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m := new(dns.Msg)
+		if m.Unpack(b) != nil || len(m.Question) == 0 {
+			return
+		}
+		cut := referralCut(m, "example.org.", m.Question[0].Name)
+		if cut != "" && (cut == "example.org." || !dns.IsSubDomain("example.org.", cut)) {
+			t.Fatalf("cut %q is not below example.org.", cut)
+		}
+		if cut != "" {
+			referralSet(m, cut, 53)
+		}
+	})
+}
