@@ -86,8 +86,15 @@ func (d *Delegations) follow(ctx context.Context, w dns.ResponseWriter, r, ref *
 	}
 	state := request.Request{W: w, Req: r}
 	chain, target := cnameChain(ref.Answer, r.Question[0].Name)
+	count := func(result string) { delegationCount.WithLabelValues(serverOf(ctx), d.label(cut), result).Inc() }
 	if d.forward {
-		return d.viaForward(ctx, state, ref, chain, target)
+		rcode, err := d.viaForward(ctx, state, ref, chain, target)
+		if err != nil {
+			count("failed")
+		} else {
+			count("forwarded")
+		}
+		return rcode, err
 	}
 	set := referralSet(ref, cut, d.opts.port)
 	if len(set.names) == 0 {
@@ -97,8 +104,10 @@ func (d *Delegations) follow(ctx context.Context, w dns.ResponseWriter, r, ref *
 	z := &zone{name: cut, opts: d.opts}
 	res, err := d.res.lookupName(ctx, state, z, &stubData{top: set}, target, d.label(cut))
 	if err != nil {
+		count("failed")
 		return resolveFailed(state, z, err)
 	}
+	count("resolved")
 	// AA stays as the zone set it: on for an in-zone CNAME chain (the first
 	// answer record is ours), off for a bare referral, as BIND does.
 	return replyAA(state, ref.Authoritative, res.rcode, append(chain, res.answer...), res.ns, nil)

@@ -82,6 +82,19 @@ func isReferralTo(m *dns.Msg, cut string) bool {
 
 func TestDelegationsResolve(t *testing.T) {
 	tr := startDelegTree(t, false)
+	// serverOf is "" without a server in the context.
+	resolved0 := counterValue(delegationCount, "", "example.org.", "resolved")
+	sent0 := counterValue(upstreamCount, "", "example.org.", "NOERROR")
+	defer func() {
+		// 6 answers and 1 NXDOMAIN from the delegated servers; own data is
+		// not counted.
+		if got := counterValue(delegationCount, "", "example.org.", "resolved") - resolved0; got != 7 {
+			t.Errorf("delegations_total{resolved} went up by %v; want 7", got)
+		}
+		if got := counterValue(upstreamCount, "", "example.org.", "NOERROR") - sent0; got < 6 {
+			t.Errorf("upstream_queries_total{example.org.,NOERROR} went up by %v; want at least 6", got)
+		}
+	}()
 	allowed := client.WithRecursion(context.Background(), true)
 	undecided := context.Background()
 	for _, tc := range []struct {
@@ -168,6 +181,9 @@ func TestDelegationsUnreachable(t *testing.T) {
 				ede = e
 			}
 		}
+	}
+	if got := counterValue(delegationCount, "", "example.org.", "failed"); got < 1 {
+		t.Errorf("delegations_total{failed} = %v", got)
 	}
 	if ede == nil || ede.InfoCode != dns.ExtendedErrorCodeNoReachableAuthority || !strings.Contains(ede.ExtraText, "dead.example.org.") {
 		t.Errorf("EDE %v; want 22 naming dead.example.org.", ede)

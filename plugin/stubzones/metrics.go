@@ -39,6 +39,13 @@ var (
 		Help:      "Counter of stub zone copies that could not be written to dir (the data is served from memory meanwhile).",
 	}, []string{"server", "zone"})
 
+	delegationCount = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "delegations_total",
+		Help:      "Counter of referrals of the server's own zones that delegations followed, by result: resolved, forwarded or failed.",
+	}, []string{"server", "zone", "result"})
+
 	serialDesc = prometheus.NewDesc(
 		prometheus.BuildFQName(plugin.Namespace, pluginName, "serial"),
 		"SOA serial of the stub zone's data in use.",
