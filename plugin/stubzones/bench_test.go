@@ -3,11 +3,15 @@ package stubzones
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/file"
 	"github.com/coredns/coredns/plugin/test"
 	"github.com/miekg/dns"
+
+	"github.com/corebind/corebind/plugin/pkg/client"
 )
 
 // benchStubzones has 100 stub zones loaded with example.org's data, and a
@@ -83,5 +87,35 @@ func BenchmarkClassify(b *testing.B) {
 		if _, err := classify(r, zoneName, "alias.example.org.", dns.TypeA, false, 53); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// benchDelegations is delegations in front of file holding delegParent.
+func benchDelegations(b *testing.B) (*Delegations, file.File) {
+	b.Helper()
+	z, err := file.Parse(strings.NewReader(delegParent), "example.org.", "bench", 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := file.File{Zones: file.Zones{Z: map[string]*file.Zone{"example.org.": z}, Names: []string{"example.org."}}}
+	d := newDelegations([]string{"example.org."}, &options{maxDepth: defaultMaxDepth, port: 53}, false)
+	d.Next = f
+	return d, f
+}
+
+// What delegations costs an allowed client's RD=1 query for the zone's own
+// data (the reply goes through its writer), against file alone.
+func BenchmarkDelegationsOwnData(b *testing.B) {
+	d, f := benchDelegations(b)
+	m := query("www.example.org.", dns.TypeA, true)
+	ctx := client.WithRecursion(context.Background(), true)
+	for _, h := range []plugin.Handler{f, d} {
+		b.Run(h.Name(), func(b *testing.B) {
+			w := &discard{}
+			b.ReportAllocs()
+			for b.Loop() {
+				h.ServeDNS(ctx, w, m)
+			}
+		})
 	}
 }

@@ -187,12 +187,12 @@ func referralCut(m *dns.Msg, parent, qname string) string {
 	if len(m.Answer) == 0 && m.Authoritative {
 		return ""
 	}
-	chain, target := cnameChain(m.Answer, qname)
 	for _, rr := range m.Answer {
 		if rr.Header().Rrtype != dns.TypeCNAME && rr.Header().Rrtype != dns.TypeRRSIG {
 			return ""
 		}
 	}
+	chain, target := cnameChain(m.Answer, qname)
 	if len(m.Answer) > 0 && len(chain) == 0 {
 		return ""
 	}
