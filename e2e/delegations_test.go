@@ -22,6 +22,7 @@ www      IN A   192.0.2.80
 alias    IN CNAME host.sub
 sub      IN NS  ns.sub
 ns.sub   IN A   127.0.0.1
+dept     IN NS  ns.sub
 `
 	delegChildZone = `$TTL 300
 @        IN SOA ns hostmaster 1 3600 600 86400 300
@@ -29,6 +30,13 @@ ns.sub   IN A   127.0.0.1
 ns       IN A   127.0.0.1
 host     IN A   192.0.2.81
 back     IN CNAME www.example.org.
+`
+	// dept.example.org, served by sub's name server: its NS name is
+	// outside its own cut.
+	delegDeptZone = `$TTL 300
+@        IN SOA ns.sub.example.org. hostmaster 1 3600 600 86400 300
+@        IN NS  ns.sub.example.org.
+host     IN A   192.0.2.82
 `
 	delegRootHints = `.            3600000 IN NS a.root.test.
 a.root.test. 3600000 IN A  127.0.0.1
@@ -45,8 +53,9 @@ a.root.test. 3600000 IN A  127.0.0.1
 func TestDelegationsBIND(t *testing.T) {
 	testkit.Require(t, "named")
 	child := testkit.StartNamed(t, testkit.NamedOptions{
-		Conf:  `zone "sub.example.org" { type primary; file "sub.db"; };`,
-		Files: map[string]string{"sub.db": delegChildZone},
+		Conf: `zone "sub.example.org" { type primary; file "sub.db"; };
+zone "dept.example.org" { type primary; file "dept.db"; };`,
+		Files: map[string]string{"sub.db": delegChildZone, "dept.db": delegDeptZone},
 	})
 	// BIND's port option is also the port it sends queries to: the child's.
 	// The hints point at the child too, so nothing ever leaves loopback.
@@ -92,6 +101,7 @@ zone "example.org" { type primary; file "example.org.db"; };`,
 		{"allowed NXDOMAIN below the cut", delegAllowed, true, "nope.sub.example.org.", dns.TypeA, "NXDOMAIN"},
 		{"allowed CNAME into the cut", delegAllowed, true, "alias.example.org.", dns.TypeA, "192.0.2.81"},
 		{"allowed CNAME back into the parent", delegAllowed, true, "back.sub.example.org.", dns.TypeA, "192.0.2.80"},
+		{"allowed name server outside the cut", delegAllowed, true, "host.dept.example.org.", dns.TypeA, "192.0.2.82"},
 		{"allowed own data", delegAllowed, true, "www.example.org.", dns.TypeA, "192.0.2.80"},
 		{"allowed RD=0 gets the referral", delegAllowed, false, "other.sub.example.org.", dns.TypeA, "referral"},
 		// cache ignores RD: the README's `disable` lines keep the referral
