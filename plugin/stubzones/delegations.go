@@ -46,7 +46,7 @@ func (d *Delegations) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns
 	if parent == "" {
 		return plugin.NextOrFailure(d.Name(), d.Next, ctx, w, r)
 	}
-	hw := &referralWriter{ResponseWriter: w, parent: parent, qname: r.Question[0].Name}
+	hw := &referralWriter{ResponseWriter: w, parent: parent, qname: r.Question[0].Name, qtype: r.Question[0].Qtype}
 	rcode, err := plugin.NextOrFailure(d.Name(), d.Next, ctx, hw, r)
 	if hw.held == nil {
 		return rcode, err
@@ -158,6 +158,7 @@ type referralWriter struct {
 	dns.ResponseWriter
 	parent string
 	qname  string
+	qtype  uint16
 
 	held *dns.Msg
 	cut  string
@@ -166,7 +167,7 @@ type referralWriter struct {
 // WriteMsg implements dns.ResponseWriter.
 func (w *referralWriter) WriteMsg(m *dns.Msg) error {
 	if w.held == nil {
-		if cut := referralCut(m, w.parent, w.qname); cut != "" {
+		if cut := referralCut(m, w.parent, w.qname); cut != "" && (len(m.Answer) == 0 || !answersWithCNAME(w.qtype)) {
 			w.held, w.cut = m, cut
 			return nil
 		}
@@ -213,6 +214,13 @@ func referralCut(m *dns.Msg, parent, qname string) string {
 		}
 	}
 	return cut
+}
+
+// answersWithCNAME reports whether a CNAME is itself the answer to qtype:
+// for CNAME and ANY queries BIND does not follow the chain, so neither does
+// delegations.
+func answersWithCNAME(qtype uint16) bool {
+	return qtype == dns.TypeCNAME || qtype == dns.TypeANY
 }
 
 // cnameChain returns the CNAME records of answer leading from qname, in

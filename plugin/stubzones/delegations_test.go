@@ -153,6 +153,11 @@ func TestDelegationsKeepReferral(t *testing.T) {
 			}
 		})
 	}
+	// A CNAME query gets the CNAME, not the chain followed, as from BIND.
+	m0 := tr.serve(t, context.Background(), query("tosub.example.org.", dns.TypeCNAME, true))
+	if answerText(m0) != "tosub.example.org. 300 IN CNAME www.sub.example.org." || !m0.Authoritative {
+		t.Errorf("CNAME query: %s", m0)
+	}
 	// DS at the cut is the parent's own (here: NODATA), never followed.
 	m := tr.serve(t, context.Background(), query("sub.example.org.", dns.TypeDS, true))
 	if !m.Authoritative || len(m.Answer) != 0 || m.Ns[0].Header().Rrtype != dns.TypeSOA {
@@ -302,6 +307,24 @@ func TestSetupDelegations(t *testing.T) {
 			t.Errorf("%q: %v", tc.input, err)
 		case !tc.check(d):
 			t.Errorf("%q: parsed %+v, opts %+v", tc.input, d, d.opts)
+		}
+	}
+}
+
+// The shape rfc2317 gives for an address in a delegated block: the CNAME
+// and the child's NS. Held for an A or PTR query (to follow the chain), not
+// for a CNAME or ANY query, whose answer the CNAME is.
+func TestReferralWriterCNAMEQuery(t *testing.T) {
+	m := new(dns.Msg)
+	m.Authoritative = true
+	m.Answer = rrs("3.2.0.192.in-addr.arpa. 300 IN CNAME 3.0-7.2.0.192.in-addr.arpa.")
+	m.Ns = rrs("0-7.2.0.192.in-addr.arpa. 300 IN NS ns.customer.test.")
+	for qtype, held := range map[uint16]bool{dns.TypePTR: true, dns.TypeA: true, dns.TypeCNAME: false, dns.TypeANY: false} {
+		rec := dnstest.NewRecorder(&test.ResponseWriter{})
+		w := &referralWriter{ResponseWriter: rec, parent: "2.0.192.in-addr.arpa.", qname: "3.2.0.192.in-addr.arpa.", qtype: qtype}
+		w.WriteMsg(m)
+		if (w.held != nil) != held || (rec.Msg == nil) != held {
+			t.Errorf("%s: held %v, written %v; want held %v", dns.TypeToString[qtype], w.held != nil, rec.Msg != nil, held)
 		}
 	}
 }
