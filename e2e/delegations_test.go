@@ -23,6 +23,8 @@ alias    IN CNAME host.sub
 sub      IN NS  ns.sub
 ns.sub   IN A   127.0.0.1
 dept     IN NS  ns.sub
+six      IN NS  ns.six
+ns.six   IN AAAA ::1
 `
 	delegChildZone = `$TTL 300
 @        IN SOA ns hostmaster 1 3600 600 86400 300
@@ -37,6 +39,13 @@ back     IN CNAME www.example.org.
 @        IN SOA ns.sub.example.org. hostmaster 1 3600 600 86400 300
 @        IN NS  ns.sub.example.org.
 host     IN A   192.0.2.82
+`
+	// six.example.org, whose only name server has an IPv6 address.
+	delegSixZone = `$TTL 300
+@        IN SOA ns hostmaster 1 3600 600 86400 300
+@        IN NS  ns
+ns       IN AAAA ::1
+host     IN A   192.0.2.86
 `
 	delegRootHints = `.            3600000 IN NS a.root.test.
 a.root.test. 3600000 IN A  127.0.0.1
@@ -53,9 +62,11 @@ a.root.test. 3600000 IN A  127.0.0.1
 func TestDelegationsBIND(t *testing.T) {
 	testkit.Require(t, "named")
 	child := testkit.StartNamed(t, testkit.NamedOptions{
+		Listen6: "::1",
 		Conf: `zone "sub.example.org" { type primary; file "sub.db"; };
-zone "dept.example.org" { type primary; file "dept.db"; };`,
-		Files: map[string]string{"sub.db": delegChildZone, "dept.db": delegDeptZone},
+zone "dept.example.org" { type primary; file "dept.db"; };
+zone "six.example.org" { type primary; file "six.db"; };`,
+		Files: map[string]string{"sub.db": delegChildZone, "dept.db": delegDeptZone, "six.db": delegSixZone},
 	})
 	// BIND's port option is also the port it sends queries to: the child's.
 	// The hints point at the child too, so nothing ever leaves loopback.
@@ -102,6 +113,7 @@ zone "example.org" { type primary; file "example.org.db"; };`,
 		{"allowed CNAME into the cut", delegAllowed, true, "alias.example.org.", dns.TypeA, "192.0.2.81"},
 		{"allowed CNAME back into the parent", delegAllowed, true, "back.sub.example.org.", dns.TypeA, "192.0.2.80"},
 		{"allowed name server outside the cut", delegAllowed, true, "host.dept.example.org.", dns.TypeA, "192.0.2.82"},
+		{"allowed name server on IPv6", delegAllowed, true, "host.six.example.org.", dns.TypeA, "192.0.2.86"},
 		{"allowed own data", delegAllowed, true, "www.example.org.", dns.TypeA, "192.0.2.80"},
 		{"allowed RD=0 gets the referral", delegAllowed, false, "other.sub.example.org.", dns.TypeA, "referral"},
 		// cache ignores RD: the README's `disable` lines keep the referral
