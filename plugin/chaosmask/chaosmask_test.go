@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
 	"github.com/miekg/dns"
@@ -277,6 +278,7 @@ func TestReveal(t *testing.T) {
 		remote     string
 		tsig       string // key the query is signed with
 		tsigErr    error  // verification result
+		noKeys     bool   // the server holds no TSIG keys
 		othersOpen bool
 		passed     bool
 		rcode      int
@@ -290,6 +292,8 @@ func TestReveal(t *testing.T) {
 		{name: "verified TSIG key", remote: "192.0.2.7", tsig: "admin.", othersOpen: true, passed: true},
 		{name: "TSIG key failing verification", remote: "192.0.2.7", tsig: "admin.", tsigErr: dns.ErrSig, othersOpen: true},
 		{name: "another TSIG key", remote: "192.0.2.7", tsig: "other.", othersOpen: true},
+		// A listener without TSIG keys (no tsig plugin) verifies nothing.
+		{name: "TSIG key on a server without keys", remote: "192.0.2.7", tsig: "admin.", noKeys: true, othersOpen: true},
 		// Nothing after chaosmask opens CH: CoreDNS would have refused.
 		{name: "revealed, no chaos or forward", remote: "127.0.0.5", rcode: dns.RcodeRefused},
 	} {
@@ -305,7 +309,11 @@ func TestReveal(t *testing.T) {
 			}
 			w := &tsigWriter{ResponseWriter: test.ResponseWriter{RemoteIP: tc.remote}, status: tc.tsigErr}
 			rec := dnstest.NewRecorder(w)
-			rcode, _ := cm.ServeDNS(context.Background(), rec, r)
+			ctx := context.Background()
+			if !tc.noKeys {
+				ctx = context.WithValue(ctx, dnsserver.Key{}, &dnsserver.Server{TsigSecret: map[string]string{"admin.": "c2VjcmV0"}})
+			}
+			rcode, _ := cm.ServeDNS(ctx, rec, r)
 			if passed := next.calls > 0; passed != tc.passed {
 				t.Fatalf("passed on: %v, want %v", passed, tc.passed)
 			}
@@ -374,24 +382,6 @@ func TestNoQuestionPassesOn(t *testing.T) {
 	cm.ServeDNS(context.Background(), dnstest.NewRecorder(&test.ResponseWriter{}), new(dns.Msg))
 	if next.calls != 1 {
 		t.Error("a message without a question was not passed on")
-	}
-}
-
-func TestRemoteAddr(t *testing.T) {
-	for _, tc := range []struct {
-		addr net.Addr
-		want string
-	}{
-		{&net.UDPAddr{IP: net.ParseIP("192.0.2.1"), Port: 53}, "::ffff:192.0.2.1"},
-		{&net.TCPAddr{IP: net.ParseIP("2001:db8::1"), Port: 53}, "2001:db8::1"},
-		{(*net.UDPAddr)(nil), "invalid IP"},
-		{nil, "invalid IP"},
-		{&net.UnixAddr{Name: "/run/dns.sock", Net: "unix"}, "invalid IP"},
-		{&net.IPAddr{IP: net.ParseIP("192.0.2.9")}, "invalid IP"}, // no port: ParseAddrPort fails
-	} {
-		if got := remoteAddr(&addrWriter{addr: tc.addr}).String(); got != tc.want {
-			t.Errorf("%v: got %s, want %s", tc.addr, got, tc.want)
-		}
 	}
 }
 

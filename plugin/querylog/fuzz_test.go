@@ -11,6 +11,7 @@ import (
 
 	"github.com/corebind/corebind/internal/testkit"
 	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/test"
 	"github.com/miekg/dns"
 )
@@ -125,13 +126,13 @@ func FuzzServeDNS(f *testing.F) {
 			t.Fatal(err)
 		}
 		w := testkit.NewFuzzWriter(src, tcp)
-		h.ServeDNS(context.Background(), w, r.Copy())
+		rc, _ := h.ServeDNS(context.Background(), w, r.Copy())
 		if err := h.shutdown(); err != nil { // writes every record
 			t.Fatal(err)
 		}
 		testkit.CheckReplies(t, r, w)
 
-		logged := len(r.Question) > 0
+		logged := fuzzLogged(r, w, rc)
 		bindLines := fuzzLines(t, bindLog)
 		if want := map[bool]int{true: 2, false: 0}[logged]; len(bindLines) != want {
 			t.Fatalf("%d bind lines for one query, want %d:\n%s", len(bindLines), want, strings.Join(bindLines, "\n"))
@@ -160,6 +161,24 @@ func FuzzServeDNS(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fuzzLogged reports whether querylog logs r, as the README says: a QUERY
+// with a question, of class IN or CH, or of another class when it was
+// answered other than REFUSED, FORMERR or NOTIMP.
+func fuzzLogged(r *dns.Msg, w *testkit.FuzzWriter, rc int) bool {
+	if len(r.Question) == 0 || r.Opcode != dns.OpcodeQuery {
+		return false
+	}
+	if c := r.Question[0].Qclass; c == dns.ClassINET || c == dns.ClassCHAOS {
+		return true
+	}
+	if msgs := w.Msgs(); len(msgs) > 0 {
+		rc = msgs[0].Rcode
+	} else if plugin.ClientWrite(rc) {
+		return false // no reply at all
+	}
+	return rc != dns.RcodeRefused && rc != dns.RcodeFormatError && rc != dns.RcodeNotImplemented
 }
 
 // fuzzNext answers as querylog's own tests' answer does (NXDOMAIN,
