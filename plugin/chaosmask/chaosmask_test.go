@@ -385,6 +385,47 @@ func TestNoQuestionPassesOn(t *testing.T) {
 	}
 }
 
+// TestInternalLookupPassesOn: a lookup the server makes to itself (file
+// chasing a CNAME, dnsserver.LoopKey > 0) is no client's query: passed on as
+// it is, nothing counted, nothing scrubbed (the client's own query is).
+func TestInternalLookupPassesOn(t *testing.T) {
+	calls := 0
+	next := test.HandlerFunc(func(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+		calls++
+		m := new(dns.Msg).SetReply(r)
+		m.SetEdns0(1232, false)
+		m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID, Nsid: "6e73"})
+		w.WriteMsg(m)
+		return dns.RcodeSuccess, nil
+	})
+	cm := newHandler(t, "chaosmask {\nversion v\n}", next)
+	internal := context.WithValue(context.Background(), dnsserver.LoopKey{}, 1)
+	ch := new(dns.Msg).SetQuestion("version.bind.", dns.TypeTXT)
+	ch.Question[0].Qclass = dns.ClassCHAOS
+	before := counter(t, "version.bind", "text")
+	cm.ServeDNS(internal, dnstest.NewRecorder(&test.ResponseWriter{RemoteIP: "192.0.2.1"}), ch)
+	if calls != 1 {
+		t.Error("an internal CH lookup was answered, not passed on")
+	}
+	if got := counter(t, "version.bind", "text") - before; got != 0 {
+		t.Errorf("an internal lookup was counted %v times", got)
+	}
+	nsid := new(dns.Msg).SetQuestion("www.example.org.", dns.TypeA)
+	nsid.SetEdns0(1232, false)
+	nsid.IsEdns0().Option = append(nsid.IsEdns0().Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID})
+	for _, tc := range []struct {
+		ctx      context.Context
+		wantNSID bool
+	}{{internal, true}, {context.Background(), false}} {
+		rec := dnstest.NewRecorder(&test.ResponseWriter{RemoteIP: "192.0.2.1"})
+		cm.ServeDNS(tc.ctx, rec, nsid)
+		got := rec.Msg != nil && rec.Msg.IsEdns0() != nil && len(rec.Msg.IsEdns0().Option) > 0
+		if got != tc.wantNSID {
+			t.Errorf("internal %v: NSID in the reply %v, want %v", tc.ctx != context.Background(), got, tc.wantNSID)
+		}
+	}
+}
+
 type addrWriter struct {
 	test.ResponseWriter
 	addr net.Addr
