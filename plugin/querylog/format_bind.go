@@ -28,7 +28,7 @@ func (l *logger) formatBIND(e *logsink.Emitter, rec *record) {
 	b = bindfmt.AppendQuery(b, rec.qname, rec.qclass, rec.qtype, rec.flags, rec.ednsVersion, serverIP(rec))
 	if rec.hasECS {
 		b = append(b, ' ')
-		b = bindfmt.AppendECS(b, rec.ecs)
+		b = bindfmt.AppendECS(b, rec.ecs())
 	}
 	e.Emit(t, logsink.SevInfo, "queries", b)
 	if !l.responses {

@@ -49,7 +49,7 @@ func (l *logger) formatJSON(e *logsink.Emitter, rec *record) {
 		b = l.appendJSONName(b, rec.key)
 	}
 	if rec.hasECS {
-		b = appendJSONECS(b, rec.ecs)
+		b = appendJSONECS(b, rec.ecs())
 	}
 	b = append(b, `,"request_size":`...)
 	b = strconv.AppendUint(b, uint64(rec.reqSize), 10)

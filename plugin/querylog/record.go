@@ -30,7 +30,12 @@ type record struct {
 	reqSize       uint16
 	kind          kind
 	hasECS        bool
-	ecs           bindfmt.ECS // the query's EDNS Client Subnet option, with hasECS
+	// The query's EDNS Client Subnet option, with hasECS: kept as bytes
+	// rather than a bindfmt.ECS (netip.Addr is 24 bytes) so that the record
+	// stays small; see ecs().
+	ecsFamily           uint16
+	ecsSource, ecsScope uint8
+	ecsAddr             [16]byte
 
 	responded  bool  // a response was sent
 	rcode      int32 // with extended bits
@@ -95,8 +100,7 @@ func (rec *record) fromRequest(w dns.ResponseWriter, r *dns.Msg, from netip.Addr
 				f |= bindfmt.Cookie
 			case *dns.EDNS0_SUBNET:
 				if !rec.hasECS { // the first one; BIND refuses a second with FORMERR
-					rec.hasECS = true
-					rec.ecs = ecsOf(o)
+					rec.setECS(o)
 				}
 			}
 		}
@@ -177,19 +181,31 @@ func (rec *record) synthesize(r *dns.Msg, rcode int) {
 	rec.size = uint32(size)
 }
 
-// ecsOf converts miekg/dns's ECS option: the address as received, of the
+// setECS keeps miekg/dns's ECS option: the address as received, of the
 // option's family.
-func ecsOf(o *dns.EDNS0_SUBNET) bindfmt.ECS {
-	e := bindfmt.ECS{Family: o.Family, Source: o.SourceNetmask, Scope: o.SourceScope}
+func (rec *record) setECS(o *dns.EDNS0_SUBNET) {
+	rec.hasECS = true
+	rec.ecsFamily, rec.ecsSource, rec.ecsScope = o.Family, o.SourceNetmask, o.SourceScope
 	switch o.Family {
 	case 1:
 		if ip4 := o.Address.To4(); ip4 != nil {
-			e.Addr = netip.AddrFrom4([4]byte(ip4))
+			copy(rec.ecsAddr[:4], ip4)
 		}
 	case 2:
 		if len(o.Address) == net.IPv6len {
-			e.Addr = netip.AddrFrom16([16]byte(o.Address))
+			copy(rec.ecsAddr[:], o.Address)
 		}
+	}
+}
+
+// ecs returns the query's ECS option for formatting.
+func (rec *record) ecs() bindfmt.ECS {
+	e := bindfmt.ECS{Family: rec.ecsFamily, Source: rec.ecsSource, Scope: rec.ecsScope}
+	switch rec.ecsFamily {
+	case 1:
+		e.Addr = netip.AddrFrom4([4]byte(rec.ecsAddr[:4]))
+	case 2:
+		e.Addr = netip.AddrFrom16(rec.ecsAddr)
 	}
 	return e
 }
