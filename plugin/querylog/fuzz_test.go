@@ -65,7 +65,7 @@ func FuzzParse(f *testing.F) {
 // documented, the bind lines in printable ASCII and the JSON as one valid
 // object, whatever bytes the query name holds (no query forges a line).
 func FuzzServeDNS(f *testing.F) {
-	plain := func(name string, qtype uint16) *dns.Msg { return new(dns.Msg).SetQuestion(name, qtype) }
+	plain := func(name string, qtype uint16, edit ...func(*dns.Msg)) *dns.Msg { return query(name, qtype, edit...) }
 	ch := plain("version.bind.", dns.TypeTXT)
 	ch.Question[0].Qclass = dns.ClassCHAOS
 	signed := plain("www.example.org.", dns.TypeA)
@@ -90,6 +90,9 @@ func FuzzServeDNS(f *testing.F) {
 		{"unknown-class-type", &dns.Msg{MsgHdr: dns.MsgHdr{RecursionDesired: true}, Question: []dns.Question{{Name: "example.org.", Qtype: 65280, Qclass: 65280}}}},
 		{"notify", new(dns.Msg).SetNotify("example.org.")},
 		{"no-question", new(dns.Msg)},
+		{"ecs-v6", plain("www.example.org.", dns.TypeAAAA, withECS(2, "2001:db8::", 56))},
+		{"ecs-family-0", plain("www.example.org.", dns.TypeA, withECS(0, "", 0))},
+		{"class-hs", &dns.Msg{MsgHdr: dns.MsgHdr{RecursionDesired: true}, Question: []dns.Question{{Name: "refused.example.org.", Qtype: dns.TypeTXT, Qclass: dns.ClassHESIOD}}}},
 	}
 	for i, s := range seeds {
 		s.m.Id = uint16(0x5000 + i)
