@@ -34,11 +34,6 @@ var _ plugin.Handler = (*Querylog)(nil)
 
 // ServeDNS implements plugin.Handler. It only fills a record: the writer
 // goroutine of each directive formats and writes it.
-//
-// The work before and after the rest of the chain is in functions of their
-// own so that ServeDNS's frame, which stays on the stack during the whole
-// chain, is small: CoreDNS grows every query goroutine's stack, and a
-// deeper stack costs more to copy.
 func (h *Querylog) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	rw, want := h.begin(ctx, w, r)
 	if rw == nil {
@@ -57,8 +52,6 @@ func (h *Querylog) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 // zone re-enters the chain), not NOTIFY, UPDATE and the other opcodes, and
 // not a request whose TSIG signature failed, which gets BIND's security
 // line instead.
-//
-//go:noinline
 func (h *Querylog) begin(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (*responseWriter, uint64) {
 	if len(r.Question) == 0 || client.Internal(ctx) {
 		return nil, 0
@@ -137,14 +130,8 @@ func (h *Querylog) tsigFailure(ctx context.Context, w dns.ResponseWriter, r *dns
 
 // end completes the record once the chain has answered, counts it and
 // queues it for each directive that wants it.
-//
-//go:noinline
 func (h *Querylog) end(ctx context.Context, rw *responseWriter, r *dns.Msg, want uint64, rc int) {
 	rec := &rw.rec
-	if rw.first != nil {
-		rec.size += uint32(wireLen(rw.first))
-		rw.first = nil
-	}
 	if !rec.responded && !plugin.ClientWrite(rc) {
 		// CoreDNS writes this reply itself, outside the chain.
 		rec.synthesize(r, rc)
@@ -230,37 +217,20 @@ func longestZone(qname string, zones []string) string {
 type responseWriter struct {
 	dns.ResponseWriter
 	start    time.Time // when the query arrived
-	first    *dns.Msg  // the first message written, measured in end
 	rec      record
 	classify bool
 	class    response.Class
 }
 
-// WriteMsg implements dns.ResponseWriter.
-//
-// The first message is measured later, in end: here the stack is as deep
-// as the chain, and measuring it here would make the runtime grow more
-// query goroutines' stacks. The message is final once written (CoreDNS's
-// ScrubWriter below has truncated and compressed it). The messages after
-// it, of zone transfers, are measured at once.
-//
-// (If some plugin wrote the same *dns.Msg twice, changing it in between,
-// the first write is measured as it was when the second began.)
+// WriteMsg implements dns.ResponseWriter. The message is measured once
+// written: CoreDNS's ScrubWriter below has truncated and compressed it.
 func (w *responseWriter) WriteMsg(m *dns.Msg) error {
-	if w.first != nil { // a zone transfer's next message: measure the first before it changes
-		w.rec.size += uint32(wireLen(w.first))
-		w.first = nil
-	}
 	err := w.ResponseWriter.WriteMsg(m)
 	if w.classify && !w.rec.responded {
 		t, _ := response.Typify(m, time.Now())
 		w.class = response.Classify(t)
 	}
-	if !w.rec.responded {
-		w.first = m
-	} else {
-		w.rec.size += uint32(wireLen(m))
-	}
+	w.rec.size += uint32(wireLen(m))
 	w.rec.fromResponse(m)
 	return err
 }
