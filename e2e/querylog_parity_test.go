@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/corebind/corebind/internal/testkit"
+	"github.com/miekg/dns"
 )
 
 // Side by side with BIND 9.18: which requests get a line in the query log,
@@ -36,6 +38,7 @@ type parityCase struct {
 	name  string
 	src   string // client address; default 127.0.0.2
 	args  []string
+	wire  func(t *testing.T) []byte // instead of dig: this message over UDP
 	lines int
 }
 
@@ -52,6 +55,7 @@ var parityCases = []parityCase{
 	{name: "UPDATE", args: []string{"+opcode=update", "+norec", "example.org", "SOA"}},
 	{name: "TSIG unknown key", args: []string{"-y", "hmac-sha256:k2:" + tsigSecret, "www.example.org"}, lines: 1},
 	{name: "TSIG wrong secret over TCP", args: []string{"+tcp", "-y", "hmac-sha256:k1:b3RoZXJvdGhlcm90aGVy", "www.example.org"}, lines: 1},
+	{name: "TSIG time an hour off", wire: staleSigned, lines: 1},
 	{name: "TSIG good", args: []string{"-y", "hmac-sha256:k1:" + tsigSecret, "www.example.org"}, lines: 1},
 	{name: "CNAME into another zone", src: "127.0.0.7", args: []string{"alias.example.org"}, lines: 1},
 	{name: "CNAME into another zone over TCP", src: "127.0.0.8", args: []string{"+tcp", "alias.example.org"}, lines: 1},
@@ -139,6 +143,10 @@ zone "example.net" { type primary; file "example.net.db"; };`,
 		clients[i] = fmt.Sprintf("%s#%d", src, sport)
 		total += pc.lines
 		for _, p := range []int{named.Port, port} {
+			if pc.wire != nil {
+				sendFrom(t, src, sport, testkit.HostPort(server, p), pc.wire(t))
+				continue
+			}
 			// One try: a retry would be a second query line.
 			a := append([]string{"@" + server, "-p", strconv.Itoa(p), "-b", fmt.Sprintf("%s#%d", src, sport), "+tries=1", "+time=3"}, pc.args...)
 			testkit.Dig(t, nil, a...) // dig fails on purpose for some (bad TSIG)
@@ -183,6 +191,40 @@ zone "example.net" { type primary; file "example.net.db"; };`,
 	checkParityJSON(t, filepath.Join(c.Dir, "query.json"), clients)
 }
 
+// staleSigned is a query signed with k1 an hour ago: BADTIME.
+func staleSigned(t *testing.T) []byte {
+	m := new(dns.Msg).SetQuestion("www.example.org.", dns.TypeA)
+	m.SetTsig("k1.", dns.HmacSHA256, 300, time.Now().Unix()-3600)
+	wire, _, err := dns.TsigGenerate(m, tsigSecret, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wire
+}
+
+// sendFrom sends wire over UDP from src#sport to addr and waits up to 3s for
+// the reply.
+func sendFrom(t *testing.T, src string, sport int, addr string, wire []byte) {
+	t.Helper()
+	raddr, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.DialUDP("udp", &net.UDPAddr{IP: net.ParseIP(src), Port: sport}, raddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write(wire); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	buf := make([]byte, 65535)
+	if _, err := c.Read(buf); err != nil {
+		t.Errorf("no reply from %s: %v", addr, err)
+	}
+}
+
 // checkParityJSON: the JSON records carry the ECS option in fields, and a
 // TSIG failure is a record of its own type, never a query.
 func checkParityJSON(t *testing.T, path string, clients []string) {
@@ -208,6 +250,7 @@ func checkParityJSON(t *testing.T, path string, clients []string) {
 		"TSIG unknown key":           {"type": "tsig_failure", "tsig_key": "k2.", "tsig_error": "BADKEY", "proto": "udp"},
 		"TSIG wrong secret over TCP": {"type": "tsig_failure", "tsig_key": "k1.", "tsig_error": "BADSIG", "proto": "tcp"},
 		"TSIG good":                  {"type": "query", "tsig_key": "k1."},
+		"TSIG time an hour off":      {"type": "tsig_failure", "tsig_key": "k1.", "tsig_error": "BADTIME"},
 		"CNAME into another zone":    {"type": "query", "qname": "alias.example.org."},
 	}
 	for i, pc := range parityCases {
