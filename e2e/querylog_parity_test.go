@@ -56,6 +56,7 @@ var parityCases = []parityCase{
 	{name: "TSIG unknown key", args: []string{"-y", "hmac-sha256:k2:" + tsigSecret, "www.example.org"}, lines: 1},
 	{name: "TSIG wrong secret over TCP", args: []string{"+tcp", "-y", "hmac-sha256:k1:b3RoZXJvdGhlcm90aGVy", "www.example.org"}, lines: 1},
 	{name: "TSIG time an hour off", wire: staleSigned, lines: 1},
+	{name: "NOTIFY with an unknown key", args: []string{"+time=1", "+opcode=notify", "+norec", "-y", "hmac-sha256:k2:" + tsigSecret, "example.org", "SOA"}, lines: 1},
 	{name: "TSIG good", args: []string{"-y", "hmac-sha256:k1:" + tsigSecret, "www.example.org"}, lines: 1},
 	{name: "CNAME into another zone", src: "127.0.0.7", args: []string{"alias.example.org"}, lines: 1},
 	{name: "CNAME into another zone over TCP", src: "127.0.0.8", args: []string{"+tcp", "alias.example.org"}, lines: 1},

@@ -79,12 +79,14 @@ func (h *Querylog) begin(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) 
 	if want == 0 {
 		return nil, 0
 	}
-	if r.Opcode != dns.OpcodeQuery {
-		countUnlogged(ctx, opcodeReason(r.Opcode))
-		return nil, 0
-	}
+	// BIND checks the signature before it looks at the opcode: a NOTIFY
+	// with a bad signature gets the security line too.
 	if tsig == client.Failed {
 		h.tsigFailure(ctx, w, r, from, want)
+		return nil, 0
+	}
+	if r.Opcode != dns.OpcodeQuery {
+		countUnlogged(ctx, opcodeReason(r.Opcode))
 		return nil, 0
 	}
 	// time.Now, not a hand-made clock: BenchmarkClock (commit c1f4028, same run, 2026-12-03)
