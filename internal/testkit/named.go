@@ -23,6 +23,12 @@ type NamedOptions struct {
 	// Files are written into the working directory before start (zone files,
 	// hint files); zone statements name them relative to it.
 	Files map[string]string
+	// LogFile, when set, runs named with -f instead of -g (with -g, named
+	// logs everything to stderr and ignores the logging statement) and sends
+	// every category at severity info to this file in Dir, with BIND's
+	// file-channel prefix (print-time, print-category, print-severity). Conf
+	// must then hold no logging statement of its own.
+	LogFile string
 }
 
 // Named is a running named.
@@ -31,6 +37,7 @@ type Named struct {
 	t    testing.TB
 	opts NamedOptions
 	Dir  string // named's working directory ("directory" option)
+	Log  string // the path of LogFile, "" without it
 	Addr string // Listen:Port
 	Port int
 }
@@ -55,6 +62,9 @@ func StartNamed(t testing.TB, opts NamedOptions) *Named {
 	}
 	n := &Named{t: t, opts: opts, Dir: t.TempDir(), Port: opts.Port}
 	n.Addr = HostPort(opts.Listen, opts.Port)
+	if opts.LogFile != "" {
+		n.Log = filepath.Join(n.Dir, opts.LogFile)
+	}
 	for name, content := range opts.Files {
 		WriteFile(t, filepath.Join(n.Dir, name), content)
 	}
@@ -69,6 +79,14 @@ func (n *Named) conf() string {
 	recursion := "recursion no;"
 	if strings.Contains(n.opts.Options, "recursion ") {
 		recursion = ""
+	}
+	logging := ""
+	if n.opts.LogFile != "" {
+		logging = fmt.Sprintf(`logging {
+	channel file { file %q; print-time yes; print-category yes; print-severity yes; severity info; };
+	category default { file; };
+	category queries { file; };
+};`, n.Log)
 	}
 	v6 := "none;"
 	if n.opts.Listen6 != "" {
@@ -90,13 +108,18 @@ func (n *Named) conf() string {
 };
 controls { };
 %[6]s
-`, n.Dir, n.opts.Port, n.opts.Listen, v6, n.opts.Options, n.opts.Conf, filepath.Join(n.Dir, "session.key"), recursion)
+%[9]s
+`, n.Dir, n.opts.Port, n.opts.Listen, v6, n.opts.Options, n.opts.Conf, filepath.Join(n.Dir, "session.key"), recursion, logging)
 }
 
 // Start starts named (again, after Stop) on the same directory.
 func (n *Named) Start() {
 	n.t.Helper()
-	cmd := n.opts.Netns.Command("named", "-g", "-c", filepath.Join(n.Dir, "named.conf"))
+	mode := "-g"
+	if n.opts.LogFile != "" {
+		mode = "-f"
+	}
+	cmd := n.opts.Netns.Command("named", mode, "-c", filepath.Join(n.Dir, "named.conf"))
 	cmd.Dir = n.Dir
 	n.Proc = start(n.t, "named", cmd)
 	WaitDNS(n.t, n.opts.Netns, n.Addr, n.Proc)
@@ -126,10 +149,10 @@ func (n *Named) WriteFile(name, content string) {
 // `rndc reload` does) and waits until it says so.
 func (n *Named) Reload() {
 	n.t.Helper()
-	before := strings.Count(n.Output(), "reloading configuration succeeded")
+	before := strings.Count(n.Logged(), "reloading configuration succeeded")
 	n.Signal(syscall.SIGHUP)
 	for range 200 {
-		if strings.Count(n.Output(), "reloading configuration succeeded") > before {
+		if strings.Count(n.Logged(), "reloading configuration succeeded") > before {
 			return
 		}
 		if n.Exited() {
@@ -138,4 +161,14 @@ func (n *Named) Reload() {
 		sleep20()
 	}
 	n.t.Fatalf("testkit: named did not reload:\n%s", n.Output())
+}
+
+// Logged returns what named has logged so far: the LogFile's contents when
+// one is set, its output (stderr, with -g) otherwise.
+func (n *Named) Logged() string {
+	if n.Log == "" {
+		return n.Output()
+	}
+	b, _ := os.ReadFile(n.Log)
+	return string(b)
 }

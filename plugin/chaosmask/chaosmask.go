@@ -5,10 +5,9 @@ package chaosmask
 
 import (
 	"context"
-	"net"
-	"net/netip"
 
 	"github.com/corebind/corebind/plugin/pkg/addrmatch"
+	"github.com/corebind/corebind/plugin/pkg/client"
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/metrics"
@@ -34,9 +33,16 @@ var _ plugin.Handler = (*Chaosmask)(nil)
 
 // ServeDNS implements plugin.Handler. IN-class queries cost one comparison,
 // and a second look at EDNS options when NSID is hidden.
+//
+// A lookup the server makes to itself (file chasing a CNAME into another
+// zone re-enters the chain) is no client's query: it passes on untouched and
+// uncounted; the client's own query is judged and scrubbed once.
 func (cm *Chaosmask) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
-	if len(r.Question) == 0 || r.Question[0].Qclass == dns.ClassINET {
-		if cm.hideNSID && hasNSID(r) && !cm.revealed(w, r) {
+	if len(r.Question) == 0 || client.Internal(ctx) {
+		return plugin.NextOrFailure(cm.Name(), cm.Next, ctx, w, r)
+	}
+	if r.Question[0].Qclass == dns.ClassINET {
+		if cm.hideNSID && hasNSID(r) && !cm.revealed(ctx, w, r) {
 			w = &nsidHider{w}
 		}
 		return plugin.NextOrFailure(cm.Name(), cm.Next, ctx, w, r)
@@ -48,7 +54,7 @@ func (cm *Chaosmask) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 // would have without chaosmask.
 func (cm *Chaosmask) serveNonIN(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	q := &r.Question[0]
-	revealed := cm.revealed(w, r)
+	revealed := cm.revealed(ctx, w, r)
 	if q.Qclass != dns.ClassCHAOS {
 		if !cm.nonINWelcome() {
 			return dns.RcodeRefused, nil
@@ -120,45 +126,17 @@ func answer(r *dns.Msg, act action, txt [][]string) *dns.Msg {
 }
 
 // revealed reports whether the client is in reveal: by source address, or
-// by the TSIG key the query was signed and verified with.
-func (cm *Chaosmask) revealed(w dns.ResponseWriter, r *dns.Msg) bool {
+// by the TSIG key the query was signed with, when the server verified it (a
+// listener without TSIG keys verifies nothing, so a key proves nothing there).
+func (cm *Chaosmask) revealed(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) bool {
 	if cm.reveal == nil {
 		return false
 	}
-	addr := remoteAddr(w)
-	if !addr.IsValid() {
+	addr, ok := client.Addr(w)
+	if !ok {
 		return false
 	}
-	key := ""
-	if t := r.IsTsig(); t != nil && w.TsigStatus() == nil {
-		key = t.Hdr.Name
-	}
-	return cm.reveal.Match(addr, key)
-}
-
-// remoteAddr is the client's address without allocating for UDP and TCP;
-// the zero Addr when it cannot be told.
-func remoteAddr(w dns.ResponseWriter) netip.Addr {
-	var ip net.IP
-	switch a := w.RemoteAddr().(type) {
-	case *net.UDPAddr:
-		if a != nil {
-			ip = a.IP
-		}
-	case *net.TCPAddr:
-		if a != nil {
-			ip = a.IP
-		}
-	case nil:
-	default:
-		ap, err := netip.ParseAddrPort(a.String())
-		if err != nil {
-			return netip.Addr{}
-		}
-		return ap.Addr()
-	}
-	addr, _ := netip.AddrFromSlice(ip)
-	return addr
+	return cm.reveal.Match(addr, client.VerifiedKey(ctx, w, r))
 }
 
 // Name implements plugin.Handler.

@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
 	"github.com/miekg/dns"
@@ -277,6 +278,7 @@ func TestReveal(t *testing.T) {
 		remote     string
 		tsig       string // key the query is signed with
 		tsigErr    error  // verification result
+		noKeys     bool   // the server holds no TSIG keys
 		othersOpen bool
 		passed     bool
 		rcode      int
@@ -290,6 +292,8 @@ func TestReveal(t *testing.T) {
 		{name: "verified TSIG key", remote: "192.0.2.7", tsig: "admin.", othersOpen: true, passed: true},
 		{name: "TSIG key failing verification", remote: "192.0.2.7", tsig: "admin.", tsigErr: dns.ErrSig, othersOpen: true},
 		{name: "another TSIG key", remote: "192.0.2.7", tsig: "other.", othersOpen: true},
+		// A listener without TSIG keys (no tsig plugin) verifies nothing.
+		{name: "TSIG key on a server without keys", remote: "192.0.2.7", tsig: "admin.", noKeys: true, othersOpen: true},
 		// Nothing after chaosmask opens CH: CoreDNS would have refused.
 		{name: "revealed, no chaos or forward", remote: "127.0.0.5", rcode: dns.RcodeRefused},
 	} {
@@ -305,7 +309,11 @@ func TestReveal(t *testing.T) {
 			}
 			w := &tsigWriter{ResponseWriter: test.ResponseWriter{RemoteIP: tc.remote}, status: tc.tsigErr}
 			rec := dnstest.NewRecorder(w)
-			rcode, _ := cm.ServeDNS(context.Background(), rec, r)
+			ctx := context.Background()
+			if !tc.noKeys {
+				ctx = context.WithValue(ctx, dnsserver.Key{}, &dnsserver.Server{TsigSecret: map[string]string{"admin.": "c2VjcmV0"}})
+			}
+			rcode, _ := cm.ServeDNS(ctx, rec, r)
 			if passed := next.calls > 0; passed != tc.passed {
 				t.Fatalf("passed on: %v, want %v", passed, tc.passed)
 			}
@@ -377,20 +385,43 @@ func TestNoQuestionPassesOn(t *testing.T) {
 	}
 }
 
-func TestRemoteAddr(t *testing.T) {
+// TestInternalLookupPassesOn: a lookup the server makes to itself (file
+// chasing a CNAME, dnsserver.LoopKey > 0) is no client's query: passed on as
+// it is, nothing counted, nothing scrubbed (the client's own query is).
+func TestInternalLookupPassesOn(t *testing.T) {
+	calls := 0
+	next := test.HandlerFunc(func(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+		calls++
+		m := new(dns.Msg).SetReply(r)
+		m.SetEdns0(1232, false)
+		m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID, Nsid: "6e73"})
+		w.WriteMsg(m)
+		return dns.RcodeSuccess, nil
+	})
+	cm := newHandler(t, "chaosmask {\nversion v\n}", next)
+	internal := context.WithValue(context.Background(), dnsserver.LoopKey{}, 1)
+	ch := new(dns.Msg).SetQuestion("version.bind.", dns.TypeTXT)
+	ch.Question[0].Qclass = dns.ClassCHAOS
+	before := counter(t, "version.bind", "text")
+	cm.ServeDNS(internal, dnstest.NewRecorder(&test.ResponseWriter{RemoteIP: "192.0.2.1"}), ch)
+	if calls != 1 {
+		t.Error("an internal CH lookup was answered, not passed on")
+	}
+	if got := counter(t, "version.bind", "text") - before; got != 0 {
+		t.Errorf("an internal lookup was counted %v times", got)
+	}
+	nsid := new(dns.Msg).SetQuestion("www.example.org.", dns.TypeA)
+	nsid.SetEdns0(1232, false)
+	nsid.IsEdns0().Option = append(nsid.IsEdns0().Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID})
 	for _, tc := range []struct {
-		addr net.Addr
-		want string
-	}{
-		{&net.UDPAddr{IP: net.ParseIP("192.0.2.1"), Port: 53}, "::ffff:192.0.2.1"},
-		{&net.TCPAddr{IP: net.ParseIP("2001:db8::1"), Port: 53}, "2001:db8::1"},
-		{(*net.UDPAddr)(nil), "invalid IP"},
-		{nil, "invalid IP"},
-		{&net.UnixAddr{Name: "/run/dns.sock", Net: "unix"}, "invalid IP"},
-		{&net.IPAddr{IP: net.ParseIP("192.0.2.9")}, "invalid IP"}, // no port: ParseAddrPort fails
-	} {
-		if got := remoteAddr(&addrWriter{addr: tc.addr}).String(); got != tc.want {
-			t.Errorf("%v: got %s, want %s", tc.addr, got, tc.want)
+		ctx      context.Context
+		wantNSID bool
+	}{{internal, true}, {context.Background(), false}} {
+		rec := dnstest.NewRecorder(&test.ResponseWriter{RemoteIP: "192.0.2.1"})
+		cm.ServeDNS(tc.ctx, rec, nsid)
+		got := rec.Msg != nil && rec.Msg.IsEdns0() != nil && len(rec.Msg.IsEdns0().Option) > 0
+		if got != tc.wantNSID {
+			t.Errorf("internal %v: NSID in the reply %v, want %v", tc.ctx != context.Background(), got, tc.wantNSID)
 		}
 	}
 }

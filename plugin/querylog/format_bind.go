@@ -9,16 +9,27 @@ import (
 	"github.com/corebind/corebind/plugin/pkg/logsink"
 )
 
-// formatBIND writes BIND 9.18's query line, and with responses corebind's
-// response line:
+// formatBIND writes BIND 9.18's query line (with the ECS option when the
+// query had one), and with responses corebind's response line; for a TSIG
+// failure, BIND's security line instead:
 //
 //	client @0x2a 127.0.0.1#53211 (www.example.org): query: www.example.org IN A +E(0)K (127.0.0.1)
+//	client @0x2a 127.0.0.1#53211 (www.example.org): query: www.example.org IN A +E(0)K (127.0.0.1) [ECS 192.0.2.0/24/0]
 //	client @0x2a 127.0.0.1#53211 (www.example.org): response: www.example.org IN A NOERROR aa answer 1 authority 0 additional 1 size 56 duration 0.000123
 func (l *logger) formatBIND(e *logsink.Emitter, rec *record) {
 	t := time.Unix(0, rec.time)
 	b := e.Buf()
+	if rec.kind == kindTSIGFailure {
+		b = bindfmt.AppendTSIGFailure(b, rec.id, rec.client, rec.key, int(rec.rcode))
+		e.Emit(t, logsink.SevError, "security", b)
+		return
+	}
 	b = bindfmt.AppendClient(b, rec.id, rec.client, rec.key, rec.qname)
 	b = bindfmt.AppendQuery(b, rec.qname, rec.qclass, rec.qtype, rec.flags, rec.ednsVersion, serverIP(rec))
+	if rec.hasECS {
+		b = append(b, ' ')
+		b = bindfmt.AppendECS(b, rec.ecs())
+	}
 	e.Emit(t, logsink.SevInfo, "queries", b)
 	if !l.responses {
 		return

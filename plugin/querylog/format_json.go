@@ -1,6 +1,7 @@
 package querylog
 
 import (
+	"net/netip"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -15,24 +16,15 @@ const jsonTime = "2006-01-02T15:04:05.000000Z07:00"
 // formatJSON writes one JSON object per query. The field names are a
 // documented, stable contract (README.md, "JSON fields").
 func (l *logger) formatJSON(e *logsink.Emitter, rec *record) {
+	if rec.kind == kindTSIGFailure {
+		l.formatTSIGFailureJSON(e, rec)
+		return
+	}
 	b := e.Buf()
 	b = append(b, `{"type":"query","time":"`...)
 	b = time.Unix(0, rec.time).UTC().AppendFormat(b, jsonTime)
-	b = append(b, `","client_ip":"`...)
-	b = rec.client.Addr().AppendTo(b)
-	b = append(b, `","client_port":`...)
-	b = strconv.AppendUint(b, uint64(rec.client.Port()), 10)
-	b = append(b, `,"server_ip":"`...)
-	b = serverIP(rec).AppendTo(b)
-	b = append(b, `","server_port":`...)
-	b = strconv.AppendUint(b, uint64(rec.local.Port()), 10)
-	b = append(b, `,"proto":"`...)
-	if rec.flags&bindfmt.TCP != 0 {
-		b = append(b, "tcp"...)
-	} else {
-		b = append(b, "udp"...)
-	}
-	b = append(b, `","qname":`...)
+	b = appendJSONEndpoints(b, rec)
+	b = append(b, `,"qname":`...)
 	b = l.appendJSONName(b, rec.qname)
 	b = append(b, `,"qtype":"`...)
 	b = bindfmt.AppendType(b, rec.qtype)
@@ -56,6 +48,9 @@ func (l *logger) formatJSON(e *logsink.Emitter, rec *record) {
 		b = append(b, `,"tsig_key":`...)
 		b = l.appendJSONName(b, rec.key)
 	}
+	if rec.hasECS {
+		b = appendJSONECS(b, rec.ecs())
+	}
 	b = append(b, `,"request_size":`...)
 	b = strconv.AppendUint(b, uint64(rec.reqSize), 10)
 	b = append(b, `,"rcode":"`...)
@@ -78,6 +73,69 @@ func (l *logger) formatJSON(e *logsink.Emitter, rec *record) {
 	b = appendJSONString(b, rec.server)
 	b = append(b, '}')
 	e.Emit(time.Unix(0, rec.time), logsink.SevInfo, "queries", b)
+}
+
+// formatTSIGFailureJSON writes the JSON counterpart of BIND's security line
+// for a request whose TSIG signature did not verify.
+func (l *logger) formatTSIGFailureJSON(e *logsink.Emitter, rec *record) {
+	b := e.Buf()
+	b = append(b, `{"type":"tsig_failure","time":"`...)
+	b = time.Unix(0, rec.time).UTC().AppendFormat(b, jsonTime)
+	b = appendJSONEndpoints(b, rec)
+	b = append(b, `,"id":`...)
+	b = strconv.AppendUint(b, uint64(rec.msgID), 10)
+	b = append(b, `,"tsig_key":`...)
+	b = l.appendJSONName(b, rec.key)
+	b = append(b, `,"tsig_error":"`...)
+	b = bindfmt.AppendTSIGError(b, int(rec.rcode))
+	b = append(b, `","server":`...)
+	b = appendJSONString(b, rec.server)
+	b = append(b, '}')
+	e.Emit(time.Unix(0, rec.time), logsink.SevError, "security", b)
+}
+
+// appendJSONEndpoints appends the client and server fields, from the comma
+// after "time" to the protocol.
+func appendJSONEndpoints(b []byte, rec *record) []byte {
+	b = append(b, `","client_ip":"`...)
+	b = rec.client.Addr().AppendTo(b)
+	b = append(b, `","client_port":`...)
+	b = strconv.AppendUint(b, uint64(rec.client.Port()), 10)
+	b = append(b, `,"server_ip":"`...)
+	b = serverIP(rec).AppendTo(b)
+	b = append(b, `","server_port":`...)
+	b = strconv.AppendUint(b, uint64(rec.local.Port()), 10)
+	b = append(b, `,"proto":"`...)
+	if rec.flags&bindfmt.TCP != 0 {
+		b = append(b, "tcp"...)
+	} else {
+		b = append(b, "udp"...)
+	}
+	return append(b, '"')
+}
+
+// appendJSONECS appends the fields of an EDNS Client Subnet option:
+// ecs_family, ecs_address (IPv4 and IPv6 only), ecs_source, ecs_scope, and
+// ecs, the text BIND's query line shows.
+func appendJSONECS(b []byte, e bindfmt.ECS) []byte {
+	b = append(b, `,"ecs_family":`...)
+	b = strconv.AppendUint(b, uint64(e.Family), 10)
+	if (e.Family == 1 || e.Family == 2) && e.Addr.IsValid() {
+		b = append(b, `,"ecs_address":"`...)
+		if e.Family == 1 {
+			b = e.Addr.Unmap().AppendTo(b)
+		} else {
+			b = netip.AddrFrom16(e.Addr.As16()).AppendTo(b)
+		}
+		b = append(b, '"')
+	}
+	b = append(b, `,"ecs_source":`...)
+	b = strconv.AppendUint(b, uint64(e.Source), 10)
+	b = append(b, `,"ecs_scope":`...)
+	b = strconv.AppendUint(b, uint64(e.Scope), 10)
+	b = append(b, `,"ecs":"`...)
+	b = bindfmt.AppendECSValue(b, e)
+	return append(b, '"')
 }
 
 // formatDropsJSON is the drop notice in JSON.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/corebind/corebind/internal/testkit"
 	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/test"
 	"github.com/miekg/dns"
 )
@@ -64,7 +65,7 @@ func FuzzParse(f *testing.F) {
 // documented, the bind lines in printable ASCII and the JSON as one valid
 // object, whatever bytes the query name holds (no query forges a line).
 func FuzzServeDNS(f *testing.F) {
-	plain := func(name string, qtype uint16) *dns.Msg { return new(dns.Msg).SetQuestion(name, qtype) }
+	plain := func(name string, qtype uint16, edit ...func(*dns.Msg)) *dns.Msg { return query(name, qtype, edit...) }
 	ch := plain("version.bind.", dns.TypeTXT)
 	ch.Question[0].Qclass = dns.ClassCHAOS
 	signed := plain("www.example.org.", dns.TypeA)
@@ -89,6 +90,9 @@ func FuzzServeDNS(f *testing.F) {
 		{"unknown-class-type", &dns.Msg{MsgHdr: dns.MsgHdr{RecursionDesired: true}, Question: []dns.Question{{Name: "example.org.", Qtype: 65280, Qclass: 65280}}}},
 		{"notify", new(dns.Msg).SetNotify("example.org.")},
 		{"no-question", new(dns.Msg)},
+		{"ecs-v6", plain("www.example.org.", dns.TypeAAAA, withECS(2, "2001:db8::", 56))},
+		{"ecs-family-0", plain("www.example.org.", dns.TypeA, withECS(0, "", 0))},
+		{"class-hs", &dns.Msg{MsgHdr: dns.MsgHdr{RecursionDesired: true}, Question: []dns.Question{{Name: "refused.example.org.", Qtype: dns.TypeTXT, Qclass: dns.ClassHESIOD}}}},
 	}
 	for i, s := range seeds {
 		s.m.Id = uint16(0x5000 + i)
@@ -125,13 +129,13 @@ func FuzzServeDNS(f *testing.F) {
 			t.Fatal(err)
 		}
 		w := testkit.NewFuzzWriter(src, tcp)
-		h.ServeDNS(context.Background(), w, r.Copy())
+		rc, _ := h.ServeDNS(context.Background(), w, r.Copy())
 		if err := h.shutdown(); err != nil { // writes every record
 			t.Fatal(err)
 		}
 		testkit.CheckReplies(t, r, w)
 
-		logged := len(r.Question) > 0
+		logged := fuzzLogged(r, w, rc)
 		bindLines := fuzzLines(t, bindLog)
 		if want := map[bool]int{true: 2, false: 0}[logged]; len(bindLines) != want {
 			t.Fatalf("%d bind lines for one query, want %d:\n%s", len(bindLines), want, strings.Join(bindLines, "\n"))
@@ -160,6 +164,24 @@ func FuzzServeDNS(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fuzzLogged reports whether querylog logs r, as the README says: a QUERY
+// with a question, of class IN or CH, or of another class when it was
+// answered other than REFUSED, FORMERR or NOTIMP.
+func fuzzLogged(r *dns.Msg, w *testkit.FuzzWriter, rc int) bool {
+	if len(r.Question) == 0 || r.Opcode != dns.OpcodeQuery {
+		return false
+	}
+	if c := r.Question[0].Qclass; c == dns.ClassINET || c == dns.ClassCHAOS {
+		return true
+	}
+	if msgs := w.Msgs(); len(msgs) > 0 {
+		rc = msgs[0].Rcode
+	} else if plugin.ClientWrite(rc) {
+		return false // no reply at all
+	}
+	return rc != dns.RcodeRefused && rc != dns.RcodeFormatError && rc != dns.RcodeNotImplemented
 }
 
 // fuzzNext answers as querylog's own tests' answer does (NXDOMAIN,

@@ -46,7 +46,6 @@ type logger struct {
 
 	queue *logsink.Queue[record]
 	label string // the server label of the metrics not tied to a query
-	clock *clock // the handler's, refreshed by the writers
 
 	// Writer goroutine state.
 	scratch     []byte
@@ -118,11 +117,9 @@ func (l *logger) formatRecord(e *logsink.Emitter, rec *record) {
 	}
 }
 
-// tick runs in the writer goroutine about once a second: it refreshes the
-// query path's clock, updates the tracked clients gauge and writes the
-// interval summary when due.
+// tick runs in the writer goroutine about once a second: it updates the
+// tracked clients gauge and writes the interval summary when due.
 func (l *logger) tick(e *logsink.Emitter, now time.Time) {
-	l.clock.refresh()
 	if l.stats == nil {
 		return
 	}

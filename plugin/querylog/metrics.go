@@ -1,7 +1,11 @@
 package querylog
 
 import (
+	"context"
+
 	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/metrics"
+	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 )
@@ -30,6 +34,13 @@ var (
 		Help:      "Counter of failed writes, connection attempts and file reopenings of the outputs.",
 	}, []string{"server"})
 
+	unloggedTotal = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "unlogged_total",
+		Help:      "Counter of requests that get no query line, as in BIND, by reason: notify, update, opcode (other opcodes), tsig (signature failed), class (refused class other than IN and CH).",
+	}, []string{"server", "reason"})
+
 	trackedClients = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: pluginName,
@@ -37,3 +48,29 @@ var (
 		Help:      "Gauge of clients in the statistics tables (at most their top slots).",
 	}, []string{"server"})
 )
+
+// Reasons a request gets no query line (the reason label of unlogged_total).
+const (
+	reasonNotify = "notify"
+	reasonUpdate = "update"
+	reasonOpcode = "opcode"
+	reasonTSIG   = "tsig"
+	reasonClass  = "class"
+)
+
+// opcodeReason is the reason label for a request of an opcode other than
+// QUERY.
+func opcodeReason(op int) string {
+	switch op {
+	case dns.OpcodeNotify:
+		return reasonNotify
+	case dns.OpcodeUpdate:
+		return reasonUpdate
+	}
+	return reasonOpcode
+}
+
+// countUnlogged counts a request that gets no query line.
+func countUnlogged(ctx context.Context, reason string) {
+	unloggedTotal.WithLabelValues(metrics.WithServer(ctx), reason).Inc()
+}

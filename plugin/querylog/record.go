@@ -5,6 +5,7 @@ import (
 	"net/netip"
 
 	"github.com/corebind/corebind/plugin/pkg/bindfmt"
+	"github.com/corebind/corebind/plugin/pkg/client"
 	"github.com/miekg/dns"
 )
 
@@ -17,7 +18,7 @@ type record struct {
 	id       uint64
 	client   netip.AddrPort
 	local    netip.AddrPort
-	qname    string // as received, presentation form
+	qname    string // as received, presentation form; "" for a TSIG failure
 	key      string // TSIG key that signed the query (verified), or ""
 	server   string // the listener, e.g. "dns://127.0.0.1:53"
 
@@ -27,6 +28,14 @@ type record struct {
 	ednsVersion   uint8
 	bufsize       uint16 // EDNS UDP payload size; 512 without EDNS
 	reqSize       uint16
+	kind          kind
+	hasECS        bool
+	// The query's EDNS Client Subnet option, with hasECS: kept as bytes
+	// rather than a bindfmt.ECS (netip.Addr is 24 bytes) so that the record
+	// stays small; see ecs().
+	ecsFamily           uint16
+	ecsSource, ecsScope uint8
+	ecsAddr             [16]byte
 
 	responded  bool  // a response was sent
 	rcode      int32 // with extended bits
@@ -37,6 +46,14 @@ type record struct {
 	size       uint32 // response bytes (all messages of a zone transfer)
 }
 
+// kind is what a record reports.
+type kind uint8
+
+const (
+	kindQuery       kind = iota // a client's query: a query line, counted in the statistics
+	kindTSIGFailure             // a request whose TSIG did not verify: BIND's security line, rcode holds the TSIG error
+)
+
 // Response header flags kept in record.respFlags.
 const (
 	respAA = 1 << iota
@@ -46,10 +63,10 @@ const (
 )
 
 // fromRequest fills the request's half of the record.
-func (rec *record) fromRequest(w dns.ResponseWriter, r *dns.Msg, client netip.AddrPort, key string) {
+func (rec *record) fromRequest(w dns.ResponseWriter, r *dns.Msg, from netip.AddrPort, key string) {
 	q := r.Question[0]
-	rec.client = client
-	rec.local = addrPort(w.LocalAddr())
+	rec.client = from
+	rec.local = client.AddrPort(w.LocalAddr())
 	rec.qname, rec.qtype, rec.qclass = q.Name, q.Qtype, q.Qclass
 	rec.msgID = r.Id
 	rec.key = key
@@ -76,11 +93,15 @@ func (rec *record) fromRequest(w dns.ResponseWriter, r *dns.Msg, client netip.Ad
 			f |= bindfmt.DO
 		}
 		for _, o := range opt.Option {
-			if o.Option() == dns.EDNS0COOKIE {
+			switch o := o.(type) {
+			case *dns.EDNS0_COOKIE:
 				// corebind issues no server cookies, so none is ever
 				// verified: BIND's "K", never "V".
 				f |= bindfmt.Cookie
-				break
+			case *dns.EDNS0_SUBNET:
+				if !rec.hasECS { // the first one; BIND refuses a second with FORMERR
+					rec.setECS(o)
+				}
 			}
 		}
 	}
@@ -160,20 +181,33 @@ func (rec *record) synthesize(r *dns.Msg, rcode int) {
 	rec.size = uint32(size)
 }
 
-func sat16(n int) uint16 { return uint16(min(n, 65535)) }
-
-// addrPort converts a net.Addr from a dns.ResponseWriter without
-// allocating. IPv4-mapped addresses (IPv4 clients of a dual-stack socket)
-// become IPv4.
-func addrPort(a net.Addr) netip.AddrPort {
-	var ap netip.AddrPort
-	switch a := a.(type) {
-	case *net.UDPAddr:
-		ap = a.AddrPort()
-	case *net.TCPAddr:
-		ap = a.AddrPort()
-	default:
-		return ap
+// setECS keeps miekg/dns's ECS option: the address as received, of the
+// option's family.
+func (rec *record) setECS(o *dns.EDNS0_SUBNET) {
+	rec.hasECS = true
+	rec.ecsFamily, rec.ecsSource, rec.ecsScope = o.Family, o.SourceNetmask, o.SourceScope
+	switch o.Family {
+	case 1:
+		if ip4 := o.Address.To4(); ip4 != nil {
+			copy(rec.ecsAddr[:4], ip4)
+		}
+	case 2:
+		if len(o.Address) == net.IPv6len {
+			copy(rec.ecsAddr[:], o.Address)
+		}
 	}
-	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
+
+// ecs returns the query's ECS option for formatting.
+func (rec *record) ecs() bindfmt.ECS {
+	e := bindfmt.ECS{Family: rec.ecsFamily, Source: rec.ecsSource, Scope: rec.ecsScope}
+	switch rec.ecsFamily {
+	case 1:
+		e.Addr = netip.AddrFrom4([4]byte(rec.ecsAddr[:4]))
+	case 2:
+		e.Addr = netip.AddrFrom16(rec.ecsAddr)
+	}
+	return e
+}
+
+func sat16(n int) uint16 { return uint16(min(n, 65535)) }

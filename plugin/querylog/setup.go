@@ -60,9 +60,8 @@ func setup(c *caddy.Controller) error {
 
 // newQuerylog makes the handler of a server block's directives.
 func newQuerylog(loggers []*logger) (*Querylog, error) {
-	h := &Querylog{loggers: loggers, clock: newClock()}
+	h := &Querylog{loggers: loggers}
 	for _, l := range loggers {
-		l.clock = h.clock
 		h.classify = h.classify || l.classes != 0
 		q, err := l.newQueue()
 		if err != nil {

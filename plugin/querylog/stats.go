@@ -144,10 +144,7 @@ func (s *stats) nameSlot(qname string) *ssSlot[string, nameCounters] {
 	return ns
 }
 
-// lookupFolded looks a mixed-case name up in lower case. It is a function
-// of its own so that its buffer is on the stack only for such names.
-//
-//go:noinline
+// lookupFolded looks a mixed-case name up in lower case.
 func (s *stats) lookupFolded(qname string) (int32, bool) {
 	var buf [256]byte
 	i, ok := s.names.index[string(foldName(buf[:0], qname))] // a lookup does not allocate

@@ -173,4 +173,19 @@ func BenchmarkWireLen(b *testing.B) {
 			m.Len()
 		}
 	})
+	// A query as dig sends it (EDNS, a cookie): measured once per query.
+	q := new(dns.Msg)
+	q.SetQuestion("www.example.org.", dns.TypeA)
+	q.SetEdns0(1232, false)
+	q.IsEdns0().Option = append(q.IsEdns0().Option, &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0102030405060708"})
+	b.Run("query/wireLen", func(b *testing.B) {
+		for b.Loop() {
+			wireLen(q)
+		}
+	})
+	b.Run("query/Msg.Len", func(b *testing.B) {
+		for b.Loop() {
+			q.Len()
+		}
+	})
 }

@@ -1,6 +1,7 @@
 // Package client answers the questions several corebind plugins ask about the
 // client behind a query: its address, whether the query is the client's own or
-// one the server makes to itself, and what recursionacl decided about it.
+// one the server makes to itself, the TSIG key it was signed with, and what
+// recursionacl decided about it.
 package client
 
 import (
@@ -16,18 +17,36 @@ import (
 // ::ffff:192.0.2.1 and 192.0.2.1 are one client. ok is false when the writer
 // has no usable remote address.
 func Addr(w dns.ResponseWriter) (addr netip.Addr, ok bool) {
-	switch a := w.RemoteAddr().(type) {
+	ap := AddrPort(w.RemoteAddr())
+	return ap.Addr(), ap.Addr().IsValid()
+}
+
+// AddrPort converts an address of a dns.ResponseWriter (RemoteAddr or
+// LocalAddr) to a netip.AddrPort without allocating for UDP and TCP, with
+// IPv4-mapped IPv6 unmapped. It is the zero AddrPort when a cannot be told.
+func AddrPort(a net.Addr) netip.AddrPort {
+	var ap netip.AddrPort
+	switch a := a.(type) {
 	case *net.UDPAddr:
-		addr, ok = netip.AddrFromSlice(a.IP)
+		if a == nil {
+			return ap
+		}
+		ap = a.AddrPort()
 	case *net.TCPAddr:
-		addr, ok = netip.AddrFromSlice(a.IP)
+		if a == nil {
+			return ap
+		}
+		ap = a.AddrPort()
 	case nil:
-		return netip.Addr{}, false
+		return ap
 	default:
-		ap, err := netip.ParseAddrPort(a.String())
-		addr, ok = ap.Addr(), err == nil
+		p, err := netip.ParseAddrPort(a.String())
+		if err != nil {
+			return ap
+		}
+		ap = p
 	}
-	return addr.Unmap(), ok
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
 // Internal reports whether this query is one the server sends to itself on a
@@ -39,6 +58,54 @@ func Addr(w dns.ResponseWriter) (addr netip.Addr, ok bool) {
 func Internal(ctx context.Context) bool {
 	loop, _ := ctx.Value(dnsserver.LoopKey{}).(int)
 	return loop > 0
+}
+
+// TSIGStatus is what the server made of a query's TSIG signature.
+type TSIGStatus uint8
+
+const (
+	// Unsigned: the query has no TSIG record.
+	Unsigned TSIGStatus = iota
+	// Verified: the server holds the key and the signature is good.
+	Verified
+	// Unchecked: the server holds no TSIG keys at all (no tsig plugin on
+	// this listener), so nothing was verified; the query is answered as an
+	// unsigned one.
+	Unchecked
+	// Failed: the server holds keys and the signature did not verify
+	// (unknown key, wrong MAC, time outside the fudge). The tsig plugin
+	// answers NOTAUTH with BADKEY, BADSIG or BADTIME; BIND logs no query
+	// line for such a request, only a security message.
+	Failed
+)
+
+// TSIG reports the key name a query was signed with (as in the TSIG record,
+// fully qualified; "" when unsigned) and what the server made of it. Only a
+// Verified key identifies a client: a signature nobody checked proves
+// nothing.
+func TSIG(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (key string, status TSIGStatus) {
+	t := r.IsTsig()
+	if t == nil {
+		return "", Unsigned
+	}
+	srv, ok := ctx.Value(dnsserver.Key{}).(*dnsserver.Server)
+	if !ok || len(srv.TsigSecret) == 0 {
+		return t.Hdr.Name, Unchecked
+	}
+	if w.TsigStatus() != nil {
+		return t.Hdr.Name, Failed
+	}
+	return t.Hdr.Name, Verified
+}
+
+// VerifiedKey is the name of the TSIG key that signed r when the server
+// verified the signature, "" otherwise.
+func VerifiedKey(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) string {
+	key, status := TSIG(ctx, w, r)
+	if status != Verified {
+		return ""
+	}
+	return key
 }
 
 type recursionKey struct{}

@@ -1,0 +1,48 @@
+package bindfmt
+
+import (
+	"net/netip"
+	"strconv"
+)
+
+// ECS is the EDNS Client Subnet option (RFC 7871) of a query, as received.
+type ECS struct {
+	Family uint16     // 1 IPv4, 2 IPv6; other values are printed as BIND prints them
+	Addr   netip.Addr // the address bits the client sent, zero-filled
+	Source uint8      // SOURCE PREFIX-LENGTH
+	Scope  uint8      // SCOPE PREFIX-LENGTH (0 in a well-formed query)
+}
+
+// AppendECS appends what BIND 9.18 adds to a query line for a query with an
+// ECS option, address/source/scope (checked against a running named):
+//
+//	[ECS 192.0.2.0/24/0]
+//	[ECS 2001:db8::/56/0]
+//	[ECS <unknown address, family 0>/0/0]
+//
+// The leading space is the caller's. An IPv4-mapped address of family 2 is
+// printed as IPv6 (::ffff:192.0.2.1), as BIND prints it.
+func AppendECS(b []byte, e ECS) []byte {
+	b = append(b, "[ECS "...)
+	b = AppendECSValue(b, e)
+	return append(b, ']')
+}
+
+// AppendECSValue appends the option as BIND prints it inside the brackets:
+// address/source/scope.
+func AppendECSValue(b []byte, e ECS) []byte {
+	switch {
+	case e.Family == 1 && e.Addr.IsValid():
+		b = e.Addr.Unmap().AppendTo(b)
+	case e.Family == 2 && e.Addr.IsValid():
+		b = netip.AddrFrom16(e.Addr.As16()).AppendTo(b)
+	default:
+		b = append(b, "<unknown address, family "...)
+		b = strconv.AppendUint(b, uint64(e.Family), 10)
+		b = append(b, '>')
+	}
+	b = append(b, '/')
+	b = strconv.AppendUint(b, uint64(e.Source), 10)
+	b = append(b, '/')
+	return strconv.AppendUint(b, uint64(e.Scope), 10)
+}
