@@ -121,12 +121,20 @@ func (h *RFC2317) cname(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b
 	m.SetReply(r)
 	m.Authoritative = true
 	m.Answer = []dns.RR{b.cnameRR(r.Question[0].Name, octet, rd.ttl)}
-	m.Ns = rd.ns
-	m.Extra = rd.glue
+	m.Ns, m.Extra = rd.ns, rd.glue
+	if ownData(r.Question[0].Qtype) && len(rd.apexNS) > 0 {
+		m.Ns, m.Extra = rd.apexNS, rd.apexGlue
+	}
 	w.WriteMsg(m)
 	h.count(ctx, kindCNAME)
 	return dns.RcodeSuccess, nil
 }
+
+// ownData reports whether a query for qtype at a CNAME owner is answered
+// with the CNAME as the owner's own data, not as a step towards the target:
+// a BIND parent then gives its own zone's NS in the authority section (with
+// minimal-responses no), not the child zone's that the target lies under.
+func ownData(qtype uint16) bool { return qtype == dns.TypeCNAME || qtype == dns.TypeANY }
 
 // referral answers a name at or below a child zone.
 func (h *RFC2317) referral(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b *block) (int, error) {
@@ -154,7 +162,10 @@ func (h *RFC2317) chase(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b
 	m.Authoritative = true
 	cname := b.cnameRR(q.Name, octet, rd.ttl)
 	m.Answer = []dns.RR{cname}
-	if q.Qtype != dns.TypeCNAME && h.Next != nil {
+	if k == kindCNAME && ownData(q.Qtype) && len(rd.apexNS) > 0 {
+		// The parent's answer, as in cname: its own data, its own NS.
+		m.Ns, m.Extra = rd.apexNS, rd.apexGlue
+	} else if q.Qtype != dns.TypeCNAME && h.Next != nil {
 		sub := new(dns.Msg)
 		sub.SetQuestion(cname.Target, q.Qtype)
 		sub.Id = r.Id

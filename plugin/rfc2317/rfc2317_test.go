@@ -27,7 +27,7 @@ var (
 // with the child's NS and their glue.
 func TestParentCNAME(t *testing.T) {
 	h := newHandler(t, parentBlock, nil, newFile(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone}))
-	for _, qtype := range []uint16{dns.TypePTR, dns.TypeANY, dns.TypeTXT, dns.TypeA, dns.TypeCNAME, dns.TypeNS} {
+	for _, qtype := range []uint16{dns.TypePTR, dns.TypeTXT, dns.TypeA, dns.TypeNS} {
 		check(t, h, test.Case{
 			Qname: "3.2.0.192.in-addr.arpa.", Qtype: qtype,
 			Answer: []dns.RR{test.CNAME("3.2.0.192.in-addr.arpa. 600 IN CNAME 3.0/29.2.0.192.in-addr.arpa.")},
@@ -35,6 +35,24 @@ func TestParentCNAME(t *testing.T) {
 			Extra:  cutGlue,
 		}, true)
 	}
+	// CNAME and ANY ask for the owner's own data: BIND does not follow the
+	// CNAME and gives the parent zone's NS.
+	for _, qtype := range []uint16{dns.TypeCNAME, dns.TypeANY} {
+		check(t, h, test.Case{
+			Qname: "3.2.0.192.in-addr.arpa.", Qtype: qtype,
+			Answer: []dns.RR{test.CNAME("3.2.0.192.in-addr.arpa. 600 IN CNAME 3.0/29.2.0.192.in-addr.arpa.")},
+			Ns:     []dns.RR{test.NS("2.0.192.in-addr.arpa. 86400 IN NS ns1.isp.example.")},
+		}, true)
+	}
+	// An in-zone name server of the parent comes with its glue.
+	inZone := strings.Replace(parentZone, "@        IN NS  ns1.isp.example.\n", "@        IN NS  ns1.isp.example.\n@        IN NS  ns.2.0.192.in-addr.arpa.\n", 1)
+	h = newHandler(t, parentBlock, nil, newFile(t, map[string]string{"2.0.192.in-addr.arpa.": inZone}))
+	check(t, h, test.Case{
+		Qname: "3.2.0.192.in-addr.arpa.", Qtype: dns.TypeCNAME,
+		Answer: []dns.RR{test.CNAME("3.2.0.192.in-addr.arpa. 600 IN CNAME 3.0/29.2.0.192.in-addr.arpa.")},
+		Ns:     []dns.RR{test.NS("2.0.192.in-addr.arpa. 86400 IN NS ns1.isp.example."), test.NS("2.0.192.in-addr.arpa. 86400 IN NS ns.2.0.192.in-addr.arpa.")},
+		Extra:  cutGlue,
+	}, true)
 	// Every address of the block by default, network and broadcast too;
 	// the owner keeps the client's spelling.
 	for _, q := range []string{"0.2.0.192.in-addr.arpa.", "7.2.0.192.IN-ADDR.ARPA."} {
@@ -328,6 +346,22 @@ func TestParentHostsChild(t *testing.T) {
 		},
 		Ns: childNS,
 	}, true)
+	// CNAME and ANY: the parent's own data and NS, the child zone not asked.
+	for _, qtype := range []uint16{dns.TypeCNAME, dns.TypeANY} {
+		check(t, h, test.Case{
+			Qname: "3.2.0.192.in-addr.arpa.", Qtype: qtype,
+			Answer: []dns.RR{test.CNAME("3.2.0.192.in-addr.arpa. 600 IN CNAME 3.0/29.2.0.192.in-addr.arpa.")},
+			Ns:     []dns.RR{test.NS("2.0.192.in-addr.arpa. 86400 IN NS ns1.isp.example.")},
+		}, true)
+	}
+	// CNAME and ANY: the parent's own data and NS, the child zone not asked.
+	for _, qtype := range []uint16{dns.TypeCNAME, dns.TypeANY} {
+		check(t, h, test.Case{
+			Qname: "3.2.0.192.in-addr.arpa.", Qtype: qtype,
+			Answer: []dns.RR{test.CNAME("3.2.0.192.in-addr.arpa. 600 IN CNAME 3.0/29.2.0.192.in-addr.arpa.")},
+			Ns:     []dns.RR{test.NS("2.0.192.in-addr.arpa. 86400 IN NS ns1.isp.example.")},
+		}, true)
+	}
 	check(t, h, test.Case{
 		Qname: "1." + cut, Qtype: dns.TypePTR,
 		Answer: []dns.RR{test.PTR("1." + cut + " 3600 IN PTR gw.customer.example.")},
