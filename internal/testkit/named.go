@@ -23,6 +23,10 @@ type NamedOptions struct {
 	// Files are written into the working directory before start (zone files,
 	// hint files); zone statements name them relative to it.
 	Files map[string]string
+	// Logging runs named with -f instead of -g, so that a logging { }
+	// statement in Conf takes effect (-g sends everything to stderr and
+	// ignores it), e.g. a file channel for the queries category.
+	Logging bool
 }
 
 // Named is a running named.
@@ -96,7 +100,11 @@ controls { };
 // Start starts named (again, after Stop) on the same directory.
 func (n *Named) Start() {
 	n.t.Helper()
-	cmd := n.opts.Netns.Command("named", "-g", "-c", filepath.Join(n.Dir, "named.conf"))
+	mode := "-g"
+	if n.opts.Logging {
+		mode = "-f"
+	}
+	cmd := n.opts.Netns.Command("named", mode, "-c", filepath.Join(n.Dir, "named.conf"))
 	cmd.Dir = n.Dir
 	n.Proc = start(n.t, "named", cmd)
 	WaitDNS(n.t, n.opts.Netns, n.Addr, n.Proc)
