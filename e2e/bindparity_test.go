@@ -143,6 +143,10 @@ var parityQueries = []parityQuery{
 	{id: "rfc2317-any", from: parityDenied, norec: true, tcp: true, name: "3.2.0.192.in-addr.arpa", qtype: dns.TypeANY},
 	{id: "rfc2317-cut", from: parityDenied, norec: true, name: "5.0/29.2.0.192.in-addr.arpa", qtype: dns.TypePTR},
 	{id: "rev-own", from: parityDenied, name: "10.2.0.192.in-addr.arpa", qtype: dns.TypePTR},
+	{id: "rev-own-any", from: parityAllowed, norec: true, name: "10.2.0.192.in-addr.arpa", qtype: dns.TypeANY},
+	{id: "rev-nxdomain", from: parityAllowed, norec: true, name: "20.2.0.192.in-addr.arpa", qtype: dns.TypePTR},
+	{id: "rev-nxdomain-soa", from: parityAllowed, norec: true, name: "20.2.0.192.in-addr.arpa", qtype: dns.TypeSOA},
+	{id: "rev-nodata", from: parityAllowed, norec: true, name: "10.2.0.192.in-addr.arpa", qtype: dns.TypeTXT},
 	// Flags and EDNS.
 	{id: "noedns", from: parityAllowed, noedns: true, name: "www.example.org", qtype: dns.TypeA},
 	{id: "nocookie", from: parityAllowed, nocookie: true, name: "www.example.org", qtype: dns.TypeA},
