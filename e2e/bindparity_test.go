@@ -100,6 +100,9 @@ type parityQuery struct {
 	opt      bool   // an unknown EDNS option (65001)
 	tsig     string // "" | "good" | "badkey" | "badsig"
 	opcode   int    // default QUERY
+	// cookie is the whole cookie option in hex (client and server
+	// cookie); "bind" is the one BIND last returned to this client.
+	cookie string
 }
 
 // parityQueries run in this order against both servers: the caches see the
@@ -157,12 +160,16 @@ var parityQueries = []parityQuery{
 	{id: "ecs0", from: parityDenied, ecs: "0.0.0.0/0", name: "www.example.org", qtype: dns.TypeA},
 	{id: "edns1", from: parityAllowed, ednsv: 1, name: "www.example.org", qtype: dns.TypeA},
 	{id: "unknown-option", from: parityAllowed, opt: true, name: "www.example.org", qtype: dns.TypeA},
+	{id: "cookie-valid", from: parityAllowed, cookie: "bind", name: "www.example.org", qtype: dns.TypeA},
+	{id: "cookie-bogus", from: parityDenied, cookie: "0123456789abcdef" + "00112233445566778899aabbccddeeff", name: "www.example.org", qtype: dns.TypeA},
 	// Odd names.
 	{id: "case", from: parityAllowed, name: "WwW.ExAmPlE.oRg", qtype: dns.TypeA},
 	{id: "escapes", from: parityAllowed, name: `a\"b\032c\(d\)\;e\@\$\\.example.org`, qtype: dns.TypeA},
 	{id: "dot-in-label", from: parityDenied, name: `a\.b.example.org`, qtype: dns.TypeA},
 	{id: "bytes", from: parityAllowed, name: `\000\010\127\195\169.example.org`, qtype: dns.TypeA},
 	{id: "root", from: parityDenied, name: ".", qtype: dns.TypeNS},
+	{id: "v6-www", from: "::1", name: "www.example.org", qtype: dns.TypeAAAA},
+	{id: "v6-outside-tcp", from: "::1", tcp: true, name: "www.outside.test", qtype: dns.TypeA},
 	{id: "type-unknown", from: parityAllowed, name: "www.example.org", qtype: 65280},
 	// TSIG.
 	{id: "tsig-good", from: paritySigner, tsig: "good", name: "www.outside.test", qtype: dns.TypeA},
@@ -201,7 +208,11 @@ func parityExchange(t *testing.T, q parityQuery, addr string, port int) *dns.Msg
 		o.SetVersion(q.ednsv)
 		o.SetDo(q.do)
 		if !q.nocookie {
-			o.Option = append(o.Option, &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0123456789abcdef"})
+			cookie := "0123456789abcdef"
+			if q.cookie != "" {
+				cookie = q.cookie
+			}
+			o.Option = append(o.Option, &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: cookie})
 		}
 		if q.ecs != "" {
 			p := mustPrefix(t, q.ecs)
@@ -496,6 +507,7 @@ zone "sub.example.org" { type primary; file "sub.db"; };`,
 	})
 	named := testkit.StartNamed(t, testkit.NamedOptions{
 		Logging: true,
+		Listen6: "::1",
 		Options: fmt.Sprintf(`recursion yes;
 	allow-recursion { %s; key k1; };
 	forwarders port %d { 127.0.0.1; };
@@ -515,7 +527,7 @@ zone "2.0.192.in-addr.arpa" { type primary; file "rev.db"; };`,
 	port := testkit.FreePort(t)
 	addr := testkit.HostPort("127.0.0.1", port)
 	c := testkit.StartCoreDNS(t, fmt.Sprintf(`.:%d {
-	bind 127.0.0.1
+	bind 127.0.0.1 ::1
 	querylog {
 		output file queries.log
 	}
@@ -558,11 +570,28 @@ zone "2.0.192.in-addr.arpa" { type primary; file "rev.db"; };`,
 		oursKey, bindKey string
 	}
 	results := make([]result, len(parityQueries))
+	serverCookie := map[string]string{} // BIND's last cookie, by client
 	for i, q := range parityQueries {
+		if q.cookie == "bind" {
+			// The cookie BIND gave this client: BIND logs V for it;
+			// corebind, which has no server cookies, K.
+			q.cookie = serverCookie[q.from]
+		}
 		pb, po := sport(q.from), sport(q.from)
+		bindAddr, oursAddr := named.Addr, addr
+		if strings.Contains(q.from, ":") {
+			bindAddr, oursAddr = testkit.HostPort("::1", named.Port), testkit.HostPort("::1", port)
+		}
 		results[i] = result{
-			bind: parityExchange(t, q, named.Addr, pb), bindKey: q.from + "#" + strconv.Itoa(pb),
-			ours: parityExchange(t, q, addr, po), oursKey: q.from + "#" + strconv.Itoa(po),
+			bind: parityExchange(t, q, bindAddr, pb), bindKey: q.from + "#" + strconv.Itoa(pb),
+			ours: parityExchange(t, q, oursAddr, po), oursKey: q.from + "#" + strconv.Itoa(po),
+		}
+		if o := results[i].bind; o != nil && o.IsEdns0() != nil {
+			for _, opt := range o.IsEdns0().Option {
+				if c, ok := opt.(*dns.EDNS0_COOKIE); ok {
+					serverCookie[q.from] = c.Cookie
+				}
+			}
 		}
 	}
 	// A record enqueued after SIGTERM is lost (caddy runs the shutdown
