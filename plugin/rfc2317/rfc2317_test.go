@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/corebind/corebind/plugin/pkg/client"
+
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
 	"github.com/miekg/dns"
@@ -367,4 +369,42 @@ func TestParentHostsChild(t *testing.T) {
 		Answer: []dns.RR{test.PTR("1." + cut + " 3600 IN PTR gw.customer.example.")},
 		Ns:     childNS,
 	}, true)
+}
+
+// TestParentHostsChildNoRecursion: BIND follows the CNAME into a child zone
+// it serves too only through its recursion; for RD=0 queries and clients
+// recursionacl denied, the CNAME stands alone, without authority.
+func TestParentHostsChildNoRecursion(t *testing.T) {
+	h := newHandler(t, parentBlock, nil, newFile(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone, cut: childZone}))
+	cname := test.CNAME("3.2.0.192.in-addr.arpa. 600 IN CNAME 3.0/29.2.0.192.in-addr.arpa.")
+	for _, tc := range []struct {
+		name    string
+		rd      bool
+		ctx     context.Context
+		wantPTR bool
+	}{
+		{"RD=0", false, context.Background(), false},
+		{"RD=0 allowed", false, client.WithRecursion(context.Background(), true), false},
+		{"RD=1 denied", true, client.WithRecursion(context.Background(), false), false},
+		{"RD=1 allowed", true, client.WithRecursion(context.Background(), true), true},
+		{"RD=1 no recursionacl", true, context.Background(), true},
+	} {
+		m := new(dns.Msg).SetQuestion("3.2.0.192.in-addr.arpa.", dns.TypePTR)
+		m.RecursionDesired = tc.rd
+		rec := dnstest.NewRecorder(&test.ResponseWriter{})
+		if _, err := h.ServeDNS(tc.ctx, rec, m); err != nil || rec.Msg == nil {
+			t.Fatalf("%s: %v, %v", tc.name, err, rec.Msg)
+		}
+		r := rec.Msg
+		if !r.Authoritative || r.Rcode != dns.RcodeSuccess || len(r.Answer) == 0 || r.Answer[0].String() != cname.String() {
+			t.Errorf("%s: want the CNAME, authoritative:\n%s", tc.name, r)
+			continue
+		}
+		if got := len(r.Answer) == 2; got != tc.wantPTR {
+			t.Errorf("%s: PTR followed %v, want %v:\n%s", tc.name, got, tc.wantPTR, r)
+		}
+		if !tc.wantPTR && (len(r.Answer) != 1 || len(r.Ns) != 0 || len(r.Extra) != 0) {
+			t.Errorf("%s: want the CNAME alone:\n%s", tc.name, r)
+		}
+	}
 }
