@@ -51,6 +51,9 @@ out        IN CNAME www.outside.test.
 *.wild     IN A   192.0.2.99
 sub        IN NS  ns.sub
 ns.sub     IN A   127.0.0.53
+big        IN TXT "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+big        IN TXT "1123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+big        IN TXT "2123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
 `
 
 // parityRev is the reverse zone; rfc2317 on corebind and $GENERATE on BIND
@@ -180,6 +183,12 @@ var parityQueries = []parityQuery{
 	// Other opcodes and classes.
 	{id: "notify", from: parityAllowed, opcode: dns.OpcodeNotify, norec: true, name: "example.org", qtype: dns.TypeSOA},
 	{id: "chaos-version", from: parityDenied, class: dns.ClassCHAOS, name: "version.bind", qtype: dns.TypeTXT},
+	{id: "class-any", from: parityAllowed, class: dns.ClassANY, name: "www.example.org", qtype: dns.TypeA},
+	{id: "axfr-denied", from: parityDenied, tcp: true, name: "example.org", qtype: dns.TypeAXFR},
+	// Truncation: 600 bytes of TXT without EDNS (512), then with EDNS.
+	{id: "big-noedns", from: parityAllowed, noedns: true, name: "big.example.org", qtype: dns.TypeTXT},
+	{id: "big-noedns-tcp", from: parityAllowed, noedns: true, tcp: true, name: "big.example.org", qtype: dns.TypeTXT},
+	{id: "big-edns", from: parityAllowed, name: "big.example.org", qtype: dns.TypeTXT},
 }
 
 // parityExchange sends q to addr from q.from and the source port port (0:
@@ -322,10 +331,16 @@ func parityFields(m *dns.Msg) [][2]string {
 			extra = append(extra, rr)
 		}
 	}
+	answer := rrText(m.Answer)
+	if m.Truncated {
+		// Which records fill a truncated answer depends on the RRset
+		// order (BIND rotates it): the count is what both must agree on.
+		answer = fmt.Sprintf("%d records", len(m.Answer))
+	}
 	return [][2]string{
 		{"rcode", dns.RcodeToString[m.Rcode]},
 		{"flags", strings.Join(flags, " ")},
-		{"answer", rrText(m.Answer)},
+		{"answer", answer},
 		{"authority", rrText(m.Ns)},
 		{"ns addresses", rrText(nsAddrs)},
 		{"additional", rrText(extra)},
@@ -515,6 +530,7 @@ zone "sub.example.org" { type primary; file "sub.db"; };`,
 	forwarders port %d { 127.0.0.1; };
 	forward only;
 	querylog yes;
+	allow-transfer { none; };
 	version "parity";`, parityAllowed, fwd.Port),
 		Conf: `key "k1" { algorithm hmac-sha256; secret "` + tsigSecret + `"; };
 logging {
