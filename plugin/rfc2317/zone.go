@@ -379,7 +379,7 @@ func (s *scan) add(rr dns.RR) {
 	case dns.TypeRRSIG, dns.TypeNSEC, dns.TypeNSEC3:
 		return // DNSSEC bookkeeping follows the data it covers
 	case dns.TypeNS:
-		if strings.EqualFold(h.Name, s.zone) {
+		if _, ok := rr.(*dns.NS); ok && strings.EqualFold(h.Name, s.zone) {
 			s.apexNS = append(s.apexNS, dns.Copy(rr))
 		}
 	case dns.TypeA, dns.TypeAAAA:
