@@ -25,7 +25,9 @@ type NamedOptions struct {
 	Files map[string]string
 	// Logging runs named with -f instead of -g, so that a logging { }
 	// statement in Conf takes effect (-g sends everything to stderr and
-	// ignores it), e.g. a file channel for the queries category.
+	// ignores it), e.g. a file channel for the queries category. Keep
+	// "category default { default_stderr; };" in it: Output, WaitOutput and
+	// Reload read what named writes there.
 	Logging bool
 }
 
