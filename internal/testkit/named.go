@@ -29,6 +29,12 @@ type NamedOptions struct {
 	// file-channel prefix (print-time, print-category, print-severity). Conf
 	// must then hold no logging statement of its own.
 	LogFile string
+	// Logging runs named with -f instead of -g, so that a logging { }
+	// statement in Conf takes effect (-g sends everything to stderr and
+	// ignores it), e.g. a file channel for the queries category. Keep
+	// "category default { default_stderr; };" in it: Output, WaitOutput and
+	// Reload read what named writes there.
+	Logging bool
 }
 
 // Named is a running named.
@@ -116,7 +122,7 @@ controls { };
 func (n *Named) Start() {
 	n.t.Helper()
 	mode := "-g"
-	if n.opts.LogFile != "" {
+	if n.opts.LogFile != "" || n.opts.Logging {
 		mode = "-f"
 	}
 	cmd := n.opts.Netns.Command("named", mode, "-c", filepath.Join(n.Dir, "named.conf"))

@@ -64,6 +64,8 @@ type rendered struct {
 	childHere bool     // parent side: the child zone is served beside rfc2317 too
 	ns        []dns.RR // NS records at zone (parent side)
 	glue      []dns.RR // A/AAAA of the name servers known to this server
+	apexNS    []dns.RR // the NS records of origin, the zone holding the CNAMEs
+	apexGlue  []dns.RR // A/AAAA of those name servers known to this server
 }
 
 // newBlock computes a block's names. The prefix must be IPv4 /25–/32 and a

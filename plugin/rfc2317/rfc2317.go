@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/corebind/corebind/plugin/pkg/client"
+
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/nonwriter"
 	"github.com/coredns/coredns/plugin/transfer"
@@ -88,7 +90,10 @@ func (h *RFC2317) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	switch k {
 	case kindCNAME:
 		if b.r.Load().childHere {
-			return h.chase(ctx, w, r, b, octet, kindCNAME)
+			if ownData(q.Qtype) || mayChase(ctx, r) {
+				return h.chase(ctx, w, r, b, octet, kindCNAME)
+			}
+			return h.cnameAlone(ctx, w, r, b, octet)
 		}
 		return h.cname(ctx, w, r, b, octet)
 	case kindCut:
@@ -121,12 +126,47 @@ func (h *RFC2317) cname(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b
 	m.SetReply(r)
 	m.Authoritative = true
 	m.Answer = []dns.RR{b.cnameRR(r.Question[0].Name, octet, rd.ttl)}
-	m.Ns = rd.ns
-	m.Extra = rd.glue
+	m.Ns, m.Extra = rd.ns, rd.glue
+	if ownData(r.Question[0].Qtype) && len(rd.apexNS) > 0 {
+		m.Ns, m.Extra = rd.apexNS, rd.apexGlue
+	}
 	w.WriteMsg(m)
 	h.count(ctx, kindCNAME)
 	return dns.RcodeSuccess, nil
 }
+
+// mayChase reports whether a parent serving the child zone too follows the
+// CNAME into it, as BIND does only for a query with RD set from a client
+// that may recurse: BIND follows a CNAME into another zone of its own
+// through its recursion. Without recursionacl before rfc2317 there is no
+// decision to go by, and the target is followed for every RD=1 query.
+func mayChase(ctx context.Context, r *dns.Msg) bool {
+	if !r.RecursionDesired {
+		return false
+	}
+	allowed, decided := client.Recursion(ctx)
+	return allowed || !decided
+}
+
+// cnameAlone is a parent's answer with the CNAME into a child zone it serves
+// too, not followed: what BIND gives to RD=0 queries and clients denied
+// recursion, with an empty authority section.
+func (h *RFC2317) cnameAlone(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b *block, octet uint8) (int, error) {
+	rd := b.r.Load()
+	m := new(dns.Msg)
+	m.SetReply(r)
+	m.Authoritative = true
+	m.Answer = []dns.RR{b.cnameRR(r.Question[0].Name, octet, rd.ttl)}
+	w.WriteMsg(m)
+	h.count(ctx, kindCNAME)
+	return dns.RcodeSuccess, nil
+}
+
+// ownData reports whether a query for qtype at a CNAME owner is answered
+// with the CNAME as the owner's own data, not as a step towards the target:
+// a BIND parent then gives its own zone's NS in the authority section (with
+// minimal-responses no), not the child zone's that the target lies under.
+func ownData(qtype uint16) bool { return qtype == dns.TypeCNAME || qtype == dns.TypeANY }
 
 // referral answers a name at or below a child zone.
 func (h *RFC2317) referral(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b *block) (int, error) {
@@ -154,7 +194,10 @@ func (h *RFC2317) chase(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b
 	m.Authoritative = true
 	cname := b.cnameRR(q.Name, octet, rd.ttl)
 	m.Answer = []dns.RR{cname}
-	if q.Qtype != dns.TypeCNAME && h.Next != nil {
+	if k == kindCNAME && ownData(q.Qtype) && len(rd.apexNS) > 0 {
+		// The parent's answer, as in cname: its own data, its own NS.
+		m.Ns, m.Extra = rd.apexNS, rd.apexGlue
+	} else if q.Qtype != dns.TypeCNAME && h.Next != nil {
 		sub := new(dns.Msg)
 		sub.SetQuestion(cname.Target, q.Qtype)
 		sub.Id = r.Id

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/corebind/corebind/plugin/pkg/client"
+
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
 	"github.com/miekg/dns"
@@ -27,7 +29,7 @@ var (
 // with the child's NS and their glue.
 func TestParentCNAME(t *testing.T) {
 	h := newHandler(t, parentBlock, nil, newFile(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone}))
-	for _, qtype := range []uint16{dns.TypePTR, dns.TypeANY, dns.TypeTXT, dns.TypeA, dns.TypeCNAME, dns.TypeNS} {
+	for _, qtype := range []uint16{dns.TypePTR, dns.TypeTXT, dns.TypeA, dns.TypeNS} {
 		check(t, h, test.Case{
 			Qname: "3.2.0.192.in-addr.arpa.", Qtype: qtype,
 			Answer: []dns.RR{test.CNAME("3.2.0.192.in-addr.arpa. 600 IN CNAME 3.0/29.2.0.192.in-addr.arpa.")},
@@ -35,6 +37,24 @@ func TestParentCNAME(t *testing.T) {
 			Extra:  cutGlue,
 		}, true)
 	}
+	// CNAME and ANY ask for the owner's own data: BIND does not follow the
+	// CNAME and gives the parent zone's NS.
+	for _, qtype := range []uint16{dns.TypeCNAME, dns.TypeANY} {
+		check(t, h, test.Case{
+			Qname: "3.2.0.192.in-addr.arpa.", Qtype: qtype,
+			Answer: []dns.RR{test.CNAME("3.2.0.192.in-addr.arpa. 600 IN CNAME 3.0/29.2.0.192.in-addr.arpa.")},
+			Ns:     []dns.RR{test.NS("2.0.192.in-addr.arpa. 86400 IN NS ns1.isp.example.")},
+		}, true)
+	}
+	// An in-zone name server of the parent comes with its glue.
+	inZone := strings.Replace(parentZone, "@        IN NS  ns1.isp.example.\n", "@        IN NS  ns1.isp.example.\n@        IN NS  ns.2.0.192.in-addr.arpa.\n", 1)
+	h = newHandler(t, parentBlock, nil, newFile(t, map[string]string{"2.0.192.in-addr.arpa.": inZone}))
+	check(t, h, test.Case{
+		Qname: "3.2.0.192.in-addr.arpa.", Qtype: dns.TypeCNAME,
+		Answer: []dns.RR{test.CNAME("3.2.0.192.in-addr.arpa. 600 IN CNAME 3.0/29.2.0.192.in-addr.arpa.")},
+		Ns:     []dns.RR{test.NS("2.0.192.in-addr.arpa. 86400 IN NS ns1.isp.example."), test.NS("2.0.192.in-addr.arpa. 86400 IN NS ns.2.0.192.in-addr.arpa.")},
+		Extra:  cutGlue,
+	}, true)
 	// Every address of the block by default, network and broadcast too;
 	// the owner keeps the client's spelling.
 	for _, q := range []string{"0.2.0.192.in-addr.arpa.", "7.2.0.192.IN-ADDR.ARPA."} {
@@ -328,9 +348,63 @@ func TestParentHostsChild(t *testing.T) {
 		},
 		Ns: childNS,
 	}, true)
+	// CNAME and ANY: the parent's own data and NS, the child zone not asked.
+	for _, qtype := range []uint16{dns.TypeCNAME, dns.TypeANY} {
+		check(t, h, test.Case{
+			Qname: "3.2.0.192.in-addr.arpa.", Qtype: qtype,
+			Answer: []dns.RR{test.CNAME("3.2.0.192.in-addr.arpa. 600 IN CNAME 3.0/29.2.0.192.in-addr.arpa.")},
+			Ns:     []dns.RR{test.NS("2.0.192.in-addr.arpa. 86400 IN NS ns1.isp.example.")},
+		}, true)
+	}
+	// CNAME and ANY: the parent's own data and NS, the child zone not asked.
+	for _, qtype := range []uint16{dns.TypeCNAME, dns.TypeANY} {
+		check(t, h, test.Case{
+			Qname: "3.2.0.192.in-addr.arpa.", Qtype: qtype,
+			Answer: []dns.RR{test.CNAME("3.2.0.192.in-addr.arpa. 600 IN CNAME 3.0/29.2.0.192.in-addr.arpa.")},
+			Ns:     []dns.RR{test.NS("2.0.192.in-addr.arpa. 86400 IN NS ns1.isp.example.")},
+		}, true)
+	}
 	check(t, h, test.Case{
 		Qname: "1." + cut, Qtype: dns.TypePTR,
 		Answer: []dns.RR{test.PTR("1." + cut + " 3600 IN PTR gw.customer.example.")},
 		Ns:     childNS,
 	}, true)
+}
+
+// TestParentHostsChildNoRecursion: BIND follows the CNAME into a child zone
+// it serves too only through its recursion; for RD=0 queries and clients
+// recursionacl denied, the CNAME stands alone, without authority.
+func TestParentHostsChildNoRecursion(t *testing.T) {
+	h := newHandler(t, parentBlock, nil, newFile(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone, cut: childZone}))
+	cname := test.CNAME("3.2.0.192.in-addr.arpa. 600 IN CNAME 3.0/29.2.0.192.in-addr.arpa.")
+	for _, tc := range []struct {
+		name    string
+		rd      bool
+		ctx     context.Context
+		wantPTR bool
+	}{
+		{"RD=0", false, context.Background(), false},
+		{"RD=0 allowed", false, client.WithRecursion(context.Background(), true), false},
+		{"RD=1 denied", true, client.WithRecursion(context.Background(), false), false},
+		{"RD=1 allowed", true, client.WithRecursion(context.Background(), true), true},
+		{"RD=1 no recursionacl", true, context.Background(), true},
+	} {
+		m := new(dns.Msg).SetQuestion("3.2.0.192.in-addr.arpa.", dns.TypePTR)
+		m.RecursionDesired = tc.rd
+		rec := dnstest.NewRecorder(&test.ResponseWriter{})
+		if _, err := h.ServeDNS(tc.ctx, rec, m); err != nil || rec.Msg == nil {
+			t.Fatalf("%s: %v, %v", tc.name, err, rec.Msg)
+		}
+		r := rec.Msg
+		if !r.Authoritative || r.Rcode != dns.RcodeSuccess || len(r.Answer) == 0 || r.Answer[0].String() != cname.String() {
+			t.Errorf("%s: want the CNAME, authoritative:\n%s", tc.name, r)
+			continue
+		}
+		if got := len(r.Answer) == 2; got != tc.wantPTR {
+			t.Errorf("%s: PTR followed %v, want %v:\n%s", tc.name, got, tc.wantPTR, r)
+		}
+		if !tc.wantPTR && (len(r.Answer) != 1 || len(r.Ns) != 0 || len(r.Extra) != 0) {
+			t.Errorf("%s: want the CNAME alone:\n%s", tc.name, r)
+		}
+	}
 }

@@ -54,6 +54,11 @@ type origin struct {
 	serial uint32
 	soa    *dns.SOA
 	glue   map[string][]dns.RR // A/AAAA records of the name servers
+	// The zone's own NS records and the addresses of those name servers it
+	// holds: the authority section of CNAME and ANY answers, where a BIND
+	// parent does not follow the CNAME into the child zone.
+	apexNS   []dns.RR
+	apexGlue []dns.RR
 	// problems found in the zone, logged when they change
 	conflicts []string
 	err       string // last load error, logged when it changes
@@ -280,6 +285,7 @@ func (w *watcher) read(a string, o *origin, ch <-chan []dns.RR) bool {
 	o.loaded, o.err, o.serial = true, "", soa.Serial
 	o.soa = dns.Copy(soa).(*dns.SOA)
 	o.glue = s.glue
+	o.apexNS, o.apexGlue = s.apex()
 	problems := s.finish()
 	if !slices.Equal(problems, o.conflicts) {
 		for _, p := range problems {
@@ -304,11 +310,34 @@ func (w *watcher) render(b *block, origin string, childHere bool, nsOrigin map[s
 			rd.glue = append(rd.glue, o.glue[ns]...)
 		}
 	}
+	if o := w.origins[origin]; o != nil && len(o.apexNS) > 0 {
+		rd.apexNS, rd.apexGlue = o.apexNS, o.apexGlue
+		if len(rd.apexGlue) == 0 {
+			// Out-of-zone name servers: what other zones beside hold.
+			for _, ns := range o.apexNS {
+				rd.apexGlue = append(rd.apexGlue, w.glueFor(ns.(*dns.NS).Ns)...)
+			}
+		}
+	}
 	// Full slices: a plugin appending to a response section must copy,
 	// never write into the array that every response shares.
 	rd.ns = slices.Clip(rd.ns)
 	rd.glue = slices.Clip(rd.glue)
+	rd.apexNS = slices.Clip(rd.apexNS)
+	rd.apexGlue = slices.Clip(rd.apexGlue)
 	b.r.Store(rd)
+}
+
+// glueFor is what the zones beside hold of name's addresses as a delegation's
+// name server (the zone's own name server may be one).
+func (w *watcher) glueFor(name string) []dns.RR {
+	name = strings.ToLower(name)
+	for _, o := range w.origins {
+		if g := o.glue[name]; len(g) > 0 {
+			return g
+		}
+	}
+	return nil
 }
 
 // Problems returns the problems found in the zones beside rfc2317 as last
@@ -327,10 +356,21 @@ type scan struct {
 	glue   map[string][]dns.RR
 	ns     map[*block][]string // NS records the zone has at our child zones
 	issues []string
+	apexNS []dns.RR            // the zone's own NS records
+	addrs  map[string][]dns.RR // in-zone A/AAAA, for the apex NS glue; dropped after the scan
 }
 
 func newScan(c *core, zone string) *scan {
-	return &scan{c: c, zone: zone, glue: map[string][]dns.RR{}, ns: map[*block][]string{}}
+	return &scan{c: c, zone: zone, glue: map[string][]dns.RR{}, ns: map[*block][]string{}, addrs: map[string][]dns.RR{}}
+}
+
+// apex returns the zone's NS records and the addresses the zone holds for
+// those name servers (in-zone glue).
+func (s *scan) apex() (ns, glue []dns.RR) {
+	for _, rr := range s.apexNS {
+		glue = append(glue, s.addrs[strings.ToLower(rr.(*dns.NS).Ns)]...)
+	}
+	return s.apexNS, glue
 }
 
 func (s *scan) add(rr dns.RR) {
@@ -338,7 +378,14 @@ func (s *scan) add(rr dns.RR) {
 	switch h.Rrtype {
 	case dns.TypeRRSIG, dns.TypeNSEC, dns.TypeNSEC3:
 		return // DNSSEC bookkeeping follows the data it covers
+	case dns.TypeNS:
+		if _, ok := rr.(*dns.NS); ok && strings.EqualFold(h.Name, s.zone) {
+			s.apexNS = append(s.apexNS, dns.Copy(rr))
+		}
 	case dns.TypeA, dns.TypeAAAA:
+		if dns.IsSubDomain(s.zone, strings.ToLower(h.Name)) {
+			s.addrs[strings.ToLower(h.Name)] = append(s.addrs[strings.ToLower(h.Name)], dns.Copy(rr))
+		}
 		if s.c.nsNames[strings.ToLower(h.Name)] {
 			s.glue[strings.ToLower(h.Name)] = append(s.glue[strings.ToLower(h.Name)], dns.Copy(rr))
 			return
