@@ -251,12 +251,18 @@ zone "2.0.192.in-addr.arpa" { type primary; file "rev.db"; };`,
 	recursionacl {
 		allow %s key k1
 	}
-	cache
+	cache {
+		disable success sub.example.org
+		disable denial sub.example.org
+	}
 	rfc2317 {
 		delegate 192.0.2.0/29 ns.customer.test.
 	}
 	file example.org.db example.org
 	file rev.db 2.0.192.in-addr.arpa
+	delegations example.org {
+		forward
+	}
 	forward . %s
 }
 `, port, tsigSecret, parityAllowed, fwd.Addr), testkit.CoreDNSOptions{

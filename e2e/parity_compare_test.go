@@ -246,6 +246,12 @@ func parityLog(t *testing.T, path string) map[string][][]string {
 	out := map[string][][]string{}
 	s := bufio.NewScanner(f)
 	for s.Scan() {
+		if strings.Contains(s.Text(), " security: ") {
+			// TSIG failures and denials: compared with named's line by line
+			// in querylog_parity_test.go; here BIND's file holds only the
+			// queries category.
+			continue
+		}
 		m := parityLogRE.FindStringSubmatch(s.Text())
 		if m == nil {
 			t.Errorf("%s: a line of unknown form: %q", path, s.Text())
