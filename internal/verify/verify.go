@@ -1,0 +1,209 @@
+// Package verify replays DNS queries against two servers, BIND 9 and
+// corebind, and reports every difference in their replies: the proof that a
+// named.conf converted by named2corefile answers as BIND did.
+//
+//	named2corefile verify -bind 127.0.0.1:53 -corebind 127.0.0.1:1053 -queries queries.log
+//
+// It sends only to the two addresses given, from the local addresses given.
+package verify
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Exit codes of Run.
+const (
+	ExitSame      = 0 // no difference
+	ExitDifferent = 1 // at least one difference
+	ExitUsage     = 2 // bad flags or bad input
+)
+
+// Config is what a replay needs: the two servers and how to ask them.
+type Config struct {
+	BIND, Corebind netip.AddrPort
+	From           []netip.Addr // local source addresses; none = the kernel's choice
+	TCP            bool         // every query over TCP
+	Timeout        time.Duration
+	Retries        int // extra tries after a timeout
+	Parallel       int // queries in flight
+}
+
+// listFlag is a repeatable flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+// Run is `named2corefile verify ARGS…`: it reads or generates the queries,
+// replays each against both servers from each -from address, prints every
+// difference and a summary line, and returns ExitSame, ExitDifferent or
+// ExitUsage (bad flags, unreadable files, bad query lines as FILE:LINE).
+func Run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		bindAddr = fs.String("bind", "", "BIND's `ADDR:PORT` (the reference)")
+		coreAddr = fs.String("corebind", "", "corebind's `ADDR:PORT`")
+		queries  listFlag
+		zones    listFlag
+		from     listFlag
+		tcp      = fs.Bool("tcp", false, "send every query over TCP (queries logged with T go over TCP anyway)")
+		timeout  = fs.Duration("timeout", 2*time.Second, "how long to wait for each reply")
+		retries  = fs.Int("retries", 1, "extra tries after a timeout")
+		max      = fs.Int("max", 0, "replay at most `N` queries (each from every -from address); 0 = all")
+		parallel = fs.Int("parallel", 8, "queries in flight at once")
+	)
+	fs.Var(&queries, "queries", "`FILE` of queries: a BIND query log, a corebind JSON query log or NAME TYPE [CLASS] lines; - is stdin (repeatable)")
+	fs.Var(&zones, "zone", "generate queries from a zone file: `ORIGIN=FILE` (repeatable)")
+	fs.Var(&from, "from", "local source `ADDR[,ADDR…]`; each query is sent from each (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: named2corefile verify -bind ADDR:PORT -corebind ADDR:PORT [-queries FILE]… [-zone ORIGIN=FILE]… [-from ADDR,…] [flags]\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitSame
+		}
+		return ExitUsage
+	}
+	usage := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "verify: "+format+"\n", a...)
+		return ExitUsage
+	}
+	if fs.NArg() > 0 {
+		return usage("unexpected argument %q (query files go after -queries)", fs.Arg(0))
+	}
+	cfg := Config{TCP: *tcp, Timeout: *timeout, Retries: *retries, Parallel: *parallel}
+	var err error
+	if cfg.BIND, err = parseServer("-bind", *bindAddr); err != nil {
+		return usage("%v", err)
+	}
+	if cfg.Corebind, err = parseServer("-corebind", *coreAddr); err != nil {
+		return usage("%v", err)
+	}
+	if cfg.From, err = parseFrom(from, cfg.BIND, cfg.Corebind); err != nil {
+		return usage("%v", err)
+	}
+	if cfg.Timeout <= 0 || cfg.Retries < 0 || cfg.Parallel < 1 || *max < 0 {
+		return usage("-timeout must be positive, -retries and -max at least 0, -parallel at least 1")
+	}
+	zoneFiles, err := parseZoneFlags(zones)
+	if err != nil {
+		return usage("%v", err)
+	}
+	if len(queries) == 0 && len(zoneFiles) == 0 {
+		return usage("no queries: give -queries FILE or -zone ORIGIN=FILE")
+	}
+
+	qs, err := collect(queries, zoneFiles, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return ExitUsage
+	}
+	if *max > 0 && len(qs) > *max {
+		qs = qs[:*max]
+	}
+	if len(qs) == 0 {
+		return usage("the query files hold no queries")
+	}
+	sum := Replay(context.Background(), cfg, qs, stdout)
+	if sum.Answered == 0 {
+		fmt.Fprintf(stderr, "verify: neither server answered any query: check -bind %s and -corebind %s\n", cfg.BIND, cfg.Corebind)
+		return ExitUsage
+	}
+	if sum.Different > 0 {
+		return ExitDifferent
+	}
+	return ExitSame
+}
+
+// collect reads every query file and generates the zones' queries, in the
+// order given. Each file's count goes to log.
+func collect(files []string, zones []ZoneFile, log io.Writer) ([]Query, error) {
+	var qs []Query
+	var errs []error
+	for _, path := range files {
+		fq, err := ReadQueryFile(path)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		fmt.Fprintf(log, "%s: %s queries (%s)", path, commas(len(fq.Queries)), fq.Format)
+		if fq.Skipped > 0 {
+			fmt.Fprintf(log, ", %s lines skipped (not queries)", commas(fq.Skipped))
+		}
+		fmt.Fprintln(log)
+		qs = append(qs, fq.Queries...)
+	}
+	// The place for zones found elsewhere (named.conf's zone statements):
+	// they are ZoneFiles like -zone's.
+	if len(zones) > 0 {
+		zq, err := QueriesFromZones(zones)
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			fmt.Fprintf(log, "%s queries generated from %d zone files\n", commas(len(zq)), len(zones))
+			qs = append(qs, zq...)
+		}
+	}
+	return qs, errors.Join(errs...)
+}
+
+// parseServer reads ADDR:PORT or ADDR (port 53). Only IP addresses: verify
+// must never ask a name service where to send.
+func parseServer(flagName, s string) (netip.AddrPort, error) {
+	if s == "" {
+		return netip.AddrPort{}, fmt.Errorf("%s ADDR:PORT is required", flagName)
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap, nil
+	}
+	if a, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
+		return netip.AddrPortFrom(a, 53), nil
+	}
+	return netip.AddrPort{}, fmt.Errorf("%s %q: want an IP address and port, such as 127.0.0.1:53 or [::1]:53", flagName, s)
+}
+
+// parseFrom reads the -from addresses; each must be of the servers' family.
+func parseFrom(values []string, servers ...netip.AddrPort) ([]netip.Addr, error) {
+	var addrs []netip.Addr
+	for _, v := range values {
+		for _, s := range strings.Split(v, ",") {
+			s = strings.TrimSpace(s)
+			if s == "" {
+				continue
+			}
+			a, err := netip.ParseAddr(s)
+			if err != nil {
+				return nil, fmt.Errorf("-from %q: not an IP address", s)
+			}
+			for _, srv := range servers {
+				if a.Unmap().Is4() != srv.Addr().Unmap().Is4() {
+					return nil, fmt.Errorf("-from %s cannot reach %s: not the same address family", a, srv)
+				}
+			}
+			addrs = append(addrs, a)
+		}
+	}
+	return addrs, nil
+}
+
+// parseZoneFlags reads -zone ORIGIN=FILE values.
+func parseZoneFlags(values []string) ([]ZoneFile, error) {
+	var zs []ZoneFile
+	for _, v := range values {
+		origin, file, ok := strings.Cut(v, "=")
+		if !ok || origin == "" || file == "" {
+			return nil, fmt.Errorf("-zone %q: want ORIGIN=FILE, such as example.org=db.example.org", v)
+		}
+		zs = append(zs, ZoneFile{Name: origin, File: file})
+	}
+	return zs, nil
+}
