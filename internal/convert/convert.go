@@ -214,6 +214,7 @@ func (c *converter) server(title string, view *namedconf.Statement, zones []*nam
 	c.chaos(b)
 	c.recursion(b, vbody, zones, keys)
 	c.access(b, vbody, keys)
+	c.minimal(b, vbody)
 	c.zones(b, vbody, zones, keys)
 	c.forwarders(b, vbody, zones)
 	c.tsig(b, keys)
@@ -506,6 +507,43 @@ func (c *converter) recursion(b *serverBlock, vbody, zones []*namedconf.Statemen
 		}
 		b.addNote("cache", sub("cache", cl), "BIND's cache: max-cache-ttl 7d and max-ncache-ttl 3h unless set; authoritative zones answered fresh")
 	}
+}
+
+// minimal carries minimal-responses: BIND 9.18's default no-auth-recursive
+// leaves the authority section of positive answers to RD=1 queries empty,
+// where CoreDNS's file plugin always fills it.
+func (c *converter) minimal(b *serverBlock, vbody []*namedconf.Statement) {
+	s := get("minimal-responses", vbody, c.options)
+	v := "no-auth-recursive"
+	if s != nil {
+		v = strings.ToLower(s.Arg(0))
+	}
+	switch v {
+	case "no", "false", "0":
+		if s != nil {
+			c.mark(s, Carried, "CoreDNS's file plugin fills the authority section, as minimal-responses no")
+		}
+		return
+	case "no-auth", "no-auth-recursive":
+		n := "minimal: CoreDNS's minimal plugin empties authority and additional of every positive answer; BIND's " + v + " keeps them for RD=0 queries"
+		if v == "no-auth" {
+			n = "minimal: CoreDNS's minimal plugin empties authority and additional of every positive answer; BIND's no-auth keeps the additional section"
+		}
+		if s != nil {
+			c.mark(s, Approx, n)
+		} else {
+			c.note(c.optionsPos(), "minimal-responses (default no-auth-recursive)", Approx, n)
+		}
+	default:
+		if s != nil {
+			c.mark(s, Carried, "minimal")
+		}
+	}
+	var from []namedconf.Pos
+	if s != nil {
+		from = append(from, s.Pos)
+	}
+	b.add("minimal", "minimal", from...)
 }
 
 func posOr(s *namedconf.Statement, p namedconf.Pos) namedconf.Pos {

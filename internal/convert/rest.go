@@ -31,7 +31,6 @@ var known = map[string]mark{
 	"managed-keys-directory": {NotCarried, "DNSSEC trust anchors: CoreDNS does not validate"},
 	"auth-nxdomain":          {Carried, "CoreDNS never sets AA on answers it is not authoritative for (auth-nxdomain no)"},
 	"empty-zones-enable":     {Carried, ""},
-	"minimal-responses":      {Approx, "CoreDNS's file plugin adds the zone's NS records to the authority section of positive answers (BIND 9.18's minimal-responses no-auth-recursive leaves it empty)"},
 	"notify":                 {Approx, "the transfer plugin notifies the addresses in its to list, not the zones' NS hosts"},
 	"also-notify":            {Approx, "see the zones' transfer directives"},
 	"server":                 {NotCarried, "per-server options (keys, edns, bogus) are not converted; the forward plugin has per-upstream options"},

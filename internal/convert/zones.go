@@ -266,9 +266,13 @@ func (c *converter) transfer(b *serverBlock, z *namedconf.Statement, vbody []*na
 	rules, approx := c.flat(list, "allow", "block", " type AXFR IXFR", map[string]bool{})
 	approx = append(approx, bad...)
 	if len(rules) == 0 {
-		c.mark(at, Carried, "no transfer plugin for this zone: transfers are refused")
 		if len(to) > 0 {
+			// The to list is also who may transfer: an acl rule keeps them out.
 			b.add("transfer", sub("transfer "+name, []string{"to " + strings.Join(to, " ")}), from...)
+			b.addOrdered("acl", sub("acl "+name, []string{"block type AXFR IXFR net *"}), 1, at.Pos)
+			c.mark(at, Carried, "transfers refused by an acl rule (the transfer plugin only notifies)")
+		} else {
+			c.mark(at, Carried, "no transfer plugin for this zone: transfers are refused")
 		}
 		return
 	}

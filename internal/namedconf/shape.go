@@ -79,7 +79,7 @@ func check(s *Statement, level int) error {
 			}
 		}
 	}
-	if level <= 1 && needBody[name] && !s.HasBody() && (level == 0 || name == "zone" || name == "key" || name == "acl") {
+	if level <= 1 && needBody[name] && !s.HasBody() && (level == 0 || name == "zone") {
 		// "masters"/"primaries" inside a zone are blocks too, but at level 1
 		// inside options they do not exist; only check the file level and
 		// what a view holds.
