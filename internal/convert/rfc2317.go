@@ -161,9 +161,8 @@ func (c *converter) rfc2317(z *namedconf.Statement, name, path string) ([]string
 		if !contiguous {
 			c.mark(z, Approx, fmt.Sprintf("the CNAMEs into %s leave gaps; rfc2317 synthesizes %d-%d (the zone file's records still answer where it has them)", lab, lo, hi))
 		}
-		for _, t := range addrs {
-			ttls[t] = true
-		}
+		// The NS TTL, not the CNAMEs': miekg/dns gives $GENERATE records
+		// TTL 3600 whatever $TTL says, where BIND applies $TTL.
 		ttls[nsTTL[lab]] = true
 		from = append(from, z.Pos)
 	}

@@ -64,6 +64,17 @@ func (v Value) String() string {
 	return s + v.Text
 }
 
+// quoted writes the value for an error message: 'word', "string", '{'.
+func (v Value) quoted() string {
+	switch v.Kind {
+	case String:
+		return fmt.Sprintf("%q", v.Text)
+	case Block:
+		return "'{'"
+	}
+	return "'" + v.Text + "'"
+}
+
 // Statement is a sequence of values ended by ';'.
 type Statement struct {
 	Pos    Pos
