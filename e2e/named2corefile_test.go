@@ -101,6 +101,12 @@ var n2cKnown = map[string][]*regexp.Regexp{
 		regexp.MustCompile(`^\S+queries\.txt:\d+: \d+\.2\.0\.192\.in-addr\.arpa\. IN PTR \+E\(0\) from .*: authority \S+ NS: BIND: .*; corebind: \(none\)$`)},
 }
 
+// n2cLoads are the zones each corpus loads from a peer (secondary, stub).
+var n2cLoads = map[string][]string{
+	"authoritative": {"example.com."},
+	"stubs":         {"corp.example.", "hr.example.", "eng.example.", "10.in-addr.arpa.", "lab.example."},
+}
+
 var ede18 = regexp.MustCompile(`: EDE: BIND: none; corebind: 18 \(Prohibited\)$`)
 
 func TestNamed2CorefileCorpus(t *testing.T) {
@@ -155,7 +161,7 @@ func TestNamed2CorefileCorpus(t *testing.T) {
 			named := testkit.StartNamedConf(t, ns, dir, conf, "127.0.0.1:53")
 
 			// Secondary and stub zones load in the background on both.
-			for _, z := range []string{"example.com.", "corp.example.", "lab.example."} {
+			for _, z := range n2cLoads[name] {
 				for _, srv := range []string{"127.0.0.1:53", "127.0.0.1:1053"} {
 					testkit.Eventually(10*time.Second, func() bool {
 						m := new(dns.Msg)

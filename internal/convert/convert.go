@@ -426,7 +426,7 @@ func (c *converter) recursion(b *serverBlock, vbody, zones []*namedconf.Statemen
 	switch {
 	case rec != nil && !yes(rec):
 		allow = []string{"none"}
-		c.mark(rec, Carried, "recursionacl allow none: authoritative data is still answered to everyone")
+		c.mark(rec, Approx, "recursionacl allow none: authoritative data is still answered to everyone; other queries get REFUSED with EDE 18 (Prohibited), which BIND sends only when allow-recursion denies, not with recursion no")
 		if ar != nil {
 			c.mark(ar, Carried, "no effect with recursion no, as in BIND")
 		}
@@ -525,7 +525,7 @@ func (c *converter) minimal(b *serverBlock, vbody []*namedconf.Statement) {
 		}
 		return
 	case "no-auth", "no-auth-recursive":
-		n := "minimal: CoreDNS's minimal plugin empties authority and additional of every positive answer; BIND's " + v + " keeps them for RD=0 queries"
+		n := "minimal: CoreDNS's minimal plugin empties authority and additional of every positive answer; BIND's " + v + " keeps them for RD=0 queries and keeps the referral's NS after a CNAME into a delegated zone"
 		if v == "no-auth" {
 			n = "minimal: CoreDNS's minimal plugin empties authority and additional of every positive answer; BIND's no-auth keeps the additional section"
 		}

@@ -321,12 +321,11 @@ func (c *converter) stub(z *namedconf.Statement, vbody []*namedconf.Statement, k
 	if fs := namedconf.Find(body, "file"); fs != nil {
 		dir := filepath.Dir(fs.Arg(0))
 		if !filepath.IsAbs(dir) {
-			base := c.cfg.DirectoryResolved
+			// Where the server will write: directory as written (like the
+			// log files), not where this machine found the zone files.
+			base := c.cfg.Directory
 			if base == "" {
 				base = filepath.Dir(c.cfg.File)
-				if c.cfg.Directory != "" {
-					base = c.cfg.Directory
-				}
 			}
 			dir = filepath.Join(base, dir)
 		}
@@ -498,7 +497,7 @@ func (c *converter) forwarders(b *serverBlock, vbody, zones []*namedconf.Stateme
 		c.mark(g, Approx, "forward .: "+n)
 	} else {
 		c.mark(pol, Carried, "")
-		c.mark(g, Carried, "forward .")
+			c.mark(g, Carried, "forward . (an upstream's AA bit is passed on, where BIND clears it: forward to resolvers, not authoritative servers)")
 	}
 	b.add("forward", "forward . "+strings.Join(addrs, " "), from...)
 }
