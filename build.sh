@@ -170,13 +170,13 @@ cmd_test() {
 	go test -race -count=1 $(go list ./... | grep -v '/e2e$')
 
 	# Every fuzz target (plugin/*/fuzz_test.go, and named2corefile's parser
-	# in internal/namedconf/fuzz_test.go) for FUZZTIME, from its seed
+	# and converter in internal/namedconf and internal/convert) for FUZZTIME, from its seed
 	# corpus in testdata/fuzz. A crasher is written there and fails the step:
 	# commit it as a regression test with the fix. A long hunt:
 	#   go test -run '^$' -fuzz '^FuzzServeDNS$' -fuzztime 1h ./plugin/querylog/
 	local fuzztime=${FUZZTIME:-10s} file target
 	step "fuzzing: every target for $fuzztime"
-	for file in plugin/*/fuzz_test.go internal/namedconf/fuzz_test.go; do
+	for file in plugin/*/fuzz_test.go internal/namedconf/fuzz_test.go internal/convert/fuzz_test.go; do
 		for target in $(grep -oE '^func Fuzz[A-Za-z0-9_]+' "$file" | cut -d' ' -f2); do
 			go test -run '^$' -fuzz "^$target\$" -fuzztime "$fuzztime" "./${file%/*}/"
 		done

@@ -215,6 +215,7 @@ func (c *converter) server(title string, view *namedconf.Statement, zones []*nam
 	c.recursion(b, vbody, zones, keys)
 	c.access(b, vbody, keys)
 	c.minimal(b, vbody)
+	c.rateLimit(b, vbody)
 	c.zones(b, vbody, zones, keys)
 	c.forwarders(b, vbody, zones)
 	c.tsig(b, keys)
@@ -464,6 +465,7 @@ func (c *converter) recursion(b *serverBlock, vbody, zones []*namedconf.Statemen
 			}
 		}
 		if len(c.forwardersOf(vbody)) == 0 && !hasForwardZone(zones) {
+			b.addNote("forward", "# forward . RESOLVER...", "BIND resolved from the root hints here; CoreDNS has no iterative resolver: name a resolver you run")
 			c.note(posOr(rec, c.optionsPos()), "recursion from the root hints", NotCarried,
 				"CoreDNS has no iterative resolver: names outside the converted zones get SERVFAIL; add forward . RESOLVER... (a resolver you run, e.g. BIND or Unbound) to the block")
 		}

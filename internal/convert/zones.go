@@ -497,7 +497,7 @@ func (c *converter) forwarders(b *serverBlock, vbody, zones []*namedconf.Stateme
 		c.mark(g, Approx, "forward .: "+n)
 	} else {
 		c.mark(pol, Carried, "")
-			c.mark(g, Carried, "forward . (an upstream's AA bit is passed on, where BIND clears it: forward to resolvers, not authoritative servers)")
+		c.mark(g, Carried, "forward . (an upstream's AA bit is passed on, where BIND clears it: forward to resolvers, not authoritative servers)")
 	}
 	b.add("forward", "forward . "+strings.Join(addrs, " "), from...)
 }

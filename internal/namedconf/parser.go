@@ -168,7 +168,7 @@ func describe(s *Statement) string {
 
 func (p *parser) include(s *Statement, depth int) ([]*Statement, error) {
 	if len(s.Values) != 2 {
-		return nil, &Error{s.Values[2].Pos, "missing ';' before "+s.Values[2].quoted()}
+		return nil, &Error{s.Values[2].Pos, "missing ';' before " + s.Values[2].quoted()}
 	}
 	name := s.Values[1].Text
 	if depth >= maxIncludeDepth {

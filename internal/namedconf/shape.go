@@ -70,12 +70,12 @@ func check(s *Statement, level int) error {
 			return &Error{args[0].Pos, fmt.Sprintf("'%s' takes a single value, not a list", name)}
 		}
 		if len(args) > 1 {
-			return &Error{args[1].Pos, "missing ';' before "+args[1].quoted()}
+			return &Error{args[1].Pos, "missing ';' before " + args[1].quoted()}
 		}
 	case (blocky[name] && !(name == "zone" && level >= 2)) || (name == "key" && s.HasBody()) || (name == "dnssec-policy" && s.HasBody()):
 		for i, a := range args {
 			if a.Kind == Block && i+1 < len(args) && name != "controls" {
-				return &Error{args[i+1].Pos, "missing ';' before "+args[i+1].quoted()}
+				return &Error{args[i+1].Pos, "missing ';' before " + args[i+1].quoted()}
 			}
 		}
 	}
