@@ -178,7 +178,7 @@ func TestNamed2CorefileCorpus(t *testing.T) {
 			}
 
 			args := []string{"verify", "-bind", "127.0.0.1:53", "-corebind", "127.0.0.1:1053",
-				"-from", "127.0.0.1,127.0.0.66", "-queries", filepath.Join(dir, "queries.txt")}
+				"-from", "127.0.0.1,127.0.0.13,127.0.0.66", "-queries", filepath.Join(dir, "queries.txt")}
 			if name != "stubs" { // the only configuration without primary zones
 				args = append(args, "-conf", conf)
 			}

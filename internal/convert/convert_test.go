@@ -212,3 +212,24 @@ func TestRFC2317Parent(t *testing.T) {
 		}
 	}
 }
+
+func TestAllowQueryAndTransfer(t *testing.T) {
+	r := convertText(t, `acl sec { 192.0.2.2; };
+options { allow-query { 10.0.0.0/8; !10.0.0.9; }; blackhole { 198.51.100.0/24; }; };
+zone "a.example" { type primary; file "db.a"; allow-query { any; }; allow-transfer { sec; }; };`)
+	for _, want := range []string{
+		"acl {\n        drop net 198.51.100.0/24\n    }",
+		"acl a.example {\n        allow net *\n    }",
+		"acl a.example {\n        allow type AXFR IXFR net 192.0.2.2\n        block type AXFR IXFR net *\n    }",
+		"acl {\n        allow net 10.0.0.0/8\n        block net 10.0.0.9\n        block net *\n    }",
+		"transfer a.example {\n        to *\n    }",
+	} {
+		if !strings.Contains(r.Corefile, want) {
+			t.Errorf("want\n%s\nin\n%s", want, r.Corefile)
+		}
+	}
+	// blackhole first, then the zone's rules, then the server-wide list.
+	if i, j := strings.Index(r.Corefile, "drop net"), strings.Index(r.Corefile, "allow net *"); i > j {
+		t.Errorf("acl order:\n%s", r.Corefile)
+	}
+}

@@ -146,7 +146,7 @@ func (c *converter) zones(b *serverBlock, vbody, zones []*namedconf.Statement, k
 				rfcLines, rfcFrom = append(rfcLines, l...), append(rfcFrom, f...)
 			}
 			c.transfer(b, z, vbody, keys)
-			c.zoneExtras(z)
+			c.zoneExtras(b, z)
 		case "secondary":
 			var problems []string
 			var ps []server
@@ -175,7 +175,7 @@ func (c *converter) zones(b *serverBlock, vbody, zones []*namedconf.Statement, k
 				c.mark(z, Carried, "secondary")
 			}
 			c.transfer(b, z, vbody, keys)
-			c.zoneExtras(z)
+			c.zoneExtras(b, z)
 		case "stub":
 			c.stub(z, vbody, keys, &stubs)
 		case "forward":
@@ -214,11 +214,24 @@ func (c *converter) zones(b *serverBlock, vbody, zones []*namedconf.Statement, k
 	}
 }
 
-// zoneExtras marks the members of a primary or secondary zone that the
-// zone's own conversion does not cover.
-func (c *converter) zoneExtras(z *namedconf.Statement) {
+// zoneExtras carries a zone's own allow-query (an acl rule for the zone,
+// before the server-wide one) and marks the members of a primary or
+// secondary zone that the zone's own conversion does not cover.
+func (c *converter) zoneExtras(b *serverBlock, z *namedconf.Statement) {
 	for _, s := range z.Body() {
 		switch s.Name() {
+		case "allow-query":
+			list, bad := c.parseList(s.Body())
+			rules, approx := c.flat(list, "allow", "block", "", map[string]bool{})
+			if !endsWithAny(rules) {
+				rules = append(rules, "block net *")
+			}
+			b.addOrdered("acl", sub("acl "+zoneName(z), rules), 1, s.Pos)
+			if approx = append(approx, bad...); len(approx) > 0 {
+				c.mark(s, Approx, "acl for the zone; "+strings.Join(dedupe(approx), "; "))
+			} else {
+				c.mark(s, Carried, "acl for the zone, before the server-wide rules")
+			}
 		case "notify":
 			if strings.EqualFold(s.Arg(0), "no") {
 				c.mark(s, Approx, "the transfer plugin notifies every address in its to list; there is no way to turn NOTIFY off")
