@@ -226,7 +226,41 @@ func (c *converter) logging() {
 		}
 		c.mark(s, Approx, "prometheus: CoreDNS's metrics at http://ADDRESS/metrics instead of BIND's XML/JSON statistics; its allow list is not carried")
 	}
+	// query-errors: the failed queries, in querylog's form, to the
+	// category's channels.
+	var errOuts []string
+	var errFrom []namedconf.Pos
+	if qe, names := c.categoryChannels("query-errors"); qe != nil {
+		for _, n := range names {
+			ch := chs[n]
+			if ch == nil {
+				continue
+			}
+			switch ch.kind {
+			case "file":
+				errOuts = append(errOuts, "output file "+quote(c.logPath(ch.path))+"\nclass error")
+			case "stderr":
+				errOuts = append(errOuts, "output stderr\nclass error")
+			case "syslog":
+				o := "output syslog\nclass error\ntag named"
+				if ch.facility != "daemon" {
+					o += "\nfacility " + ch.facility
+				}
+				errOuts = append(errOuts, o)
+			}
+			if ch.stmt != nil {
+				c.mark(ch.stmt, Carried, "querylog output")
+			}
+		}
+		errFrom = append(errFrom, qe.Pos)
+		if len(errOuts) > 0 {
+			c.mark(qe, Approx, "querylog with class error: the failed queries (SERVFAIL, REFUSED, ... and unanswered) in BIND's query line form, not BIND's query-errors lines")
+		}
+	}
 	for _, b := range c.blocks {
+		for _, o := range errOuts {
+			b.add("querylog", sub("querylog", strings.Split(o, "\n")), errFrom...)
+		}
 		for _, o := range outs {
 			b.add("querylog", sub("querylog", strings.Split(o, "\n")), from...)
 		}
@@ -241,7 +275,9 @@ func (c *converter) logging() {
 				switch strings.ToLower(s.Arg(0)) {
 				case "queries", "security":
 				case "query-errors":
-					c.mark(s, NotCarried, "CoreDNS's errors plugin logs failed lookups to stdout; querylog's class error keeps the failing queries")
+					if len(c.marks[s]) == 0 {
+						c.mark(s, NotCarried, "its channels are not files, syslog or stderr")
+					}
 				default:
 					c.mark(s, NotCarried, "CoreDNS logs its own messages to stdout (errors and log plugins); route them with the service manager")
 				}
