@@ -86,7 +86,7 @@ func TestRunSameAndDifferent(t *testing.T) {
 	if code != 0 || out != want {
 		t.Errorf("same servers: exit %d, output\n%s\nwant\n%s", code, out, want)
 	}
-	if !strings.Contains(errs, list+": 2 queries (name/type list)") || !strings.Contains(errs, log+": 1 queries (BIND query log)") {
+	if !strings.Contains(errs, list+": 2 queries (name/type list)") || !strings.Contains(errs, log+": 1 query (BIND query log)") {
 		t.Errorf("stderr:\n%s", errs)
 	}
 

@@ -135,9 +135,9 @@ func collect(files []string, zones []ZoneFile, log io.Writer) ([]Query, error) {
 			errs = append(errs, err)
 			continue
 		}
-		fmt.Fprintf(log, "%s: %s queries (%s)", path, commas(len(fq.Queries)), fq.Format)
+		fmt.Fprintf(log, "%s: %s (%s)", path, plural(len(fq.Queries), "query"), fq.Format)
 		if fq.Skipped > 0 {
-			fmt.Fprintf(log, ", %s lines skipped (not queries)", commas(fq.Skipped))
+			fmt.Fprintf(log, ", %s skipped (not queries)", plural(fq.Skipped, "line"))
 		}
 		fmt.Fprintln(log)
 		qs = append(qs, fq.Queries...)
@@ -149,7 +149,7 @@ func collect(files []string, zones []ZoneFile, log io.Writer) ([]Query, error) {
 		if err != nil {
 			errs = append(errs, err)
 		} else {
-			fmt.Fprintf(log, "%s queries generated from %d zone files\n", commas(len(zq)), len(zones))
+			fmt.Fprintf(log, "%s queries generated from %s\n", commas(len(zq)), plural(len(zones), "zone file"))
 			qs = append(qs, zq...)
 		}
 	}
@@ -206,4 +206,15 @@ func parseZoneFlags(values []string) ([]ZoneFile, error) {
 		zs = append(zs, ZoneFile{Name: origin, File: file})
 	}
 	return zs, nil
+}
+
+// plural is "1 query", "2 queries", "1,000 lines".
+func plural(n int, noun string) string {
+	if n != 1 {
+		if strings.HasSuffix(noun, "y") {
+			noun = strings.TrimSuffix(noun, "y") + "ie"
+		}
+		noun += "s"
+	}
+	return commas(n) + " " + noun
 }
