@@ -12,7 +12,7 @@ import (
 )
 
 // The zone both servers serve; verifyZoneChanged differs in one record.
-const verifyZone = `$TTL 300
+var verifyZone = `$TTL 300
 @       IN SOA ns1 hostmaster 1 3600 600 86400 300
 @       IN NS  ns1
 @       IN MX  10 mail
@@ -24,9 +24,20 @@ www     IN AAAA 2001:db8::80
 mail    IN A   192.0.2.25
 alias   IN CNAME www
 $GENERATE 1-4 host$ A 192.0.2.$
-`
+` + verifyBigTXT
 
-var verifyZoneChanged = strings.Replace(verifyZone, "192.0.2.81", "192.0.2.82", 1)
+// verifyBigTXT does not fit 1232 bytes: both servers truncate over UDP and
+// verify compares their TCP replies.
+var verifyBigTXT = func() string {
+	var b strings.Builder
+	for i := range 6 {
+		fmt.Fprintf(&b, "big     IN TXT \"%d%s\"\n", i, strings.Repeat("x", 240))
+	}
+	return b.String()
+}()
+
+// verifyZoneChanged has one address of www and one string of big changed.
+var verifyZoneChanged = strings.NewReplacer("192.0.2.81", "192.0.2.82", `"5xxx`, `"5yyy`).Replace(verifyZone)
 
 // verifyCorefile is what the converter makes of verifyNamedOptions: the
 // zone, and the blackholed client's queries dropped.
@@ -109,11 +120,11 @@ func TestVerifyAgainstBIND(t *testing.T) {
 		return code, out.String()
 	}
 
-	// 8 logged + 15 generated (13 owner/type pairs, the NXDOMAIN and the
+	// 8 logged + 16 generated (14 owner/type pairs, the NXDOMAIN and the
 	// out-of-zone probe), each from three addresses.
 	code, out := run(same)
-	want := "23 queries from 127.0.0.4 got no reply from either server: counted as same (e.g. a blackholed client, or both servers down)\n" +
-		"69 queries, 69 same, 0 different\n"
+	want := "24 queries from 127.0.0.4 got no reply from either server: counted as same (e.g. a blackholed client, or both servers down)\n" +
+		"72 queries, 72 same, 0 different\n"
 	if code != 0 || out != want {
 		t.Errorf("same zone: exit %d, output\n%s\nwant\n%s", code, out, want)
 	}
@@ -126,9 +137,11 @@ func TestVerifyAgainstBIND(t *testing.T) {
 		}
 	}
 	// www A and alias A (the CNAME's target) differ, from the logged query
-	// and the generated ones, from the two clients that get answers.
-	wantDiff := "www.example.org. IN A +E(0) from 127.0.0.2: answer www.example.org. A: BIND: 192.0.2.80 | 192.0.2.81; corebind: 192.0.2.80 | 192.0.2.82\n"
-	if code != 1 || !strings.Contains(out, wantDiff) || len(diffs) != 6 || !strings.HasSuffix(out, "69 queries, 63 same, 6 different\n") {
+	// and the generated ones, and big TXT (truncated over UDP, different
+	// over TCP), from the two clients that get answers.
+	wantDiff := "www.example.org. IN A +E(0) from 127.0.0.2: answer www.example.org. A: BIND: 192.0.2.81 +1 in both; corebind: 192.0.2.82 +1 in both\n"
+	if code != 1 || !strings.Contains(out, wantDiff) || len(diffs) != 8 || !strings.HasSuffix(out, "72 queries, 64 same, 8 different\n") ||
+		!strings.Contains(out, "big.example.org. IN TXT +E(0) from 127.0.0.3: answer big.example.org. TXT over TCP: BIND: \"5xxx") {
 		t.Errorf("changed record: exit %d, %d differences, output\n%s\nwant among them\n%s", code, len(diffs), out, wantDiff)
 	}
 }

@@ -27,6 +27,9 @@ type job struct {
 
 type outcome struct {
 	bind, core reply
+	// The replies over TCP when both UDP replies were truncated: what a
+	// client gets next, compared in full.
+	bindTCP, coreTCP reply
 }
 
 // Replay asks both servers every query from every source address, writes
@@ -67,6 +70,14 @@ func Replay(ctx context.Context, cfg Config, qs []Query, out io.Writer) Summary 
 				go func() { defer inner.Done(); o.bind = bind.ask(ctx, j.q, j.from) }()
 				o.core = core.ask(ctx, j.q, j.from)
 				inner.Wait()
+				if o.bind.msg != nil && o.core.msg != nil && o.bind.msg.Truncated && o.core.msg.Truncated {
+					q := j.q
+					q.TCP = true
+					inner.Add(1)
+					go func() { defer inner.Done(); o.bindTCP = bind.ask(ctx, q, j.from) }()
+					o.coreTCP = core.ask(ctx, q, j.from)
+					inner.Wait()
+				}
 				results[i] = o
 				close(done[i])
 			}
@@ -99,6 +110,7 @@ func Replay(ctx context.Context, cfg Config, qs []Query, out io.Writer) Summary 
 		}
 		sum.Answered++
 		diffs := Compare(o.bind.msg, o.core.msg)
+		diffs = append(diffs, compareTCP(o)...)
 		if len(diffs) == 0 {
 			sum.Same++
 			continue
@@ -117,6 +129,24 @@ func Replay(ctx context.Context, cfg Config, qs []Query, out io.Writer) Summary 
 	}
 	fmt.Fprintf(out, "%s queries, %s same, %s different\n", commas(sum.Queries), commas(sum.Same), commas(sum.Different))
 	return sum
+}
+
+// compareTCP compares the TCP replies a truncation led to, their fields
+// marked "over TCP".
+func compareTCP(o outcome) []Difference {
+	if o.bindTCP.msg == nil && o.coreTCP.msg == nil && o.bindTCP.err == nil && o.coreTCP.err == nil {
+		return nil // no truncation
+	}
+	var d []Difference
+	if o.bindTCP.msg == nil || o.coreTCP.msg == nil {
+		d = []Difference{{Field: "reply", BIND: o.bindTCP.String(), Corebind: o.coreTCP.String()}}
+	} else {
+		d = Compare(o.bindTCP.msg, o.coreTCP.msg)
+	}
+	for i := range d {
+		d[i].Field += " over TCP"
+	}
+	return d
 }
 
 func fromString(a netip.Addr) string {

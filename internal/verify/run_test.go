@@ -34,11 +34,19 @@ func countingServer(t *testing.T, addr string, drop ...string) (string, *atomic.
 		}
 		m := new(dns.Msg)
 		m.SetReply(r)
-		if strings.EqualFold(r.Question[0].Name, "www.example.org.") && r.Question[0].Qtype == dns.TypeA {
+		q := r.Question[0]
+		switch {
+		case strings.EqualFold(q.Name, "big.example.org.") && w.LocalAddr().Network() == "udp":
+			m.Authoritative, m.Truncated = true, true
+		case strings.EqualFold(q.Name, "big.example.org."):
+			m.Authoritative = true
+			rr, _ := dns.NewRR("big.example.org. 300 IN TXT " + addr)
+			m.Answer = append(m.Answer, rr)
+		case strings.EqualFold(q.Name, "www.example.org.") && q.Qtype == dns.TypeA:
 			m.Authoritative = true
 			rr, _ := dns.NewRR("www.example.org. 300 IN A " + addr)
 			m.Answer = append(m.Answer, rr)
-		} else {
+		default:
 			m.Rcode = dns.RcodeRefused
 		}
 		w.WriteMsg(m)
@@ -104,6 +112,17 @@ func TestRunSameAndDifferent(t *testing.T) {
 	if code != 1 || !strings.Contains(out, log+":1: WWW.example.org. IN A -E(0)T: answer www.example.org. A: BIND: 192.0.2.80; corebind: 192.0.2.81\n") {
 		t.Errorf("TCP: exit %d\n%s", code, out)
 	}
+
+	// Truncated over UDP on both sides: the TCP replies are compared.
+	os.WriteFile(list, []byte("big.example.org TXT\n"), 0o644)
+	code, out, _ = run(append(fast, "-bind", a, "-corebind", b, "-queries", list)...)
+	if code != 0 || out != "1 queries, 1 same, 0 different\n" {
+		t.Errorf("truncated, same: exit %d\n%s", code, out)
+	}
+	code, out, _ = run(append(fast, "-bind", a, "-corebind", c, "-queries", list)...)
+	if want := list + ":1: big.example.org. IN TXT +E(0): answer big.example.org. TXT over TCP: BIND: \"192.0.2.80\"; corebind: \"192.0.2.81\"\n1 queries, 0 same, 1 different\n"; code != 1 || out != want {
+		t.Errorf("truncated, different: exit %d\n%s\nwant\n%s", code, out, want)
+	}
 }
 
 func TestRunUsage(t *testing.T) {
@@ -122,6 +141,7 @@ func TestRunUsage(t *testing.T) {
 		{[]string{"-bind", "127.0.0.1:53", "-corebind", "127.0.0.1:1053", "-queries", bad}, bad + `:2: unknown type or class "BOGUS"`},
 		{[]string{"-bind", "127.0.0.1:53", "-corebind", "127.0.0.1:1053", "-queries", filepath.Join(dir, "none")}, "no such file"},
 		{[]string{"-bind", "127.0.0.1:53", "-corebind", "127.0.0.1:1053", "-queries", good, "-from", "::1"}, "-from ::1 cannot reach 127.0.0.1:53"},
+		{[]string{"-bind", "127.0.0.1:53", "-corebind", "127.0.0.1:1053", "-queries", good, "-from", "192.0.2.1"}, "-from 192.0.2.1: not a local address"},
 		{[]string{"-bind", "127.0.0.1:53", "-corebind", "127.0.0.1:1053", "-queries", good, "-from", "localhost"}, `-from "localhost": not an IP address`},
 		{[]string{"-bind", "127.0.0.1:53", "-corebind", "127.0.0.1:1053", "-zone", "example.org"}, `-zone "example.org": want ORIGIN=FILE`},
 		{[]string{"-bind", "127.0.0.1:53", "-corebind", "127.0.0.1:1053", "-queries", good, "extra"}, `unexpected argument "extra"`},

@@ -1,10 +1,3 @@
-// Package verify replays DNS queries against two servers, BIND 9 and
-// corebind, and reports every difference in their replies: the proof that a
-// named.conf converted by named2corefile answers as BIND did.
-//
-//	named2corefile verify -bind 127.0.0.1:53 -corebind 127.0.0.1:1053 -queries queries.log
-//
-// It sends only to the two addresses given, from the local addresses given.
 package verify
 
 import (
@@ -13,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"strings"
 	"time"
@@ -189,6 +183,13 @@ func parseFrom(values []string, servers ...netip.AddrPort) ([]netip.Addr, error)
 					return nil, fmt.Errorf("-from %s cannot reach %s: not the same address family", a, srv)
 				}
 			}
+			// An address this machine does not have would fail every
+			// query on both sides alike: "same". Refuse it up front.
+			pc, err := net.ListenPacket("udp", netip.AddrPortFrom(a, 0).String())
+			if err != nil {
+				return nil, fmt.Errorf("-from %s: not a local address (%v)", a, err)
+			}
+			pc.Close()
 			addrs = append(addrs, a)
 		}
 	}
