@@ -31,9 +31,13 @@
 // resolver never asks the Internet for it). List and generated queries
 // carry RD and EDNS 0 with a 1232-byte buffer, as dig sends them.
 //
-// -max N keeps the first N queries; each is sent from every -from address
+// -unique keeps the first of each distinct query (name in any case, type,
+// class, flags). -max N keeps the first N queries; each is sent from every
+// -from address
 // (none: the kernel picks), over UDP unless logged over TCP or -tcp is set.
-// A timeout is retried -retries times, -timeout apart.
+// A timeout is retried -retries times, -timeout apart. -parallel N queries
+// are in flight at once; -qps N paces them (a server with rate-limit
+// would otherwise drop or truncate a fast replay's answers).
 //
 // # Comparison
 //

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // Summary counts a replay. Every query sent from every source address
@@ -84,7 +85,15 @@ func Replay(ctx context.Context, cfg Config, qs []Query, out io.Writer) Summary 
 		}()
 	}
 	go func() {
+		var tick *time.Ticker
+		if cfg.QPS > 0 {
+			tick = time.NewTicker(time.Second / time.Duration(cfg.QPS))
+			defer tick.Stop()
+		}
 		for i := range jobs {
+			if tick != nil && i > 0 {
+				<-tick.C
+			}
 			next <- i
 		}
 		close(next)

@@ -167,3 +167,32 @@ func TestRunNobodyAnswers(t *testing.T) {
 		t.Errorf("the silent server got %d queries, want 4 (a timeout is retried once)", got)
 	}
 }
+
+// TestUnique: -unique keeps the first of each query, names compared in any
+// case, flags and buffer size telling queries apart; -qps paces them.
+func TestUnique(t *testing.T) {
+	fq, err := ReadQueries(strings.NewReader(
+		"client 127.0.0.1#5 (a): query: www.example.org IN A +E(0) (127.0.0.1)\n"+
+			"client 127.0.0.2#5 (a): query: WWW.example.org IN A +E(0)K (127.0.0.1)\n"+
+			"client 127.0.0.1#5 (a): query: www.example.org IN A -E(0) (127.0.0.1)\n"+
+			"client 127.0.0.1#5 (a): query: www.example.org IN AAAA +E(0) (127.0.0.1)\n"+
+			"client 127.0.0.1#5 (a): query: www.example.org IN A +E(0)T (127.0.0.1)\n"+
+			"client 127.0.0.1#5 (a): query: www.example.org IN A +E(0)T (127.0.0.1)\n"), "q.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkQueries(t, uniq(fq.Queries), []string{
+		"q.log:1 www.example.org. IN A +E(0)",
+		"q.log:3 www.example.org. IN A -E(0)",
+		"q.log:4 www.example.org. IN AAAA +E(0)",
+		"q.log:5 www.example.org. IN A +E(0)T",
+	})
+
+	a, n := countingServer(t, "192.0.2.80")
+	list := filepath.Join(t.TempDir(), "q.txt")
+	os.WriteFile(list, []byte("www.example.org A\nwww.example.org A\nWWW.example.org A\nwww.example.org MX\n"), 0o644)
+	code, out, _ := run("-bind", a, "-corebind", a, "-queries", list, "-unique", "-qps", "100")
+	if code != 0 || out != "2 queries, 2 same, 0 different\n" || n.Load() != 4 {
+		t.Errorf("exit %d, %d queries sent, output\n%s", code, n.Load(), out)
+	}
+}

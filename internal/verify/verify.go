@@ -27,6 +27,7 @@ type Config struct {
 	Timeout        time.Duration
 	Retries        int // extra tries after a timeout
 	Parallel       int // queries in flight
+	QPS            int // queries sent per second to each server at most; 0 = no limit
 }
 
 // listFlag is a repeatable flag.
@@ -53,6 +54,8 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		retries  = fs.Int("retries", 1, "extra tries after a timeout")
 		max      = fs.Int("max", 0, "replay at most `N` queries (each from every -from address); 0 = all")
 		parallel = fs.Int("parallel", 8, "queries in flight at once")
+		qps      = fs.Int("qps", 0, "send at most `N` queries a second to each server (stay under rate limits); 0 = no limit")
+		unique   = fs.Bool("unique", false, "replay each distinct query (name, type, class, flags) once")
 	)
 	fs.Var(&queries, "queries", "`FILE` of queries: a BIND query log, a corebind JSON query log or NAME TYPE [CLASS] lines; - is stdin (repeatable)")
 	fs.Var(&zones, "zone", "generate queries from a zone file: `ORIGIN=FILE` (repeatable)")
@@ -74,7 +77,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		return usage("unexpected argument %q (query files go after -queries)", fs.Arg(0))
 	}
-	cfg := Config{TCP: *tcp, Timeout: *timeout, Retries: *retries, Parallel: *parallel}
+	cfg := Config{TCP: *tcp, Timeout: *timeout, Retries: *retries, Parallel: *parallel, QPS: *qps}
 	var err error
 	if cfg.BIND, err = parseServer("-bind", *bindAddr); err != nil {
 		return usage("%v", err)
@@ -85,8 +88,8 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	if cfg.From, err = parseFrom(from, cfg.BIND, cfg.Corebind); err != nil {
 		return usage("%v", err)
 	}
-	if cfg.Timeout <= 0 || cfg.Retries < 0 || cfg.Parallel < 1 || *max < 0 {
-		return usage("-timeout must be positive, -retries and -max at least 0, -parallel at least 1")
+	if cfg.Timeout <= 0 || cfg.Retries < 0 || cfg.Parallel < 1 || *max < 0 || cfg.QPS < 0 {
+		return usage("-timeout must be positive, -retries, -max and -qps at least 0, -parallel at least 1")
 	}
 	zoneFiles, err := parseZoneFlags(zones)
 	if err != nil {
@@ -100,6 +103,9 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return ExitUsage
+	}
+	if *unique {
+		qs = uniq(qs)
 	}
 	if *max > 0 && len(qs) > *max {
 		qs = qs[:*max]
@@ -218,4 +224,25 @@ func plural(n int, noun string) string {
 		noun += "s"
 	}
 	return commas(n) + " " + noun
+}
+
+// uniq keeps the first of each distinct query: same name (in any case),
+// type, class and flags.
+func uniq(qs []Query) []Query {
+	type key struct {
+		name         string
+		qtype, class uint16
+		flags        string
+		bufsize      uint16
+	}
+	seen := map[key]bool{}
+	out := qs[:0:0]
+	for _, q := range qs {
+		k := key{strings.ToLower(q.Name), q.Type, q.Class, q.Flags(), q.BufSize}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, q)
+		}
+	}
+	return out
 }
