@@ -16,7 +16,8 @@
 //   - a BIND 9 query log: the lines of the queries category, with or without
 //     the file channel's time, category and severity, a syslog prefix, the
 //     9.18 "(127.0.0.1)" or 9.20+ "(127.0.0.1#53)" destination, an
-//     "[ECS …]" suffix; every other line of the file is skipped. The flags
+//     "[ECS …]" suffix (not replayed); every other line of the file is
+//     skipped, and corebind's querylog in its bind format reads the same. The flags
 //     are replayed: + (RD), E(n) (EDNS version n), D (DO), C (CD), T (over
 //     TCP); S (signed) and V/K (cookies) are not: queries go unsigned and
 //     without cookies.
@@ -32,9 +33,9 @@
 // carry RD and EDNS 0 with a 1232-byte buffer, as dig sends them.
 //
 // -unique keeps the first of each distinct query (name in any case, type,
-// class, flags). -max N keeps the first N queries; each is sent from every
-// -from address
-// (none: the kernel picks), over UDP unless logged over TCP or -tcp is set.
+// class, flags). -max N keeps the first N queries. Each is sent from every
+// -from address (none: the kernel picks), over UDP unless logged over TCP
+// or -tcp is set.
 // A timeout is retried -retries times, -timeout apart. -parallel N queries
 // are in flight at once; -qps N paces them (a server with rate-limit
 // would otherwise drop or truncate a fast replay's answers).
