@@ -18,6 +18,9 @@ type Summary struct {
 	Different int
 	NoReply   int // no reply from either server (counted in Same)
 	Answered  int // at least one server replied
+	// Replies from each server (a server that never replies is likely
+	// not running where -bind or -corebind says).
+	BINDReplies, CorebindReplies int
 }
 
 // job is one query from one source address.
@@ -105,6 +108,12 @@ func Replay(ctx context.Context, cfg Config, qs []Query, out io.Writer) Summary 
 		<-done[i]
 		o := results[i]
 		sum.Queries++
+		if o.bind.msg != nil {
+			sum.BINDReplies++
+		}
+		if o.core.msg != nil {
+			sum.CorebindReplies++
+		}
 		switch {
 		case o.bind.msg == nil && o.core.msg == nil:
 			sum.Same++

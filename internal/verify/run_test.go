@@ -154,6 +154,18 @@ func TestRunUsage(t *testing.T) {
 	}
 }
 
+// TestRunOneSilent: a server that never answers is named on stderr.
+func TestRunOneSilent(t *testing.T) {
+	a := fakeServer(t, "192.0.2.80")
+	b := fakeServer(t, "192.0.2.80", "127.0.0.1")
+	good := filepath.Join(t.TempDir(), "good.txt")
+	os.WriteFile(good, []byte("www.example.org A\n"), 0o644)
+	code, out, errs := run("-bind", a, "-corebind", b, "-queries", good, "-timeout", "100ms", "-retries", "0")
+	if code != 1 || !strings.HasSuffix(out, "1 queries, 0 same, 1 different\n") || !strings.Contains(errs, "verify: corebind at "+b+" answered none of the queries: is it running there?") {
+		t.Errorf("exit %d\n%s%s", code, out, errs)
+	}
+}
+
 // TestRunNobodyAnswers: two silent servers are an error, not "all same".
 func TestRunNobodyAnswers(t *testing.T) {
 	a, n := countingServer(t, "192.0.2.80", "127.0.0.1")

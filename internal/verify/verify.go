@@ -95,6 +95,8 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usage("%v", err)
 	}
+	// Zones from a named.conf (-conf, through internal/namedconf's
+	// ZoneFiles) join here as more ZoneFiles; QueriesFromZones does the rest.
 	if len(queries) == 0 && len(zoneFiles) == 0 {
 		return usage("no queries: give -queries FILE or -zone ORIGIN=FILE")
 	}
@@ -117,6 +119,15 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	if sum.Answered == 0 {
 		fmt.Fprintf(stderr, "verify: neither server answered any query: check -bind %s and -corebind %s\n", cfg.BIND, cfg.Corebind)
 		return ExitUsage
+	}
+	for _, s := range []struct {
+		name    string
+		addr    netip.AddrPort
+		replies int
+	}{{"BIND", cfg.BIND, sum.BINDReplies}, {"corebind", cfg.Corebind, sum.CorebindReplies}} {
+		if s.replies == 0 {
+			fmt.Fprintf(stderr, "verify: %s at %s answered none of the queries: is it running there?\n", s.name, s.addr)
+		}
 	}
 	if sum.Different > 0 {
 		return ExitDifferent
