@@ -52,7 +52,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		tcp      = fs.Bool("tcp", false, "send every query over TCP (queries logged with T go over TCP anyway)")
 		timeout  = fs.Duration("timeout", 2*time.Second, "how long to wait for each reply")
 		retries  = fs.Int("retries", 1, "extra tries after a timeout")
-		max      = fs.Int("max", 0, "replay at most `N` queries (each from every -from address); 0 = all")
+		maxQ     = fs.Int("max", 0, "replay at most `N` queries (each from every -from address); 0 = all")
 		parallel = fs.Int("parallel", 8, "queries in flight at once")
 		qps      = fs.Int("qps", 0, "send at most `N` queries a second to each server (stay under rate limits); 0 = no limit")
 		unique   = fs.Bool("unique", false, "replay each distinct query (name, type, class, flags) once")
@@ -88,7 +88,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	if cfg.From, err = parseFrom(from, cfg.BIND, cfg.Corebind); err != nil {
 		return usage("%v", err)
 	}
-	if cfg.Timeout <= 0 || cfg.Retries < 0 || cfg.Parallel < 1 || *max < 0 || cfg.QPS < 0 {
+	if cfg.Timeout <= 0 || cfg.Retries < 0 || cfg.Parallel < 1 || *maxQ < 0 || cfg.QPS < 0 {
 		return usage("-timeout must be positive, -retries, -max and -qps at least 0, -parallel at least 1")
 	}
 	zoneFiles, err := parseZoneFlags(zones)
@@ -109,8 +109,8 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	if *unique {
 		qs = uniq(qs)
 	}
-	if *max > 0 && len(qs) > *max {
-		qs = qs[:*max]
+	if *maxQ > 0 && len(qs) > *maxQ {
+		qs = qs[:*maxQ]
 	}
 	if len(qs) == 0 {
 		return usage("the query files hold no queries")
