@@ -16,6 +16,19 @@ type Difference struct {
 	Corebind string
 }
 
+// Fields a Difference can be about, the names -ignore takes.
+var fieldKinds = []string{"rcode", "aa", "ra", "tc", "answer", "authority", "ede"}
+
+// Kind is the field a Difference is about: one of fieldKinds.
+func (d Difference) Kind() string {
+	f := strings.ToLower(d.Field)
+	if flag, ok := strings.CutPrefix(f, "flag "); ok {
+		f = flag
+	}
+	kind, _, _ := strings.Cut(f, " ")
+	return kind
+}
+
 // Compare lists how two replies to the same query differ: rcode (with
 // EDNS's extended bits), the AA, RA and TC flags, the answer and authority
 // RRsets, and the EDE codes. RRsets are compared as sets: TTLs (which

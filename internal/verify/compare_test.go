@@ -124,3 +124,14 @@ func TestCommas(t *testing.T) {
 		}
 	}
 }
+
+func TestDifferenceKind(t *testing.T) {
+	for field, want := range map[string]string{
+		"rcode": "rcode", "flag AA": "aa", "flag TC over TCP": "tc", "EDE": "ede",
+		"answer www.example.org. A": "answer", "authority example.org. NS over TCP": "authority", "reply": "reply",
+	} {
+		if got := (Difference{Field: field}).Kind(); got != want {
+			t.Errorf("Kind(%q) = %q, want %q", field, got, want)
+		}
+	}
+}

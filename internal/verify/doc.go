@@ -50,6 +50,12 @@
 // are truncated, the query is asked again over TCP and those replies are
 // compared too ("… over TCP").
 //
+// -ignore FIELD[,FIELD…] leaves fields out: rcode, aa, ra, tc, answer,
+// authority, ede. BIND 9.18's default minimal-responses no-auth-recursive,
+// for one, leaves the authority section of positive answers to RD queries
+// empty where CoreDNS's file plugin adds the zone's NS: -ignore authority
+// (or minimal-responses no; on the BIND side) compares the rest.
+//
 // No reply from one server is a difference; no reply from either (a
 // blackholed client) counts as the same and is said so per source.
 //

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -129,6 +130,7 @@ func Replay(ctx context.Context, cfg Config, qs []Query, out io.Writer) Summary 
 		sum.Answered++
 		diffs := Compare(o.bind.msg, o.core.msg)
 		diffs = append(diffs, compareTCP(o)...)
+		diffs = slices.DeleteFunc(diffs, func(d Difference) bool { return cfg.Ignore[d.Kind()] })
 		if len(diffs) == 0 {
 			sum.Same++
 			continue

@@ -107,6 +107,12 @@ func TestRunSameAndDifferent(t *testing.T) {
 		t.Errorf("different servers: exit %d, output\n%s\nwant\n%s", code, out, want)
 	}
 
+	// -ignore answer hides the different address; the timeouts remain.
+	code, out, _ = run(append(fast, "-bind", a, "-corebind", c, "-queries", list, "-from", "127.0.0.2,127.0.0.5", "-max", "2", "-ignore", "answer,EDE")...)
+	if code != 1 || strings.Contains(out, "127.0.0.2:") || !strings.HasSuffix(out, "4 queries, 2 same, 2 different\n") {
+		t.Errorf("-ignore answer: exit %d\n%s", code, out)
+	}
+
 	// TCP: the logged T and -tcp.
 	code, out, _ = run(append(fast, "-bind", a, "-corebind", c, "-queries", log, "-tcp")...)
 	if code != 1 || !strings.Contains(out, log+":1: WWW.example.org. IN A -E(0)T: answer www.example.org. A: BIND: 192.0.2.80; corebind: 192.0.2.81\n") {
@@ -146,6 +152,7 @@ func TestRunUsage(t *testing.T) {
 		{[]string{"-bind", "127.0.0.1:53", "-corebind", "127.0.0.1:1053", "-zone", "example.org"}, `-zone "example.org": want ORIGIN=FILE`},
 		{[]string{"-bind", "127.0.0.1:53", "-corebind", "127.0.0.1:1053", "-queries", good, "extra"}, `unexpected argument "extra"`},
 		{[]string{"-bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"-bind", "127.0.0.1:53", "-corebind", "127.0.0.1:1053", "-queries", good, "-ignore", "answer,ttl"}, "-ignore ttl: not a field; the fields are rcode, aa, ra, tc, answer, authority, ede"},
 	} {
 		code, out, errs := run(tc.args...)
 		if code != 2 || out != "" || !strings.Contains(errs, tc.want) {

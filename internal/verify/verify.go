@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 )
@@ -28,6 +29,9 @@ type Config struct {
 	Retries        int // extra tries after a timeout
 	Parallel       int // queries in flight
 	QPS            int // queries sent per second to each server at most; 0 = no limit
+	// Ignore holds the kinds of difference not to report (Difference.Kind):
+	// differences known and accepted, such as BIND's minimal-responses.
+	Ignore map[string]bool
 }
 
 // listFlag is a repeatable flag.
@@ -56,6 +60,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		parallel = fs.Int("parallel", 8, "queries in flight at once")
 		qps      = fs.Int("qps", 0, "send at most `N` queries a second to each server (stay under rate limits); 0 = no limit")
 		unique   = fs.Bool("unique", false, "replay each distinct query (name, type, class, flags) once")
+		ignore   = fs.String("ignore", "", "do not compare these `FIELD[,FIELD…]`: "+strings.Join(fieldKinds, ", "))
 	)
 	fs.Var(&queries, "queries", "`FILE` of queries: a BIND query log, a corebind JSON query log or NAME TYPE [CLASS] lines; - is stdin (repeatable)")
 	fs.Var(&zones, "zone", "generate queries from a zone file: `ORIGIN=FILE` (repeatable)")
@@ -90,6 +95,9 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	}
 	if cfg.Timeout <= 0 || cfg.Retries < 0 || cfg.Parallel < 1 || *maxQ < 0 || cfg.QPS < 0 {
 		return usage("-timeout must be positive, -retries, -max and -qps at least 0, -parallel at least 1")
+	}
+	if cfg.Ignore, err = parseIgnore(*ignore); err != nil {
+		return usage("%v", err)
 	}
 	zoneFiles, err := parseZoneFlags(zones)
 	if err != nil {
@@ -211,6 +219,22 @@ func parseFrom(values []string, servers ...netip.AddrPort) ([]netip.Addr, error)
 		}
 	}
 	return addrs, nil
+}
+
+// parseIgnore reads -ignore's field names.
+func parseIgnore(s string) (map[string]bool, error) {
+	m := map[string]bool{}
+	for _, f := range strings.Split(s, ",") {
+		f = strings.ToLower(strings.TrimSpace(f))
+		if f == "" {
+			continue
+		}
+		if !slices.Contains(fieldKinds, f) {
+			return nil, fmt.Errorf("-ignore %s: not a field; the fields are %s", f, strings.Join(fieldKinds, ", "))
+		}
+		m[f] = true
+	}
+	return m, nil
 }
 
 // parseZoneFlags reads -zone ORIGIN=FILE values.
