@@ -108,6 +108,7 @@ func Replay(ctx context.Context, cfg Config, qs []Query, out io.Writer) Summary 
 	for i, j := range jobs {
 		<-done[i]
 		o := results[i]
+		results[i] = outcome{} // a long replay keeps no reply it has judged
 		sum.Queries++
 		if o.bind.msg != nil {
 			sum.BINDReplies++
