@@ -16,14 +16,27 @@ type Difference struct {
 	Corebind string
 }
 
+// Fields a Difference can be about, the names -ignore takes.
+var fieldKinds = []string{"rcode", "aa", "ra", "tc", "answer", "authority", "ede"}
+
+// Kind is the field a Difference is about: one of fieldKinds.
+func (d Difference) Kind() string {
+	f := strings.ToLower(d.Field)
+	if flag, ok := strings.CutPrefix(f, "flag "); ok {
+		f = flag
+	}
+	kind, _, _ := strings.Cut(f, " ")
+	return kind
+}
+
 // Compare lists how two replies to the same query differ: rcode (with
 // EDNS's extended bits), the AA, RA and TC flags, the answer and authority
 // RRsets, and the EDE codes. RRsets are compared as sets: TTLs (which
 // caches decrement), record order and the case of names (owner and names
 // inside the data) are ignored. The additional section is not compared
 // (servers choose glue differently); sections of a truncated reply are not
-// compared either (they are incomplete by definition; the TC difference or
-// sameness says enough).
+// compared either (they are incomplete by definition): when both replies
+// are truncated, Replay asks again over TCP and compares those replies.
 func Compare(bind, corebind *dns.Msg) []Difference {
 	var d []Difference
 	add := func(field, b, c string) {
@@ -149,17 +162,44 @@ func compareSection(section string, bind, corebind []dns.RR) []Difference {
 	var d []Difference
 	for _, k := range keys {
 		if !slices.Equal(b[k], c[k]) {
-			d = append(d, Difference{Field: section + " " + k.String(), BIND: setString(b[k]), Corebind: setString(c[k])})
+			bOnly, cOnly, both := split(b[k], c[k])
+			d = append(d, Difference{Field: section + " " + k.String(), BIND: setString(bOnly, both), Corebind: setString(cOnly, both)})
 		}
 	}
 	return d
 }
 
-func setString(data []string) string {
-	if len(data) == 0 {
-		return "(none)"
+// split sorts two sorted sets of records into those only in a, only in b,
+// and the number in both.
+func split(a, b []string) (aOnly, bOnly []string, both int) {
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			both++
+		} else {
+			aOnly = append(aOnly, x)
+		}
 	}
-	return strings.Join(data, " | ")
+	for _, x := range b {
+		if !slices.Contains(a, x) {
+			bOnly = append(bOnly, x)
+		}
+	}
+	return aOnly, bOnly, both
+}
+
+// setString shows the records one side alone has, and how many more both
+// have: "192.0.2.81 +1 in both"; "(none)" for an RRset one side lacks.
+func setString(only []string, both int) string {
+	s := strings.Join(only, " | ")
+	switch {
+	case both == 0 && len(only) == 0:
+		return "(none)"
+	case both == 0:
+		return s
+	case len(only) == 0:
+		return fmt.Sprintf("(nothing else) +%d in both", both)
+	}
+	return fmt.Sprintf("%s +%d in both", s, both)
 }
 
 // canonicalData is an RR's data in presentation form with the names inside

@@ -73,10 +73,13 @@ func TestCompareDifferent(t *testing.T) {
 			"rcode: NXDOMAIN / REFUSED\nflag AA: set / clear\nauthority example.org. SOA: ns1.example.org. hostmaster.example.org. 1 3600 600 86400 300 / (none)"},
 		{"data", msg(t, 0, true, []string{"www.example.org. 300 IN A 192.0.2.1", "www.example.org. 300 IN A 192.0.2.2"}, nil),
 			msg(t, 0, true, []string{"www.example.org. 300 IN A 192.0.2.1", "www.example.org. 300 IN A 192.0.2.3"}, nil),
-			"answer www.example.org. A: 192.0.2.1 | 192.0.2.2 / 192.0.2.1 | 192.0.2.3"},
+			"answer www.example.org. A: 192.0.2.2 +1 in both / 192.0.2.3 +1 in both"},
 		{"rrset missing", msg(t, 0, true, []string{"www.example.org. 300 IN CNAME a.example.org.", "a.example.org. 300 IN A 192.0.2.1"}, nil),
 			msg(t, 0, true, []string{"www.example.org. 300 IN CNAME a.example.org."}, nil),
 			"answer a.example.org. A: 192.0.2.1 / (none)"},
+		{"extra record", msg(t, 0, true, []string{"www.example.org. 300 IN A 192.0.2.1"}, nil),
+			msg(t, 0, true, []string{"www.example.org. 300 IN A 192.0.2.1", "www.example.org. 300 IN A 192.0.2.3"}, nil),
+			"answer www.example.org. A: (nothing else) +1 in both / 192.0.2.3 +1 in both"},
 		{"txt case counts", msg(t, 0, true, []string{`www.example.org. 300 IN TXT "abc"`}, nil), msg(t, 0, true, []string{`www.example.org. 300 IN TXT "ABC"`}, nil),
 			`answer www.example.org. TXT: "abc" / "ABC"`},
 		{"ede", msg(t, dns.RcodeRefused, false, nil, nil, 18), msg(t, dns.RcodeRefused, false, nil, nil),
@@ -118,6 +121,17 @@ func TestCommas(t *testing.T) {
 	for n, want := range map[int]string{0: "0", 12: "12", 999: "999", 1000: "1,000", 1943: "1,943", 1234567: "1,234,567", -1943: "-1,943"} {
 		if got := commas(n); got != want {
 			t.Errorf("commas(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestDifferenceKind(t *testing.T) {
+	for field, want := range map[string]string{
+		"rcode": "rcode", "flag AA": "aa", "flag TC over TCP": "tc", "EDE": "ede",
+		"answer www.example.org. A": "answer", "authority example.org. NS over TCP": "authority", "reply": "reply",
+	} {
+		if got := (Difference{Field: field}).Kind(); got != want {
+			t.Errorf("Kind(%q) = %q, want %q", field, got, want)
 		}
 	}
 }

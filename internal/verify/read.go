@@ -44,18 +44,18 @@ type FileQueries struct {
 	Skipped int // lines that are not queries (other log lines, non-query records)
 }
 
-// ReadQueryFile reads queries from path ("-" is standard input).
+// ReadQueryFile reads queries from path ("-" is standard input, named
+// "stdin" in messages).
 func ReadQueryFile(path string) (*FileQueries, error) {
-	var r io.Reader = os.Stdin
-	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		r = f
+	if path == "-" {
+		return ReadQueries(os.Stdin, "stdin")
 	}
-	return ReadQueries(r, path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ReadQueries(f, path)
 }
 
 // ReadQueries reads the queries of a BIND query log, a corebind JSON query

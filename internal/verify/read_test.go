@@ -182,3 +182,33 @@ func TestGenerate(t *testing.T) {
 		t.Errorf("out-of-zone probe: %v", q)
 	}
 }
+
+// TestReadCorebindLogs reads what ./coredns's querylog wrote (captured from
+// a run with dig as the client): its BIND format with response lines
+// (skipped) and its JSON format give the same queries.
+func TestReadCorebindLogs(t *testing.T) {
+	want := []string{
+		"www.example.org. IN A +E(0)",
+		"WWW.example.org. IN AAAA -E(0)DC",
+		"example.org. IN SOA +E(0)T",
+		`we\032ird\.na\"me.example.org. IN TXT +`,
+		"www.example.org. IN A +E(0)",
+	}
+	for _, tc := range []struct {
+		file    string
+		format  Format
+		skipped int
+	}{{"testdata/corebind-bind.log", FormatBINDLog, 5}, {"testdata/corebind.json", FormatJSON, 0}} {
+		fq := mustRead(t, tc.file)
+		if fq.Format != tc.format || fq.Skipped != tc.skipped {
+			t.Errorf("%s: format %v, skipped %d", tc.file, fq.Format, fq.Skipped)
+		}
+		var g []string
+		for _, q := range fq.Queries {
+			g = append(g, q.String())
+		}
+		if strings.Join(g, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s:\n%s\nwant\n%s", tc.file, strings.Join(g, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // Summary counts a replay. Every query sent from every source address
@@ -17,6 +19,9 @@ type Summary struct {
 	Different int
 	NoReply   int // no reply from either server (counted in Same)
 	Answered  int // at least one server replied
+	// Replies from each server (a server that never replies is likely
+	// not running where -bind or -corebind says).
+	BINDReplies, CorebindReplies int
 }
 
 // job is one query from one source address.
@@ -27,6 +32,9 @@ type job struct {
 
 type outcome struct {
 	bind, core reply
+	// The replies over TCP when both UDP replies were truncated: what a
+	// client gets next, compared in full.
+	bindTCP, coreTCP reply
 }
 
 // Replay asks both servers every query from every source address, writes
@@ -67,13 +75,29 @@ func Replay(ctx context.Context, cfg Config, qs []Query, out io.Writer) Summary 
 				go func() { defer inner.Done(); o.bind = bind.ask(ctx, j.q, j.from) }()
 				o.core = core.ask(ctx, j.q, j.from)
 				inner.Wait()
+				if o.bind.msg != nil && o.core.msg != nil && o.bind.msg.Truncated && o.core.msg.Truncated {
+					q := j.q
+					q.TCP = true
+					inner.Add(1)
+					go func() { defer inner.Done(); o.bindTCP = bind.ask(ctx, q, j.from) }()
+					o.coreTCP = core.ask(ctx, q, j.from)
+					inner.Wait()
+				}
 				results[i] = o
 				close(done[i])
 			}
 		}()
 	}
 	go func() {
+		var tick *time.Ticker
+		if cfg.QPS > 0 {
+			tick = time.NewTicker(time.Second / time.Duration(cfg.QPS))
+			defer tick.Stop()
+		}
 		for i := range jobs {
+			if tick != nil && i > 0 {
+				<-tick.C
+			}
 			next <- i
 		}
 		close(next)
@@ -84,7 +108,14 @@ func Replay(ctx context.Context, cfg Config, qs []Query, out io.Writer) Summary 
 	for i, j := range jobs {
 		<-done[i]
 		o := results[i]
+		results[i] = outcome{} // a long replay keeps no reply it has judged
 		sum.Queries++
+		if o.bind.msg != nil {
+			sum.BINDReplies++
+		}
+		if o.core.msg != nil {
+			sum.CorebindReplies++
+		}
 		switch {
 		case o.bind.msg == nil && o.core.msg == nil:
 			sum.Same++
@@ -99,6 +130,8 @@ func Replay(ctx context.Context, cfg Config, qs []Query, out io.Writer) Summary 
 		}
 		sum.Answered++
 		diffs := Compare(o.bind.msg, o.core.msg)
+		diffs = append(diffs, compareTCP(o)...)
+		diffs = slices.DeleteFunc(diffs, func(d Difference) bool { return cfg.Ignore[d.Kind()] })
 		if len(diffs) == 0 {
 			sum.Same++
 			continue
@@ -117,6 +150,24 @@ func Replay(ctx context.Context, cfg Config, qs []Query, out io.Writer) Summary 
 	}
 	fmt.Fprintf(out, "%s queries, %s same, %s different\n", commas(sum.Queries), commas(sum.Same), commas(sum.Different))
 	return sum
+}
+
+// compareTCP compares the TCP replies a truncation led to, their fields
+// marked "over TCP".
+func compareTCP(o outcome) []Difference {
+	if o.bindTCP.msg == nil && o.coreTCP.msg == nil && o.bindTCP.err == nil && o.coreTCP.err == nil {
+		return nil // no truncation
+	}
+	var d []Difference
+	if o.bindTCP.msg == nil || o.coreTCP.msg == nil {
+		d = []Difference{{Field: "reply", BIND: o.bindTCP.String(), Corebind: o.coreTCP.String()}}
+	} else {
+		d = Compare(o.bindTCP.msg, o.coreTCP.msg)
+	}
+	for i := range d {
+		d[i].Field += " over TCP"
+	}
+	return d
 }
 
 func fromString(a netip.Addr) string {

@@ -1,10 +1,3 @@
-// Package verify replays DNS queries against two servers, BIND 9 and
-// corebind, and reports every difference in their replies: the proof that a
-// named.conf converted by named2corefile answers as BIND did.
-//
-//	named2corefile verify -bind 127.0.0.1:53 -corebind 127.0.0.1:1053 -queries queries.log
-//
-// It sends only to the two addresses given, from the local addresses given.
 package verify
 
 import (
@@ -13,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 )
@@ -33,6 +28,10 @@ type Config struct {
 	Timeout        time.Duration
 	Retries        int // extra tries after a timeout
 	Parallel       int // queries in flight
+	QPS            int // queries sent per second to each server at most; 0 = no limit
+	// Ignore holds the kinds of difference not to report (Difference.Kind):
+	// differences known and accepted, such as BIND's minimal-responses.
+	Ignore map[string]bool
 }
 
 // listFlag is a repeatable flag.
@@ -57,8 +56,11 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		tcp      = fs.Bool("tcp", false, "send every query over TCP (queries logged with T go over TCP anyway)")
 		timeout  = fs.Duration("timeout", 2*time.Second, "how long to wait for each reply")
 		retries  = fs.Int("retries", 1, "extra tries after a timeout")
-		max      = fs.Int("max", 0, "replay at most `N` queries (each from every -from address); 0 = all")
+		maxQ     = fs.Int("max", 0, "replay at most `N` queries (each from every -from address); 0 = all")
 		parallel = fs.Int("parallel", 8, "queries in flight at once")
+		qps      = fs.Int("qps", 0, "send at most `N` queries a second to each server (stay under rate limits); 0 = no limit")
+		unique   = fs.Bool("unique", false, "replay each distinct query (name, type, class, flags) once")
+		ignore   = fs.String("ignore", "", "do not compare these `FIELD[,FIELD…]`: "+strings.Join(fieldKinds, ", "))
 	)
 	fs.Var(&queries, "queries", "`FILE` of queries: a BIND query log, a corebind JSON query log or NAME TYPE [CLASS] lines; - is stdin (repeatable)")
 	fs.Var(&zones, "zone", "generate queries from a zone file: `ORIGIN=FILE` (repeatable)")
@@ -80,7 +82,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		return usage("unexpected argument %q (query files go after -queries)", fs.Arg(0))
 	}
-	cfg := Config{TCP: *tcp, Timeout: *timeout, Retries: *retries, Parallel: *parallel}
+	cfg := Config{TCP: *tcp, Timeout: *timeout, Retries: *retries, Parallel: *parallel, QPS: *qps}
 	var err error
 	if cfg.BIND, err = parseServer("-bind", *bindAddr); err != nil {
 		return usage("%v", err)
@@ -91,13 +93,18 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	if cfg.From, err = parseFrom(from, cfg.BIND, cfg.Corebind); err != nil {
 		return usage("%v", err)
 	}
-	if cfg.Timeout <= 0 || cfg.Retries < 0 || cfg.Parallel < 1 || *max < 0 {
-		return usage("-timeout must be positive, -retries and -max at least 0, -parallel at least 1")
+	if cfg.Timeout <= 0 || cfg.Retries < 0 || cfg.Parallel < 1 || *maxQ < 0 || cfg.QPS < 0 {
+		return usage("-timeout must be positive, -retries, -max and -qps at least 0, -parallel at least 1")
+	}
+	if cfg.Ignore, err = parseIgnore(*ignore); err != nil {
+		return usage("%v", err)
 	}
 	zoneFiles, err := parseZoneFlags(zones)
 	if err != nil {
 		return usage("%v", err)
 	}
+	// Zones from a named.conf (-conf, through internal/namedconf's
+	// ZoneFiles) join here as more ZoneFiles; QueriesFromZones does the rest.
 	if len(queries) == 0 && len(zoneFiles) == 0 {
 		return usage("no queries: give -queries FILE or -zone ORIGIN=FILE")
 	}
@@ -107,8 +114,11 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return ExitUsage
 	}
-	if *max > 0 && len(qs) > *max {
-		qs = qs[:*max]
+	if *unique {
+		qs = uniq(qs)
+	}
+	if *maxQ > 0 && len(qs) > *maxQ {
+		qs = qs[:*maxQ]
 	}
 	if len(qs) == 0 {
 		return usage("the query files hold no queries")
@@ -117,6 +127,15 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	if sum.Answered == 0 {
 		fmt.Fprintf(stderr, "verify: neither server answered any query: check -bind %s and -corebind %s\n", cfg.BIND, cfg.Corebind)
 		return ExitUsage
+	}
+	for _, s := range []struct {
+		name    string
+		addr    netip.AddrPort
+		replies int
+	}{{"BIND", cfg.BIND, sum.BINDReplies}, {"corebind", cfg.Corebind, sum.CorebindReplies}} {
+		if s.replies == 0 {
+			fmt.Fprintf(stderr, "verify: %s at %s answered none of the queries: is it running there?\n", s.name, s.addr)
+		}
 	}
 	if sum.Different > 0 {
 		return ExitDifferent
@@ -135,9 +154,9 @@ func collect(files []string, zones []ZoneFile, log io.Writer) ([]Query, error) {
 			errs = append(errs, err)
 			continue
 		}
-		fmt.Fprintf(log, "%s: %s queries (%s)", path, commas(len(fq.Queries)), fq.Format)
+		fmt.Fprintf(log, "%s: %s (%s)", path, plural(len(fq.Queries), "query"), fq.Format)
 		if fq.Skipped > 0 {
-			fmt.Fprintf(log, ", %s lines skipped (not queries)", commas(fq.Skipped))
+			fmt.Fprintf(log, ", %s skipped (not queries)", plural(fq.Skipped, "line"))
 		}
 		fmt.Fprintln(log)
 		qs = append(qs, fq.Queries...)
@@ -149,7 +168,7 @@ func collect(files []string, zones []ZoneFile, log io.Writer) ([]Query, error) {
 		if err != nil {
 			errs = append(errs, err)
 		} else {
-			fmt.Fprintf(log, "%s queries generated from %d zone files\n", commas(len(zq)), len(zones))
+			fmt.Fprintf(log, "%s queries generated from %s\n", commas(len(zq)), plural(len(zones), "zone file"))
 			qs = append(qs, zq...)
 		}
 	}
@@ -189,10 +208,33 @@ func parseFrom(values []string, servers ...netip.AddrPort) ([]netip.Addr, error)
 					return nil, fmt.Errorf("-from %s cannot reach %s: not the same address family", a, srv)
 				}
 			}
+			// An address this machine does not have would fail every
+			// query on both sides alike: "same". Refuse it up front.
+			pc, err := net.ListenPacket("udp", netip.AddrPortFrom(a, 0).String())
+			if err != nil {
+				return nil, fmt.Errorf("-from %s: not a local address (%v)", a, err)
+			}
+			pc.Close()
 			addrs = append(addrs, a)
 		}
 	}
 	return addrs, nil
+}
+
+// parseIgnore reads -ignore's field names.
+func parseIgnore(s string) (map[string]bool, error) {
+	m := map[string]bool{}
+	for _, f := range strings.Split(s, ",") {
+		f = strings.ToLower(strings.TrimSpace(f))
+		if f == "" {
+			continue
+		}
+		if !slices.Contains(fieldKinds, f) {
+			return nil, fmt.Errorf("-ignore %s: not a field; the fields are %s", f, strings.Join(fieldKinds, ", "))
+		}
+		m[f] = true
+	}
+	return m, nil
 }
 
 // parseZoneFlags reads -zone ORIGIN=FILE values.
@@ -206,4 +248,36 @@ func parseZoneFlags(values []string) ([]ZoneFile, error) {
 		zs = append(zs, ZoneFile{Name: origin, File: file})
 	}
 	return zs, nil
+}
+
+// plural is "1 query", "2 queries", "1,000 lines".
+func plural(n int, noun string) string {
+	if n != 1 {
+		if strings.HasSuffix(noun, "y") {
+			noun = strings.TrimSuffix(noun, "y") + "ie"
+		}
+		noun += "s"
+	}
+	return commas(n) + " " + noun
+}
+
+// uniq keeps the first of each distinct query: same name (in any case),
+// type, class and flags.
+func uniq(qs []Query) []Query {
+	type key struct {
+		name         string
+		qtype, class uint16
+		flags        string
+		bufsize      uint16
+	}
+	seen := map[key]bool{}
+	out := qs[:0:0]
+	for _, q := range qs {
+		k := key{strings.ToLower(q.Name), q.Type, q.Class, q.Flags(), q.BufSize}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, q)
+		}
+	}
+	return out
 }
