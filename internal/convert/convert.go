@@ -36,6 +36,7 @@ type Result struct {
 type mark struct {
 	status Status
 	note   string
+	scope  string // the view it is about, for inherited options
 }
 
 type tsigKey struct {
@@ -54,6 +55,11 @@ type converter struct {
 	extra   []Entry // entries about defaults, not tied to a statement's own line
 	blocks  []*serverBlock
 	rfcSeen map[string]bool
+	// scope names the view being converted ("" without views), so that a
+	// statement of options that each view inherits says which view a note
+	// is about; inView holds the view's own statements.
+	scope  string
+	inView map[*namedconf.Statement]bool
 }
 
 // Convert converts a parsed named.conf.
@@ -140,12 +146,16 @@ func (c *converter) rel(p namedconf.Pos) string {
 }
 
 func (c *converter) mark(s *namedconf.Statement, st Status, note string) {
+	scope := ""
+	if c.scope != "" && !c.inView[s] {
+		scope = c.scope
+	}
 	for _, m := range c.marks[s] {
-		if m.status == st && m.note == note {
+		if m.status == st && m.note == note && m.scope == scope {
 			return
 		}
 	}
-	c.marks[s] = append(c.marks[s], mark{st, note})
+	c.marks[s] = append(c.marks[s], mark{st, note, scope})
 }
 
 func (c *converter) note(pos namedconf.Pos, what string, st Status, note string) {
@@ -196,6 +206,16 @@ func (c *converter) server(title string, view *namedconf.Statement, zones []*nam
 		vbody = view.Body()
 		from = append(from, view.Pos)
 		c.mark(view, Carried, "")
+		c.scope, c.inView = fmt.Sprintf("in view %q", view.Arg(0)), map[*namedconf.Statement]bool{view: true}
+		var walk func([]*namedconf.Statement)
+		walk = func(b []*namedconf.Statement) {
+			for _, s := range b {
+				c.inView[s] = true
+				walk(s.Body())
+			}
+		}
+		walk(vbody)
+		defer func() { c.scope, c.inView = "", nil }()
 	}
 	if o := namedconf.Find(c.cfg.Statements, "options"); o != nil {
 		from = append(from, o.Pos)
