@@ -337,3 +337,26 @@ func simplifyAnd(a, b string) string {
 	}
 	return a + " && " + paren(b)
 }
+
+// coalesce joins adjacent acl policies with the same action and types into
+// one line ("allow net A B C"): the acl plugin checks one policy's sources
+// in a single lookup, and one line per element makes a long list several
+// times slower (REFERENCE.md: 1,000 CIDRs on one line 0.91x, on 1,000
+// lines 0.16x). The first-match order is kept.
+func coalesce(rules []string) []string {
+	var out []string
+	lastHead := ""
+	for _, r := range rules {
+		head, nets, ok := strings.Cut(r, " net ")
+		if ok && len(out) > 0 && head == lastHead && nets != "*" && !strings.HasSuffix(out[len(out)-1], " *") {
+			out[len(out)-1] += " " + nets
+			continue
+		}
+		out = append(out, r)
+		lastHead = head
+		if !ok {
+			lastHead = ""
+		}
+	}
+	return out
+}

@@ -444,6 +444,7 @@ func (c *converter) recursion(b *serverBlock, vbody, zones []*namedconf.Statemen
 	}
 	defs := &aclDefs{}
 	var allow []string
+	var allowLines []string // allow and allow-file lines, in order, when an included file is kept as a file
 	switch {
 	case rec != nil && !yes(rec):
 		allow = []string{"none"}
@@ -467,11 +468,15 @@ func (c *converter) recursion(b *serverBlock, vbody, zones []*namedconf.Statemen
 			c.note(c.optionsPos(), "allow-recursion / allow-query-cache (default)", Carried, "BIND's default localnets; localhost, written out in recursionacl")
 		} else {
 			list, bad := c.parseList(src.Body())
+			allowLines = c.allowLines(src, list, defs, keys)
 			allow = c.raclTokens(list, defs, keys)
 			if len(allow) == 0 {
 				allow = []string{"none"}
 			}
 			st, note := Carried, "recursionacl allow"
+			if len(allowLines) > 0 {
+				note = "recursionacl allow, the included list as allow-file (re-read when it changes)"
+			}
 			if len(bad) > 0 {
 				st, note = Approx, "left out: "+strings.Join(bad, "; ")
 			}
@@ -498,7 +503,11 @@ func (c *converter) recursion(b *serverBlock, vbody, zones []*namedconf.Statemen
 	for _, n := range defs.names {
 		lines = append(lines, "acl "+n+" "+defs.lines[n])
 	}
-	lines = append(lines, "allow "+strings.Join(allow, " "))
+	if len(allowLines) > 0 {
+		lines = append(lines, allowLines...)
+	} else {
+		lines = append(lines, "allow "+strings.Join(allow, " "))
+	}
 	if l := c.securityLog(); l != "" {
 		lines = append(lines, l)
 	}
@@ -568,6 +577,56 @@ func (c *converter) minimal(b *serverBlock, vbody []*namedconf.Statement) {
 	b.add("minimal", "minimal", from...)
 }
 
+// allowLines keeps a list file included straight into allow-recursion (or
+// allow-query-cache) as recursionacl's allow-file, which re-reads it when it
+// changes, when its text is one that allow-file reads the same way: elements
+// and '#' comments only. It returns nil when there is no such file.
+func (c *converter) allowLines(src *namedconf.Statement, list []elem, defs *aclDefs, keys map[string]bool) []string {
+	included := map[string]bool{}
+	for _, inc := range c.cfg.Includes {
+		if inc.Pos.File == src.Pos.File && inc.Pos.Line >= src.Pos.Line && allowFileText(inc.File) {
+			included[inc.File] = true
+		}
+	}
+	if len(included) == 0 {
+		return nil
+	}
+	var lines []string
+	var run []elem
+	flush := func() {
+		if len(run) > 0 {
+			lines = append(lines, "allow "+strings.Join(c.raclTokens(run, defs, keys), " "))
+			run = nil
+		}
+	}
+	last := ""
+	for _, e := range list {
+		if included[e.Pos.File] {
+			if e.Pos.File != last {
+				flush()
+				lines = append(lines, "allow-file "+quote(e.Pos.File))
+				last = e.Pos.File
+			}
+			continue
+		}
+		last = ""
+		run = append(run, e)
+	}
+	flush()
+	return lines
+}
+
+// allowFileText reports whether a named.conf fragment reads the same as a
+// recursionacl allow-file: no C-style comments, strings or nested lists.
+func allowFileText(path string) bool {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	t := string(b)
+	return !strings.Contains(t, "//") && !strings.Contains(t, "/*") && !strings.ContainsAny(t, "{}\"")
+}
+
 func posOr(s *namedconf.Statement, p namedconf.Pos) namedconf.Pos {
 	if s != nil {
 		return s.Pos
@@ -628,7 +687,7 @@ func (c *converter) access(b *serverBlock, vbody []*namedconf.Statement, keys ma
 			}
 		}
 		if len(keep) > 0 {
-			b.addOrdered("acl", sub("acl", keep), 0, bh.Pos)
+			b.addOrdered("acl", sub("acl", coalesce(keep)), 0, bh.Pos)
 		}
 		approx = append(approx, bad...)
 		if len(approx) > 0 || len(keep) != len(r) {
@@ -656,7 +715,7 @@ func (c *converter) access(b *serverBlock, vbody []*namedconf.Statement, keys ma
 		c.mark(s, NotCarried, "the acl plugin judges clients, not the address they asked; use a separate server block bound to those addresses (bind)")
 	}
 	if len(rules) > 0 {
-		b.addOrdered("acl", sub("acl", rules), 2, from...)
+		b.addOrdered("acl", sub("acl", coalesce(rules)), 2, from...)
 	}
 }
 

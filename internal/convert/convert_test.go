@@ -233,3 +233,19 @@ zone "a.example" { type primary; file "db.a"; allow-query { any; }; allow-transf
 		t.Errorf("acl order:\n%s", r.Corefile)
 	}
 }
+
+func TestAllowRecursionFromIncludedFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "customers.acl"), []byte("# customers\n192.0.2.0/24;\n!198.51.100.7;\n198.51.100.0/24;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "named.conf")
+	if err := os.WriteFile(path, []byte("options {\n\tallow-recursion {\n\t\tlocalhost;\n\t\tinclude \"customers.acl\";\n\t\t10.0.0.0/8;\n\t};\n};\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := convertFile(t, path)
+	want := "allow localhost\n        allow-file " + filepath.Join(dir, "customers.acl") + "\n        allow 10.0.0.0/8\n"
+	if !strings.Contains(r.Corefile, want) {
+		t.Errorf("want\n%s\nin\n%s", want, r.Corefile)
+	}
+}

@@ -226,7 +226,7 @@ func (c *converter) zoneExtras(b *serverBlock, z *namedconf.Statement) {
 			if !endsWithAny(rules) {
 				rules = append(rules, "block net *")
 			}
-			b.addOrdered("acl", sub("acl "+zoneName(z), rules), 1, s.Pos)
+			b.addOrdered("acl", sub("acl "+zoneName(z), coalesce(rules)), 1, s.Pos)
 			if approx = append(approx, bad...); len(approx) > 0 {
 				c.mark(s, Approx, "acl for the zone; "+strings.Join(dedupe(approx), "; "))
 			} else {
@@ -293,7 +293,7 @@ func (c *converter) transfer(b *serverBlock, z *namedconf.Statement, vbody []*na
 		rules = append(rules, "block type AXFR IXFR net *")
 	}
 	b.add("transfer", sub("transfer "+name, []string{"to " + strings.Join(append([]string{"*"}, to...), " ")}), from...)
-	b.addOrdered("acl", sub("acl "+name, rules), 1, at.Pos)
+	b.addOrdered("acl", sub("acl "+name, coalesce(rules)), 1, at.Pos)
 	if len(approx) > 0 {
 		c.mark(at, Approx, "transfer to * limited by acl rules; "+strings.Join(dedupe(approx), "; "))
 	} else {
