@@ -224,7 +224,49 @@ func (c *converter) logging() {
 			prom = append(prom, joinHP(addr, port))
 			promFrom = append(promFrom, in.Pos)
 		}
-		c.mark(s, Approx, "prometheus: CoreDNS's metrics at http://ADDRESS/metrics instead of BIND's XML/JSON statistics; its allow list is not carried")
+		if len(outs) > 0 {
+			c.mark(s, Approx, "querylog stats { listen }: per-client and per-name statistics as JSON at http://ADDRESS/json instead of BIND's XML/JSON statistics; its allow list is not carried")
+		} else {
+			c.mark(s, Approx, "prometheus: CoreDNS's metrics at http://ADDRESS/metrics instead of BIND's XML/JSON statistics (querylog's stats need query logging on); its allow list is not carried")
+		}
+	}
+	// BIND 8's host statistics and the statistics interval become
+	// querylog's stats, and with query logging on the statistics channel
+	// is querylog's HTTP listener (in the first block only: one listener
+	// per address).
+	var stats []string
+	var statsFrom []namedconf.Pos
+	if hs := get("host-statistics", c.options); hs != nil && yes(hs) {
+		top := "100"
+		statsFrom = append(statsFrom, hs.Pos)
+		if m := get("host-statistics-max", c.options); m != nil {
+			top = m.Arg(0)
+			statsFrom = append(statsFrom, m.Pos)
+			if len(outs) > 0 {
+				c.mark(m, Carried, "querylog stats { top }")
+			}
+		}
+		stats = append(stats, "top "+top)
+		if len(outs) > 0 {
+			c.mark(hs, Carried, "querylog stats: bounded per-client counters (top talkers)")
+		} else {
+			c.mark(hs, NotCarried, "querylog's per-client statistics need query logging on: turn on querylog (querylog yes;) and convert again")
+		}
+	}
+	if si := get("statistics-interval", c.options); si != nil && si.Arg(0) != "0" {
+		stats = append(stats, "interval "+si.Arg(0)+"m")
+		statsFrom = append(statsFrom, si.Pos)
+		if len(outs) > 0 {
+			c.mark(si, Carried, "querylog stats { interval }")
+		} else {
+			c.mark(si, NotCarried, "querylog's statistics need query logging on")
+		}
+	}
+	if len(outs) > 0 && len(prom) > 0 {
+		if len(stats) == 0 {
+			stats = append(stats, "top 100")
+		}
+		statsFrom = append(statsFrom, promFrom...)
 	}
 	// query-errors: the failed queries, in querylog's form, to the
 	// category's channels.
@@ -257,14 +299,28 @@ func (c *converter) logging() {
 			c.mark(qe, Approx, "querylog with class error: the failed queries (SERVFAIL, REFUSED, ... and unanswered) in BIND's query line form, not BIND's query-errors lines")
 		}
 	}
-	for _, b := range c.blocks {
+	for i, b := range c.blocks {
 		for _, o := range errOuts {
 			b.add("querylog", sub("querylog", strings.Split(o, "\n")), errFrom...)
 		}
-		for _, o := range outs {
-			b.add("querylog", sub("querylog", strings.Split(o, "\n")), from...)
+		for j, o := range outs {
+			lines := strings.Split(o, "\n")
+			if j == 0 && len(stats) > 0 {
+				st := append([]string(nil), stats...)
+				if i == 0 && len(prom) > 0 {
+					st = append(st, "listen "+prom[0])
+				}
+				lines = append(lines, "stats {")
+				for _, l := range st {
+					lines = append(lines, "    "+l)
+				}
+				lines = append(lines, "}")
+				b.add("querylog", sub("querylog", lines), append(append([]namedconf.Pos(nil), from...), statsFrom...)...)
+				continue
+			}
+			b.add("querylog", sub("querylog", lines), from...)
 		}
-		if len(prom) > 0 {
+		if len(prom) > 0 && len(outs) == 0 {
 			b.add("prometheus", "prometheus "+prom[0], promFrom...)
 		}
 	}

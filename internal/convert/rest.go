@@ -49,8 +49,6 @@ var known = map[string]mark{
 	"transfer-source":        {NotCarried, "CoreDNS's secondary uses the system's source address", ""},
 	"notify-source":          {Approx, "the transfer plugin's source sets the NOTIFY source address; not written", ""},
 	"masterfile-format":      {Approx, "CoreDNS reads text zone files only: convert raw files with named-compilezone -F text", ""},
-	"host-statistics":        {Approx, "querylog stats { top N } keeps per-client counters; add it to querylog", ""},
-	"statistics-interval":    {Approx, "querylog stats { interval } writes statistics periodically; add it to querylog", ""},
 	"version":                {Carried, "", ""},
 	"hostname":               {Carried, "", ""},
 	"server-id":              {Carried, "", ""},
