@@ -11,7 +11,7 @@ import (
 // chainOrder is plugin.cfg's order for the directives the converter writes;
 // a block lists them in this order so that it reads as the chain runs.
 var chainOrder = []string{
-	"view", "bind", "querylog", "chaosmask", "prometheus", "log", "tsig", "acl", "recursionacl",
+	"view", "bind", "querylog", "chaosmask", "prometheus", "chaos", "log", "tsig", "acl", "recursionacl",
 	"rrl", "cache", "minimal", "transfer", "rfc2317", "file", "secondary", "stubzones", "forward",
 }
 

@@ -60,6 +60,11 @@ type converter struct {
 	// is about; inView holds the view's own statements.
 	scope  string
 	inView map[*namedconf.Statement]bool
+	// reveal lists the clients of a CH view: chaosmask shows them the
+	// real identity answers.
+	reveal     []string
+	revealFrom []namedconf.Pos
+	revealKeys map[string]bool
 }
 
 // Convert converts a parsed named.conf.
@@ -105,8 +110,11 @@ func Convert(cfg *namedconf.Config, o Options) (*Result, error) {
 		c.server("options and top-level zones", nil, zones)
 	} else {
 		for _, v := range views {
-			if cl := strings.ToUpper(v.Arg(1)); cl != "" && cl != "IN" {
-				c.mark(v, NotCarried, "a view of class "+cl+" is not converted; CH identity answers come from chaosmask in every block")
+			if cl := strings.ToUpper(v.Arg(1)); cl == "CH" || cl == "CHAOS" {
+				c.chaosView(v)
+				continue
+			} else if cl != "" && cl != "IN" {
+				c.mark(v, NotCarried, "a view of class "+cl+" is not converted")
 				continue
 			}
 			var zones []*namedconf.Statement
@@ -238,6 +246,9 @@ func (c *converter) server(title string, view *namedconf.Statement, zones []*nam
 	c.rateLimit(b, vbody)
 	c.zones(b, vbody, zones, keys)
 	c.forwarders(b, vbody, zones)
+	for k := range c.revealKeys {
+		keys[k] = true
+	}
 	c.tsig(b, keys)
 	c.blocks = append(c.blocks, b)
 }
@@ -250,6 +261,93 @@ func (c *converter) listenPos() []namedconf.Pos {
 		}
 	}
 	return ps
+}
+
+// chaosView carries a class CH view: the clients its match-clients lets
+// in see the real identity answers (chaosmask reveal, with the chaos
+// plugin answering), everyone else what version, hostname and server-id
+// say.
+func (c *converter) chaosView(v *namedconf.Statement) {
+	mc := namedconf.Find(v.Body(), "match-clients")
+	if mc == nil {
+		c.mark(v, Approx, "a CH view for every client: chaosmask reveal any")
+		c.reveal = []string{"any"}
+		c.revealFrom = []namedconf.Pos{v.Pos}
+		return
+	}
+	list, bad := c.parseList(mc.Body())
+	var approx []string
+	c.reveal = c.plainElements(list, map[string]bool{}, &approx)
+	c.revealFrom = []namedconf.Pos{v.Pos, mc.Pos}
+	approx = append(approx, bad...)
+	note := "chaosmask reveal: these clients see CoreDNS's real identity answers (the chaos plugin), not the view's own zone data"
+	if len(approx) > 0 {
+		note += "; " + strings.Join(dedupe(approx), "; ")
+	}
+	c.mark(v, Approx, note)
+	c.mark(mc, Carried, "chaosmask reveal")
+	var walk func([]*namedconf.Statement)
+	walk = func(body []*namedconf.Statement) {
+		for _, s := range body {
+			if s != mc {
+				c.mark(s, Approx, "the CH view's data is not converted: chaosmask answers")
+				if s.Name() == "zone" {
+					walk(s.Body())
+				}
+			}
+		}
+	}
+	walk(v.Body())
+}
+
+// plainElements writes a list with named acls and nested lists inlined,
+// for plugins that take BIND elements but no acl names (chaosmask reveal).
+// Inlining is exact unless a negated element sits inside an inlined list.
+func (c *converter) plainElements(list []elem, seen map[string]bool, approx *[]string) []string {
+	var out []string
+	for _, e := range list {
+		neg := ""
+		if e.Not {
+			neg = "!"
+		}
+		switch e.Kind {
+		case eAddr:
+			out = append(out, neg+e.Text)
+		case eAny:
+			out = append(out, neg+"any")
+		case eNone:
+			out = append(out, neg+"none")
+		case eLocalhost:
+			out = append(out, neg+"localhost")
+		case eLocalnets:
+			out = append(out, neg+"localnets")
+		case eKey:
+			out = append(out, neg+"key", keyName(e.Text))
+			if c.revealKeys == nil {
+				c.revealKeys = map[string]bool{}
+			}
+			c.revealKeys[e.Text] = true
+		case eACL, eNested:
+			inner := e.Nested
+			if e.Kind == eACL {
+				if seen[e.Text] {
+					continue
+				}
+				seen[e.Text] = true
+				inner = c.aclBody(e.Text)
+			}
+			if e.Not || len(positives(inner)) != len(inner) {
+				*approx = append(*approx, "a negated list, or negations inside a list, are inlined without BIND's nesting rule")
+			}
+			for _, x := range c.plainElements(inner, seen, approx) {
+				if e.Not && !strings.HasPrefix(x, "!") {
+					x = "!" + x
+				}
+				out = append(out, x)
+			}
+		}
+	}
+	return out
 }
 
 // listen carries listen-on, listen-on-v6 and port: the server block's port
@@ -421,6 +519,11 @@ func (c *converter) chaos(b *serverBlock) {
 	one("hostname", "hostname", c.o.Hostname, fmt.Sprintf("BIND answers hostname.bind with the host name; the Corefile answers %q, this machine's name at conversion time", c.o.Hostname), Approx)
 	one("server-id", "id", "", "server-id defaults to none in BIND: chaosmask id none", Carried)
 	c.note(c.optionsPos(), "authors.bind (built in)", Approx, "BIND answers authors.bind with its authors' names; the Corefile answers none")
+	if len(c.reveal) > 0 {
+		lines = append(lines, "reveal "+strings.Join(c.reveal, " "))
+		from = append(from, c.revealFrom...)
+		b.addNote("chaos", "chaos", "the real answers for the revealed clients")
+	}
 	b.add("chaosmask", sub("chaosmask", lines), from...)
 }
 

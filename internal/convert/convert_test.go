@@ -249,3 +249,19 @@ func TestAllowRecursionFromIncludedFile(t *testing.T) {
 		t.Errorf("want\n%s\nin\n%s", want, r.Corefile)
 	}
 }
+
+func TestChaosView(t *testing.T) {
+	r := convertText(t, `acl ops { 127.0.0.1; { 10.53.0.0/16; }; };
+key "k" { algorithm hmac-sha256; secret "c2VjcmV0"; };
+options { version "DNS"; };
+view "chaos" CH { match-clients { ops; key "k"; }; zone "bind" CH { type master; file "db.bind"; }; };
+view "default" { match-clients { any; }; };`)
+	for _, want := range []string{"reveal 127.0.0.1 10.53.0.0/16 key k.\n", "    chaos\n", "secret k. c2VjcmV0\n", "version DNS\n"} {
+		if !strings.Contains(r.Corefile, want) {
+			t.Errorf("want %q in\n%s", want, r.Corefile)
+		}
+	}
+	if strings.Contains(r.Corefile, "view chaos") {
+		t.Errorf("a CH view became a server block:\n%s", r.Corefile)
+	}
+}
