@@ -513,7 +513,7 @@ func (c *converter) chaos(b *serverBlock) {
 		} else {
 			lines = append(lines, dir+" "+quote(v))
 		}
-		c.mark(s, Carried, "chaosmask "+dir)
+		c.mark(s, Approx, "chaosmask "+dir+": the same text, but with AA clear and no authority section, where BIND's built-in CH zone sets AA and adds its NS")
 	}
 	one("version", "version", "", "BIND answers version.bind with its own version string; the Corefile answers none (NOERROR, no records): set version \"TEXT\" to choose what is shown", Approx)
 	one("hostname", "hostname", c.o.Hostname, fmt.Sprintf("BIND answers hostname.bind with the host name; the Corefile answers %q, this machine's name at conversion time", c.o.Hostname), Approx)
