@@ -86,6 +86,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "named2corefile: writing the report: %v\n", err)
 			return exitError
 		}
+		fmt.Fprintf(stderr, "%s (report in %s)\n", res.Summary(), *report)
 	} else {
 		res.WriteText(stderr)
 	}

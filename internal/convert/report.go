@@ -56,6 +56,9 @@ func (r *Result) WriteText(w io.Writer) error {
 	return err
 }
 
+// Summary is the one-line count of the report.
+func (r *Result) Summary() string { return r.summary() }
+
 func (r *Result) summary() string {
 	c := r.Count()
 	return fmt.Sprintf("named2corefile: %d statements: %d carried, %d approximated, %d not carried",

@@ -17,7 +17,12 @@ const maxIncludeDepth = 64
 func ParseFile(path string) (*Config, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &Error{Pos{path, 0}, "cannot read: " + errors.Unwrap(err).Error()}
+		msg := err.Error()
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			msg = pe.Err.Error()
+		}
+		return nil, &Error{Pos{path, 0}, "cannot read: " + msg}
 	}
 	return Parse(path, src)
 }
