@@ -257,7 +257,7 @@ func TestNamed2CorefileExitCodes(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Fatalf("-strict with rate-limit: exit %v, want 1\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "named.conf:1: options { … } rate-limit { … }: not carried") {
+	if !strings.Contains(string(out), "named.conf:1: options: rate-limit { … }: not carried") {
 		t.Errorf("report:\n%s", out)
 	}
 }

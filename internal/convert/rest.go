@@ -99,14 +99,14 @@ func (c *converter) entries() []Entry {
 			switch s.Name() {
 			case "zone":
 				add(s, what)
-				body(what+" ", s.Body())
+				body(prefix+strings.TrimSuffix(head(s), " { … }")+": ", s.Body())
 			case "view", "options":
 				if s.Name() == "view" {
 					add(s, what)
 				}
-				body(prefix+head(s)+" ", s.Body())
+				body(prefix+strings.TrimSuffix(head(s), " { … }")+": ", s.Body())
 			case "logging":
-				body("logging ", s.Body())
+				body("logging: ", s.Body())
 			default:
 				add(s, what)
 			}
