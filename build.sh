@@ -6,13 +6,15 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 readonly ROOT=$PWD
 readonly BINARY=$ROOT/coredns
 readonly VANILLA=$ROOT/coredns-vanilla
+readonly N2C=$ROOT/named2corefile
 
 usage() {
 	cat <<'USAGE'
 usage: ./build.sh [command]
 
 commands:
-  build        build ./coredns, a static binary (CGO off), from plugin.cfg (default)
+  build        build ./coredns, a static binary (CGO off), from plugin.cfg, and
+               ./named2corefile, the named.conf converter (default)
   run          build, then serve Corefile.example on 127.0.0.1 (ports 1053-1056, stats on 9154)
   vanilla      build ./coredns-vanilla: upstream CoreDNS v1.15.0, same module versions,
                for side-by-side comparisons
@@ -62,6 +64,8 @@ cmd_build() {
 	step "building ./coredns (corebind $(version), $(commit))"
 	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.commit=$(commit)" -o "$BINARY" .
 	"$BINARY" -version
+	step "building ./named2corefile"
+	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$N2C" ./cmd/named2corefile
 }
 
 cmd_vanilla() {
@@ -160,18 +164,19 @@ cmd_test() {
 
 	cmd_build
 	cmd_vanilla
-	export COREBIND_BINARY=$BINARY COREBIND_VANILLA=$VANILLA
+	export COREBIND_BINARY=$BINARY COREBIND_VANILLA=$VANILLA COREBIND_NAMED2COREFILE=$N2C
 
 	step "unit and integration tests (-race)"
 	go test -race -count=1 $(go list ./... | grep -v '/e2e$')
 
-	# Every fuzz target (plugin/*/fuzz_test.go) for FUZZTIME, from its seed
+	# Every fuzz target (plugin/*/fuzz_test.go, and named2corefile's parser
+	# and converter in internal/namedconf and internal/convert) for FUZZTIME, from its seed
 	# corpus in testdata/fuzz. A crasher is written there and fails the step:
 	# commit it as a regression test with the fix. A long hunt:
 	#   go test -run '^$' -fuzz '^FuzzServeDNS$' -fuzztime 1h ./plugin/querylog/
 	local fuzztime=${FUZZTIME:-10s} file target
 	step "fuzzing: every target for $fuzztime"
-	for file in plugin/*/fuzz_test.go; do
+	for file in plugin/*/fuzz_test.go internal/namedconf/fuzz_test.go internal/convert/fuzz_test.go; do
 		for target in $(grep -oE '^func Fuzz[A-Za-z0-9_]+' "$file" | cut -d' ' -f2); do
 			go test -run '^$' -fuzz "^$target\$" -fuzztime "$fuzztime" "./${file%/*}/"
 		done

@@ -178,3 +178,16 @@ func (n *Named) Logged() string {
 	b, _ := os.ReadFile(n.Log)
 	return string(b)
 }
+
+// StartNamedConf starts named in the foreground on a named.conf written by
+// the test (a whole configuration, not testkit's), in dir, inside ns (nil:
+// the host), and waits until wait (ADDR:PORT) answers.
+func StartNamedConf(t testing.TB, ns *Netns, dir, conf, wait string) *Proc {
+	t.Helper()
+	Require(t, "named")
+	cmd := ns.Command("named", "-g", "-c", conf)
+	cmd.Dir = dir
+	p := start(t, "named", cmd)
+	WaitDNS(t, ns, wait, p)
+	return p
+}

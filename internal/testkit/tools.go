@@ -65,3 +65,43 @@ func Binary(t testing.TB) string {
 	}
 	return buildPath
 }
+
+var (
+	n2cOnce sync.Once
+	n2cPath string
+	n2cOut  []byte
+	n2cErr  error
+)
+
+// Named2Corefile returns the named2corefile binary: COREBIND_NAMED2COREFILE
+// when set (./build.sh test builds it once), otherwise one built for this
+// test run.
+func Named2Corefile(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("COREBIND_NAMED2COREFILE"); p != "" {
+		abs, err := filepath.Abs(p)
+		if err == nil {
+			_, err = os.Stat(abs)
+		}
+		if err != nil {
+			t.Fatalf("testkit: COREBIND_NAMED2COREFILE: %v", err)
+		}
+		return abs
+	}
+	n2cOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "corebind-n2c-")
+		if err != nil {
+			n2cErr = err
+			return
+		}
+		n2cPath = filepath.Join(dir, "named2corefile")
+		cmd := exec.Command("go", "build", "-trimpath", "-o", n2cPath, "./cmd/named2corefile")
+		cmd.Dir = RepoRoot()
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		n2cOut, n2cErr = cmd.CombinedOutput()
+	})
+	if n2cErr != nil {
+		t.Fatalf("testkit: building named2corefile: %v\n%s", n2cErr, n2cOut)
+	}
+	return n2cPath
+}

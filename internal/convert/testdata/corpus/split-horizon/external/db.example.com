@@ -1,0 +1,7 @@
+$TTL 3600
+@       IN SOA  ns1.example.com. hostmaster.example.com. 2026120101 3600 900 604800 300
+        IN NS   ns1.example.com.
+ns1     IN A    127.0.0.1
+www     IN A    192.0.2.80
+mail    IN A    192.0.2.25
+@       IN MX   10 mail
