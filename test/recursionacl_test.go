@@ -39,6 +39,7 @@ big     IN TXT "2123456789012345678901234567890123456789012345678901234567890123
 type raclUpstream struct {
 	addr    string
 	queries atomic.Int64
+	aa      atomic.Bool // answer with AA=1, as an authoritative server
 }
 
 func startRaclUpstream(t *testing.T) *raclUpstream {
@@ -58,6 +59,7 @@ func startRaclUpstream(t *testing.T) *raclUpstream {
 		m := new(dns.Msg)
 		m.SetReply(r)
 		m.RecursionAvailable = true
+		m.Authoritative = u.aa.Load()
 		if q := r.Question[0]; q.Qtype == dns.TypeA {
 			m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 300}, A: net.ParseIP("198.51.100.7")})
 		}
