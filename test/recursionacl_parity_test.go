@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/coredns/coredns/pb"
 	"github.com/miekg/dns"
@@ -200,6 +199,8 @@ func TestRecursionACLParityBIND(t *testing.T) {
 			upstream int64 // queries the upstream gets for it
 		}{
 			{"denied: in-zone CNAME, target outside", "127.0.0.3", "alias.example.org.", true,
+				result{dns.RcodeSuccess, true, false, "www.outside.test. alias.example.org.\t0\tIN\tCNAME\t", true}, 0},
+			{"denied: in-zone CNAME, target outside, RD=0", "127.0.0.3", "alias.example.org.", false,
 				result{dns.RcodeSuccess, true, false, "www.outside.test. alias.example.org.\t0\tIN\tCNAME\t", true}, 0},
 			{"denied: authoritative data", "127.0.0.3", "www.example.org.", true,
 				result{dns.RcodeSuccess, true, false, "192.0.2.80 www.example.org.\t0\tIN\tA\t", false}, 0},

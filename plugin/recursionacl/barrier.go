@@ -34,8 +34,10 @@ func (b *barrier) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 			return b.h.refuse(ctx, w, r, q)
 		}
 		if q.rd0 && b.cacheful {
-			w.WriteMsg(cacheMiss(r))
-			return dns.RcodeSuccess, nil
+			// Unwritten, so that cache, above, keeps nothing of it:
+			// recursionacl writes the reply (serve).
+			q.miss = true
+			return dns.RcodeRefused, nil
 		}
 	}
 	if b.local {

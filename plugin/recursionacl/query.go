@@ -16,6 +16,7 @@ type query struct {
 
 	refused bool // the barrier refused the client's own query
 	chased  bool // the barrier refused a lookup made for it (an out-of-zone CNAME target)
+	miss    bool // RD=0: nothing answered it without asking elsewhere
 }
 
 type queryKey struct{}

@@ -144,7 +144,9 @@ func (h *RecursionACL) refuse(ctx context.Context, w dns.ResponseWriter, r *dns.
 // (see raWriter). A plugin that fails without writing (SERVFAIL,
 // REFUSED...) leaves the reply to the server, which would not set RA:
 // recursionacl writes it, unless r is a lookup the server makes for a
-// client's query, whose caller wants the rcode.
+// client's query, whose caller wants the rcode. An RD=0 query that nothing
+// answered without asking elsewhere gets its reply here too, above cache,
+// which so never stores it for RD=1 queries.
 func (h *RecursionACL) serve(ctx context.Context, next plugin.Handler, w dns.ResponseWriter, r *dns.Msg, q *query, ra bool) (int, error) {
 	internal := client.Internal(ctx)
 	rw := &raWriter{ResponseWriter: w, ra: ra}
@@ -153,9 +155,13 @@ func (h *RecursionACL) serve(ctx context.Context, next plugin.Handler, w dns.Res
 	}
 	rcode, err := plugin.NextOrFailure(h.Name(), next, ctx, rw, r)
 	if !plugin.ClientWrite(rcode) && !rw.written && !internal {
-		m := new(dns.Msg)
-		m.SetRcode(r, rcode)
-		rw.WriteMsg(m)
+		if q != nil && q.miss {
+			rw.WriteMsg(cacheMiss(r))
+		} else {
+			m := new(dns.Msg)
+			m.SetRcode(r, rcode)
+			rw.WriteMsg(m)
+		}
 		rcode = dns.RcodeSuccess
 	}
 	return rcode, err
