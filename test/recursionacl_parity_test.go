@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/coredns/coredns/pb"
 	"github.com/miekg/dns"
@@ -171,6 +172,16 @@ func TestRecursionACLParityBIND(t *testing.T) {
 		Files: map[string]string{"db.example.org": raclZone},
 	})
 	srv := startRacl(t, raclCorefile, cbUp, map[string]string{})
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		m := new(dns.Msg)
+		m.SetQuestion("ns1.example.org.", dns.TypeA)
+		if r := testkit.Exchange(t, "udp", "127.0.0.3", named.Addr, m); r.Rcode == dns.RcodeSuccess && r.Authoritative {
+			break // BIND has loaded the zone
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("BIND did not load example.org")
+		}
+	}
 
 	type result struct {
 		rcode  int
