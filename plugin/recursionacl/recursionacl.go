@@ -85,10 +85,6 @@ func (h *RecursionACL) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dn
 func (h *RecursionACL) denied(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, q *query) (int, error) {
 	question := &r.Question[0]
 	internal := client.Internal(ctx)
-	if q == nil {
-		q = &query{qname: question.Name, denied: true}
-		ctx = withQuery(ctx, q)
-	}
 	// CH queries are outside recursion (chaos and chaosmask answer them):
 	// they go on like authoritative data, uncounted, with nothing fetched.
 	chaos := question.Qclass == dns.ClassCHAOS
@@ -96,7 +92,15 @@ func (h *RecursionACL) denied(ctx context.Context, w dns.ResponseWriter, r *dns.
 		if !internal {
 			h.count(ctx, denied)
 		}
+		if q == nil {
+			own := query{qname: question.Name, denied: true} // needed by no one else: not in ctx
+			return h.refuse(ctx, w, r, &own)
+		}
 		return h.refuse(ctx, w, r, q)
+	}
+	if q == nil {
+		q = &query{qname: question.Name, denied: true}
+		ctx = withQuery(ctx, q)
 	}
 	rcode, err := h.serve(ctx, h.local, w, r, q, false)
 	if !internal && !chaos {
