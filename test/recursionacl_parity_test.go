@@ -159,18 +159,37 @@ func TestRecursionACLBarrierGRPC(t *testing.T) {
 // root servers of its hints, which corebind has not (see the README), and
 // file adds the zone's NS where BIND's minimal-responses leaves them out.
 func TestRecursionACLParityBIND(t *testing.T) {
+	// BIND as a forwarder (forward only) and as a resolver from root hints
+	// naming the upstream; the RD=0 miss is the same in both but for the
+	// authority section.
+	t.Run("forwarders", func(t *testing.T) { raclParity(t, false) })
+	t.Run("hints", func(t *testing.T) { raclParity(t, true) })
+}
+
+func raclParity(t *testing.T, hints bool) {
 	cbUp, bindUp := startRaclUpstream(t), startRaclUpstream(t)
 	cbUp.aa.Store(true)
 	bindUp.aa.Store(true)
 	_, upPort, _ := net.SplitHostPort(bindUp.addr)
-	named := testkit.StartNamed(t, testkit.NamedOptions{
+	opts := testkit.NamedOptions{
 		Options: `recursion yes;
 	allow-recursion { 127.0.0.2; };
 	forwarders { 127.0.0.1 port ` + upPort + `; };
 	forward only;`,
 		Conf:  `zone "example.org" { type primary; file "db.example.org"; };`,
 		Files: map[string]string{"db.example.org": raclZone},
-	})
+	}
+	if hints {
+		// The upstream is the root server: port sets where BIND sends
+		// its queries (it listens on listen-on's).
+		opts.Options = `recursion yes;
+	allow-recursion { 127.0.0.2; };
+	qname-minimization off;
+	port ` + upPort + `;`
+		opts.Conf += "\n" + `zone "." { type hint; file "hints"; };`
+		opts.Files["hints"] = ". 3600 IN NS ns.root.\nns.root. 3600 IN A 127.0.0.1\n"
+	}
+	named := testkit.StartNamed(t, opts)
 	srv := startRacl(t, raclCorefile, cbUp, map[string]string{})
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		m := new(dns.Msg)
@@ -245,7 +264,10 @@ func TestRecursionACLParityBIND(t *testing.T) {
 				if n := cbUp.queries.Load() - cbBefore; n != tc.upstream {
 					t.Errorf("corebind sent %d upstream queries, want %d", n, tc.upstream)
 				}
-				if n := bindUp.queries.Load() - bindBefore; n != tc.upstream {
+				// From hints, BIND primes (and re-primes, when it likes)
+				// its root servers: only a forwarding BIND's queries are
+				// counted.
+				if n := bindUp.queries.Load() - bindBefore; !hints && n != tc.upstream {
 					t.Errorf("BIND sent %d upstream queries, want %d", n, tc.upstream)
 				}
 			})
