@@ -40,9 +40,10 @@ func (b *barrier) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 			return dns.RcodeRefused, nil
 		}
 	}
-	if b.local {
+	if b.local && r.Opcode == dns.OpcodeQuery {
 		// Nothing from behind this point is our own data: BIND sets AA
-		// only on data from its own zones.
+		// only on data from its own zones. (Other opcodes, such as a
+		// NOTIFY for stubzones, are left as their plugin answers them.)
 		w = &aaWriter{ResponseWriter: w}
 	}
 	return plugin.NextOrFailure(b.name, b.Next, ctx, w, r)
