@@ -2,10 +2,12 @@ package recursionacl
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/corebind/corebind/plugin/pkg/client"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
@@ -115,5 +117,27 @@ func TestCheckWiring(t *testing.T) {
 	h := &RecursionACL{}
 	if err := h.checkWiring(); err == nil {
 		t.Error("no barrier placed, yet no error")
+	}
+}
+
+// TestRecordsDecision: the plugins after recursionacl read its decision
+// with client.Recursion.
+func TestRecordsDecision(t *testing.T) {
+	var trace []string
+	h := testHandler(t, &trace, 0)
+	var got []string
+	seen := test.HandlerFunc(func(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+		allowed, decided := client.Recursion(ctx)
+		got = append(got, fmt.Sprint(allowed, decided))
+		return dns.RcodeServerFailure, nil
+	})
+	h.Next, h.local = seen, seen
+	for _, ip := range []string{"10.1.1.1", "192.0.2.1"} {
+		r := new(dns.Msg)
+		r.SetQuestion("www.example.org.", dns.TypeA)
+		h.ServeDNS(context.Background(), dnstest.NewRecorder(&test.ResponseWriter{RemoteIP: ip}), r)
+	}
+	if strings.Join(got, " ") != "true true false true" {
+		t.Errorf("decisions seen: %v, want allowed then denied, both decided", got)
 	}
 }
