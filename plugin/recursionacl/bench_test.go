@@ -60,7 +60,7 @@ func benchHandler(b *testing.B) *RecursionACL {
 	}
 	h.Next = reply("www.example.net.")
 	h.local = reply("www.example.org.")
-	h.auth = []source{newZoneSet([]string{"example.org."})}
+	h.auth = newZoneSet([]string{"example.org."})
 	return h
 }
 

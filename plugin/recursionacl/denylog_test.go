@@ -12,6 +12,7 @@ import (
 
 	"github.com/corebind/corebind/plugin/pkg/logsink"
 	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
 
@@ -135,10 +136,9 @@ func TestDenialLogging(t *testing.T) {
 	ask(ctx, "www.example.net.", true)    // logged
 	ask(ctx, "norecurse.example.", false) // logged: RD does not matter for a client query
 	ask(ctx, "www.example.org.", true)    // authoritative: not logged
-	chase := withLocal(ctx, &local{qname: "alias.example.org."})
-	ask(chase, "www.outside.test.", true)                                                         // a chase for an RD=1 query: logged
-	ask(chase, "www.outside2.test.", false)                                                       // RD=0: not logged
-	ask(withLocal(ctx, &local{qname: "x.example.org.", probe: true}), "www.outside3.test.", true) // dry run: not logged
+	chase := withQuery(context.WithValue(ctx, dnsserver.LoopKey{}, 1), &query{qname: "alias.example.org.", denied: true})
+	ask(chase, "www.outside.test.", true)   // a chase for an RD=1 query: logged
+	ask(chase, "www.outside2.test.", false) // RD=0: not logged
 	if err := h.denials.q.Stop(); err != nil {
 		t.Fatal(err)
 	}

@@ -113,7 +113,7 @@ func FuzzServeDNS(f *testing.F) {
 		h.allow.Store(list)
 		h.Next = fuzzAnswer(&cached)
 		h.local = fuzzAnswer(&zone)
-		h.auth = []source{newZoneSet([]string{"example.org."})}
+		h.auth = newZoneSet([]string{"example.org."})
 
 		w := testkit.NewFuzzWriter(src, tcp)
 		h.ServeDNS(context.Background(), w, r.Copy())

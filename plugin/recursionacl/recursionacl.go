@@ -7,17 +7,16 @@ package recursionacl
 import (
 	"context"
 	"net"
-	"net/netip"
 	"strings"
 	"sync/atomic"
 
 	"github.com/corebind/corebind/plugin/pkg/addrmatch"
+	"github.com/corebind/corebind/plugin/pkg/client"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/tsig"
 
 	"github.com/miekg/dns"
-	ot "github.com/opentracing/opentracing-go"
 )
 
 // RecursionACL is the recursionacl handler of one server block.
@@ -25,15 +24,17 @@ type RecursionACL struct {
 	Next plugin.Handler
 
 	zones zoneSet // queries outside these pass on unchecked
+	auth  zoneSet // the `authoritative` zones; nil: what the plugins before the barrier answer
 	drop  bool    // deny drop: a denied query gets no reply
 
 	allow    atomic.Pointer[addrmatch.List]   // swapped when an allow-file changes
 	labels   []string                         // the block's server metric labels
 	counters atomic.Pointer[[]serverCounters] // see count
 
-	// Set at startup from the chain, see authority.go.
-	auth  []source       // where authoritative data comes from
-	local plugin.Handler // the chain after cache: authoritative data, never the cache
+	// Set while the server builds the block's chain, see wiring.go.
+	cfg      *dnsserver.Config
+	local    plugin.Handler // the chain after cache: where a denied client's query goes
+	barriers int            // barriers placed in the chain
 
 	denials *denialLog // nil without log
 }
@@ -55,52 +56,81 @@ func (h *RecursionACL) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dn
 	if r.Opcode != dns.OpcodeQuery || !h.zones.contains(r.Question[0].Name) {
 		return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
 	}
-	if !h.allowed(ctx, w) {
-		return h.denied(ctx, w, r)
+	q := queryOf(ctx)
+	if q != nil && q.denied {
+		// A lookup made for a denied client's query (file chasing a
+		// CNAME): authoritative data only, like the query itself.
+		return h.denied(ctx, w, r, q)
 	}
-	if r.Question[0].Qclass != dns.ClassCHAOS && !reentered(ctx) {
+	if !h.allowed(ctx, w) {
+		return h.denied(client.WithRecursion(ctx, false), w, r, nil)
+	}
+	ctx = client.WithRecursion(ctx, true)
+	internal := client.Internal(ctx)
+	if !internal && r.Question[0].Qclass != dns.ClassCHAOS {
 		h.count(ctx, allowed)
 	}
-	return h.pass(ctx, h.Next, w, r, true)
+	if !r.RecursionDesired && q == nil && !internal {
+		// BIND answers RD=0 from its cache and its own zones only.
+		q = &query{qname: r.Question[0].Name, rd0: true}
+		ctx = withQuery(ctx, q)
+	}
+	return h.serve(ctx, h.Next, w, r, q, true)
 }
 
-// denied serves a client the list does not allow.
-func (h *RecursionACL) denied(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
-	q := &r.Question[0]
-	// lq is set when this is a lookup made for a denied client's query for
-	// authoritative data (file chasing an out-of-zone CNAME).
-	lq := localOf(ctx)
-	inner := lq != nil || reentered(ctx)
-
-	// CH queries are outside recursion (chaos and chaosmask answer them);
-	// like authoritative data they go on, with nothing fetched.
-	if q.Qclass == dns.ClassCHAOS || h.authoritative(ctx, w, r) {
-		if lq == nil {
-			ctx = withLocal(ctx, &local{qname: q.Name})
+// denied serves a client the list does not allow: it goes past cache
+// straight to the plugins holding authoritative data, and the barrier
+// behind them refuses what they pass on. q is the client's query when r is
+// a lookup made for it, otherwise nil.
+func (h *RecursionACL) denied(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, q *query) (int, error) {
+	question := &r.Question[0]
+	internal := client.Internal(ctx)
+	// CH queries are outside recursion (chaos and chaosmask answer them):
+	// they go on like authoritative data, uncounted, with nothing fetched.
+	chaos := question.Qclass == dns.ClassCHAOS
+	if !chaos && h.auth != nil && !h.auth.contains(question.Name) {
+		if !internal {
+			h.count(ctx, denied)
 		}
-		if !inner && q.Qclass != dns.ClassCHAOS {
+		if q == nil {
+			own := query{qname: question.Name, denied: true} // needed by no one else: not in ctx
+			return h.refuse(ctx, w, r, &own)
+		}
+		return h.refuse(ctx, w, r, q)
+	}
+	if q == nil {
+		q = &query{qname: question.Name, denied: true}
+		ctx = withQuery(ctx, q)
+	}
+	rcode, err := h.serve(ctx, h.local, w, r, q, false)
+	if !internal && !chaos {
+		if q.refused {
+			h.count(ctx, denied)
+		} else {
 			h.count(ctx, authoritative)
 		}
-		return h.pass(ctx, h.local, w, r, false)
 	}
+	return rcode, err
+}
 
-	if inner {
-		// Refused, so the outer answer keeps only what the plugin holds;
-		// logged as BIND logs it, with the client's own query name in the
-		// prefix, and only for RD=1 queries as BIND does.
-		if h.denials != nil && r.RecursionDesired && (lq == nil || !lq.probe) {
-			qname := q.Name
-			if lq != nil {
-				qname = lq.qname
-			}
-			h.denials.log(ctx, w, r, qname)
+// refuse answers a denied query that no authoritative data answers: REFUSED
+// with EDE 18, or nothing with deny drop, logged as BIND logs it. A lookup
+// the server makes for a client's query (internal) is refused without a
+// reply, so the plugin that asked keeps only what it holds (file answers
+// the CNAME alone); BIND logs its denial too, with the client's own query
+// name, for RD=1 queries.
+func (h *RecursionACL) refuse(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, q *query) (int, error) {
+	chaos := r.Question[0].Qclass == dns.ClassCHAOS
+	if client.Internal(ctx) {
+		q.chased = true
+		if h.denials != nil && r.RecursionDesired && !chaos {
+			h.denials.log(ctx, w, r, q.qname)
 		}
 		return dns.RcodeRefused, nil
 	}
-
-	h.count(ctx, denied)
-	if h.denials != nil {
-		h.denials.log(ctx, w, r, q.Name)
+	q.refused = true
+	if h.denials != nil && !chaos {
+		h.denials.log(ctx, w, r, r.Question[0].Name)
 	}
 	if h.drop {
 		if _, tcp := w.RemoteAddr().(*net.TCPAddr); tcp {
@@ -114,43 +144,36 @@ func (h *RecursionACL) denied(ctx context.Context, w dns.ResponseWriter, r *dns.
 	return dns.RcodeSuccess, nil
 }
 
-// pass sends r down the chain from next, with RA forced to ra in the reply,
-// and writes the reply held (see raWriter). A plugin that fails without
-// writing (SERVFAIL, REFUSED...) leaves the reply to the server, which would
-// not set RA: recursionacl writes it.
-//
-// next is called directly, not through plugin.NextOrFailure, unless the
-// query is traced (NextOrFailure makes the span): its 216-byte frame, on top
-// of recursionacl's, would cost a stack copy per query (see raWriter).
-func (h *RecursionACL) pass(ctx context.Context, next plugin.Handler, w dns.ResponseWriter, r *dns.Msg, ra bool) (int, error) {
-	rw := newRAWriter(w, r, ra)
-	var (
-		rcode int
-		err   error
-	)
-	if next != nil && ot.SpanFromContext(ctx) == nil {
-		rcode, err = next.ServeDNS(ctx, rw, r)
-	} else {
-		rcode, err = plugin.NextOrFailure(h.Name(), next, ctx, rw, r)
+// serve sends r down the chain from next, with RA in the reply set to ra
+// (see raWriter). A plugin that fails without writing (SERVFAIL,
+// REFUSED...) leaves the reply to the server, which would not set RA:
+// recursionacl writes it, unless r is a lookup the server makes for a
+// client's query, whose caller wants the rcode. An RD=0 query that nothing
+// answered without asking elsewhere gets its reply here too, above cache,
+// which so never stores it for RD=1 queries.
+func (h *RecursionACL) serve(ctx context.Context, next plugin.Handler, w dns.ResponseWriter, r *dns.Msg, q *query, ra bool) (int, error) {
+	internal := client.Internal(ctx)
+	rw := &raWriter{ResponseWriter: w, ra: ra}
+	if q != nil && q.denied && !internal && r.IsEdns0() != nil {
+		rw.chased = &q.chased
 	}
-	if !plugin.ClientWrite(rcode) && !rw.written {
-		failed(rw, r, rcode)
+	rcode, err := plugin.NextOrFailure(h.Name(), next, ctx, rw, r)
+	if !plugin.ClientWrite(rcode) && !rw.written && !internal {
+		if q != nil && q.miss {
+			rw.WriteMsg(cacheMiss(r))
+		} else {
+			m := new(dns.Msg)
+			m.SetRcode(r, rcode)
+			rw.WriteMsg(m)
+		}
 		rcode = dns.RcodeSuccess
 	}
-	rw.flush()
 	return rcode, err
-}
-
-// failed writes the reply of a plugin that failed without writing.
-func failed(w dns.ResponseWriter, r *dns.Msg, rcode int) {
-	m := new(dns.Msg)
-	m.SetRcode(r, rcode)
-	w.WriteMsg(m)
 }
 
 // allowed matches the client against the allow list.
 func (h *RecursionACL) allowed(ctx context.Context, w dns.ResponseWriter) bool {
-	addr, ok := clientAddr(w.RemoteAddr())
+	addr, ok := client.Addr(w)
 	if !ok {
 		return false
 	}
@@ -160,47 +183,6 @@ func (h *RecursionACL) allowed(ctx context.Context, w dns.ResponseWriter) bool {
 		key, _ = tsig.ValidatedKeyName(ctx) // set only when tsig verified the signature
 	}
 	return list.Match(addr, key)
-}
-
-// authoritative reports whether r is answered from data held in this server
-// block.
-func (h *RecursionACL) authoritative(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) bool {
-	qname := lower(r.Question[0].Name)
-	for _, s := range h.auth {
-		if s.answers(ctx, w, r, qname) {
-			return true
-		}
-	}
-	return false
-}
-
-// clientAddr is the packet's source address (after PROXY protocol, which
-// rewrites RemoteAddr), IPv4-mapped IPv6 as IPv4.
-func clientAddr(a net.Addr) (netip.Addr, bool) {
-	var ip net.IP
-	switch a := a.(type) {
-	case *net.UDPAddr:
-		ip = a.IP
-	case *net.TCPAddr:
-		ip = a.IP
-	default:
-		if a == nil {
-			return netip.Addr{}, false
-		}
-		ap, err := netip.ParseAddrPort(a.String())
-		return ap.Addr().Unmap(), err == nil
-	}
-	addr, ok := netip.AddrFromSlice(ip)
-	return addr.Unmap(), ok
-}
-
-// reentered reports whether this query is one the server makes to itself
-// on a client's behalf (file and rewrite chasing a CNAME through
-// upstream.Lookup count their depth in LoopKey) rather than one a client
-// sent.
-func reentered(ctx context.Context) bool {
-	loop, _ := ctx.Value(dnsserver.LoopKey{}).(int)
-	return loop > 0
 }
 
 // lower returns s in lower case, allocating only when s has upper case

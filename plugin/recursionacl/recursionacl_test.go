@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/corebind/corebind/plugin/pkg/addrmatch"
+	"github.com/corebind/corebind/plugin/pkg/client"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
@@ -30,7 +31,7 @@ func (s stub) Name() string { return s.name }
 
 func (s stub) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	hop := s.name
-	if localOf(ctx) != nil && ctx.Err() != nil {
+	if q := queryOf(ctx); q != nil && q.denied {
 		hop += "(local)"
 	}
 	*s.trace = append(*s.trace, hop)
@@ -57,7 +58,7 @@ func testHandler(t *testing.T, trace *[]string, nextRcode int) *RecursionACL {
 	h.allow.Store(list)
 	h.Next = stub{name: "cache", rcode: nextRcode, trace: trace}
 	h.local = stub{name: "file", rcode: nextRcode, ra: true, trace: trace}
-	h.auth = []source{newZoneSet([]string{"example.org."})}
+	h.auth = newZoneSet([]string{"example.org."})
 	return h
 }
 
@@ -236,12 +237,20 @@ func TestClientAddr(t *testing.T) {
 		{nil, "invalid IP"},
 		{&net.UDPAddr{}, "invalid IP"},
 	} {
-		got, _ := clientAddr(tc.addr)
+		got, _ := client.Addr(&addrWriter{addr: tc.addr})
 		if got.String() != tc.want {
-			t.Errorf("clientAddr(%v) = %s, want %s", tc.addr, got, tc.want)
+			t.Errorf("client.Addr(%v) = %s, want %s", tc.addr, got, tc.want)
 		}
 	}
 }
+
+// addrWriter is a ResponseWriter whose client is addr.
+type addrWriter struct {
+	test.ResponseWriter
+	addr net.Addr
+}
+
+func (w *addrWriter) RemoteAddr() net.Addr { return w.addr }
 
 type fakeAddr string
 
@@ -262,21 +271,6 @@ func TestZoneSet(t *testing.T) {
 	}
 	if root := newZoneSet([]string{"."}); !root.contains("anything.example.") || !root.contains(".") {
 		t.Error("the root zone set does not contain everything")
-	}
-}
-
-func TestNextOf(t *testing.T) {
-	var trace []string
-	h := testHandler(t, &trace, 0)
-	if n, ok := nextOf(h).(stub); !ok || n.name != "cache" {
-		t.Errorf("nextOf(recursionacl) = %v", nextOf(h))
-	}
-	if n := nextOf(stub{}); n != nil {
-		t.Errorf("nextOf(handler without Next) = %v", n)
-	}
-	var nilACL *RecursionACL
-	if n := nextOf(nilACL); n != nil {
-		t.Errorf("nextOf(nil pointer) = %v", n)
 	}
 }
 

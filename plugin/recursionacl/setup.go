@@ -39,14 +39,16 @@ func setup(c *caddy.Controller) error {
 	}
 	h.allow.Store(list)
 
-	var auth zoneSet
 	if cfg.auth != nil {
-		auth = newZoneSet(cfg.auth)
+		h.auth = newZoneSet(cfg.auth)
 	}
 	servers := blockConfigs(c)
+	h.cfg = servers[0]
+	addPending(c.Context(), h) // for the parsing callbacks that place the barriers (wiring.go)
 
 	c.OnStartup(func() error {
-		if err := h.wire(servers[0], auth); err != nil {
+		dropPending(c.Context())
+		if err := h.checkWiring(); err != nil {
 			return plugin.Error(pluginName, err)
 		}
 		h.labels = serverLabels(servers)

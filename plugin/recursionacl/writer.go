@@ -2,33 +2,24 @@ package recursionacl
 
 import (
 	"crypto/tls"
-	"net"
+	"slices"
 
 	"github.com/miekg/dns"
 )
 
 // raWriter sets the RA bit of every response to what this client may do:
 // BIND sets RA only for clients allowed to recurse, and then on every reply,
-// REFUSED included, whatever the plugins below put there.
+// REFUSED included, whatever the plugins below put there. For a denied
+// client whose answer needed data from elsewhere (an out-of-zone CNAME
+// target), it adds EDE 18 (Prohibited), as BIND does.
 //
-// For a UDP query it also holds the reply until the plugins below have
-// returned, and recursionacl writes it then (flush), from its own, shallow
-// stack frame. miekg/dns serves each UDP query on a new goroutine, whose
-// stack starts at 2 KiB and doubles when full; a cache hit through cache's
-// large frames into packing and sending the reply comes within a few dozen
-// bytes of 4 KiB, so any frame added in front of cache (recursionacl's, or
-// acl's) costs a second stack copy per query, more than recursionacl's own
-// work. Written from here, the reply needs far less stack than without
-// recursionacl. CoreDNS plugins write before they return (the metrics and
-// log plugins depend on it too); those that write several messages (zone
-// transfers) use TCP, and other opcodes (NOTIFY, whose reply file sends
-// before transferring the zone) are never held.
+// It writes through, at once, and returns the write's error; a message it
+// changes is changed on a copy, as the plugin that wrote it may keep it.
 type raWriter struct {
 	dns.ResponseWriter
 	ra      bool
+	chased  *bool // denied client, EDNS query: true when a lookup made for it was refused
 	written bool
-	hold    bool     // hold the first reply until flush
-	held    *dns.Msg // the reply held
 }
 
 var (
@@ -36,56 +27,30 @@ var (
 	_ dns.ConnectionStater = (*raWriter)(nil)
 )
 
-func newRAWriter(w dns.ResponseWriter, r *dns.Msg, ra bool) *raWriter {
-	_, udp := w.RemoteAddr().(*net.UDPAddr)
-	return &raWriter{ResponseWriter: w, ra: ra, hold: udp && r.Opcode == dns.OpcodeQuery}
-}
-
 // WriteMsg implements dns.ResponseWriter.
 func (w *raWriter) WriteMsg(m *dns.Msg) error {
 	w.written = true
-	m.RecursionAvailable = w.ra
-	if w.hold {
-		w.hold, w.held = false, m
-		return nil
-	}
-	if err := w.flush(); err != nil {
-		return err
+	ede := w.chased != nil && *w.chased
+	if m.RecursionAvailable != w.ra || ede {
+		c := *m // a shallow copy: only the header and Extra change
+		c.RecursionAvailable = w.ra
+		if ede {
+			withEDE(&c, dns.ExtendedErrorCodeProhibited)
+		}
+		m = &c
 	}
 	return w.ResponseWriter.WriteMsg(m)
-}
-
-// flush writes the reply held, if any.
-func (w *raWriter) flush() error {
-	w.hold = false
-	if m := w.held; m != nil {
-		w.held = nil
-		return w.ResponseWriter.WriteMsg(m)
-	}
-	return nil
 }
 
 // Write implements dns.ResponseWriter for plugins that write packed
 // messages: RA is bit 7 of the fourth header byte.
 func (w *raWriter) Write(b []byte) (int, error) {
 	w.written = true
-	if err := w.flush(); err != nil {
-		return 0, err
-	}
-	if len(b) >= 4 {
-		if w.ra {
-			b[3] |= 0x80
-		} else {
-			b[3] &^= 0x80
-		}
+	if len(b) >= 4 && (b[3]&0x80 != 0) != w.ra {
+		b = slices.Clone(b)
+		b[3] ^= 0x80
 	}
 	return w.ResponseWriter.Write(b)
-}
-
-// Close implements dns.ResponseWriter: what was written goes out first.
-func (w *raWriter) Close() error {
-	w.flush()
-	return w.ResponseWriter.Close()
 }
 
 // ConnectionState forwards the TLS state (DoT, DoH, DoQ), which embedding
@@ -95,4 +60,25 @@ func (w *raWriter) ConnectionState() *tls.ConnectionState {
 		return cs.ConnectionState()
 	}
 	return nil
+}
+
+// withEDE adds an Extended DNS Error to m, a shallow copy whose Extra
+// section and OPT record are still the original's: both are replaced, not
+// changed. Without an OPT, one is added (the server's scrub writer sets its
+// size and DO bit from the query).
+func withEDE(m *dns.Msg, code uint16) {
+	ede := &dns.EDNS0_EDE{InfoCode: code}
+	m.Extra = slices.Clone(m.Extra)
+	for i, rr := range m.Extra {
+		if opt, ok := rr.(*dns.OPT); ok {
+			o := *opt
+			o.Option = append(slices.Clone(opt.Option), ede)
+			m.Extra[i] = &o
+			return
+		}
+	}
+	opt := &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
+	opt.SetUDPSize(dns.DefaultMsgSize)
+	opt.Option = []dns.EDNS0{ede}
+	m.Extra = append(m.Extra, opt)
 }

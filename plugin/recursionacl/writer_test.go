@@ -1,6 +1,7 @@
 package recursionacl
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -13,12 +14,15 @@ import (
 type sink struct {
 	test.ResponseWriter
 	got    []string
+	last   *dns.Msg
+	err    error
 	closed bool
 }
 
 func (s *sink) WriteMsg(m *dns.Msg) error {
 	s.got = append(s.got, m.Question[0].Name+ra(m.RecursionAvailable))
-	return nil
+	s.last = m
+	return s.err
 }
 
 func (s *sink) Write(b []byte) (int, error) {
@@ -42,47 +46,54 @@ func reply(name string, ra bool) *dns.Msg {
 	return m
 }
 
-// TestRAWriterHolds: a UDP query's reply waits for flush; later writes keep
-// their order; TCP and other opcodes go out at once.
-func TestRAWriterHolds(t *testing.T) {
-	query := new(dns.Msg).SetQuestion("q.", dns.TypeA)
-	notify := new(dns.Msg).SetNotify("example.org.")
-
+// TestRAWriterWritesThrough: every reply goes out when the plugin writes
+// it, with RA set as the client may; the plugin's own message is left as it
+// was; the write's error comes back.
+func TestRAWriterWritesThrough(t *testing.T) {
 	s := &sink{}
-	w := newRAWriter(s, query, true)
-	w.WriteMsg(reply("a.", false))
-	if len(s.got) != 0 {
-		t.Fatalf("a UDP reply went out before flush: %v", s.got)
+	w := &raWriter{ResponseWriter: s, ra: true}
+	a := reply("a.", false)
+	w.WriteMsg(a)
+	if got := join(s.got); got != "a.+ra" {
+		t.Fatalf("client got %q", got)
 	}
-	w.WriteMsg(reply("b.", false))
-	packed, _ := reply("c.", true).Pack()
+	if a.RecursionAvailable {
+		t.Error("the plugin's message was changed, not a copy")
+	}
+	packed, _ := reply("c.", false).Pack()
 	w.Write(packed)
-	w.flush()
-	w.flush()
-	if got := join(s.got); got != "a.+ra b.+ra raw+ra" {
-		t.Errorf("client got %s", got)
+	if got := join(s.got); got != "a.+ra raw+ra" || packed[3]&0x80 != 0 {
+		t.Errorf("client got %q; plugin's buffer changed: %v", got, packed[3]&0x80 != 0)
 	}
 
+	s = &sink{err: errors.New("gone")}
+	w = &raWriter{ResponseWriter: s, ra: false}
+	if err := w.WriteMsg(reply("a.", true)); err == nil || join(s.got) != "a.-ra" {
+		t.Errorf("write error %v, client got %q", err, join(s.got))
+	}
+}
+
+// TestRAWriterEDE: a denied client's reply gets EDE 18 once a lookup made
+// for it was refused, on a copy.
+func TestRAWriterEDE(t *testing.T) {
+	s := &sink{}
+	chased := false
+	w := &raWriter{ResponseWriter: s, chased: &chased}
+	m := reply("a.", false)
+	m.SetEdns0(1232, false)
+	chased = true
+	w.WriteMsg(m)
+	if len(m.IsEdns0().Option) != 0 {
+		t.Error("the plugin's OPT record was changed")
+	}
+	if !hasEDE(s.last, dns.ExtendedErrorCodeProhibited) {
+		t.Errorf("no EDE 18 in %v", s.last)
+	}
 	s = &sink{}
-	w = newRAWriter(s, query, false)
-	w.WriteMsg(reply("a.", true))
-	w.Close()
-	if got := join(s.got); got != "a.-ra" || !s.closed {
-		t.Errorf("close: client got %s, closed %v", got, s.closed)
-	}
-
-	s = &sink{ResponseWriter: test.ResponseWriter{TCP: true}}
-	w = newRAWriter(s, query, true)
-	w.WriteMsg(reply("a.", false))
-	if got := join(s.got); got != "a.+ra" {
-		t.Errorf("TCP reply held: client got %q", got)
-	}
-
-	s = &sink{}
-	w = newRAWriter(s, notify, true)
-	w.WriteMsg(reply("a.", false))
-	if got := join(s.got); got != "a.+ra" {
-		t.Errorf("NOTIFY reply held: client got %q", got)
+	w = &raWriter{ResponseWriter: s, chased: &chased}
+	w.WriteMsg(reply("b.", false)) // no OPT from the plugin: one is added
+	if !hasEDE(s.last, dns.ExtendedErrorCodeProhibited) {
+		t.Errorf("no EDE 18 in %v", s.last)
 	}
 }
 

@@ -65,8 +65,9 @@ func (h *RFC2317) Name() string { return pluginName }
 // the parent side the CNAME owners of delegated addresses and every name at
 // or below a child zone it delegates (answered with a referral); on the
 // child side the original parent-zone names of its own addresses. Other
-// plugins detect it by duck typing (recursionacl answers such names to
-// clients denied recursion, as it does for authoritative zones).
+// plugins may detect it by duck typing; recursionacl no longer needs it (it
+// lets a denied client's query reach every plugin before secondary in
+// plugin.cfg, rfc2317 included).
 func (h *RFC2317) Authoritative(qname string) bool {
 	switch k, _, _ := h.table.classify(strings.ToLower(dns.Fqdn(qname))); k {
 	case kindCNAME, kindCut, kindChild:

@@ -1,0 +1,101 @@
+package recursionacl
+
+import (
+	"context"
+	"crypto/tls"
+
+	"github.com/coredns/coredns/plugin"
+
+	"github.com/miekg/dns"
+)
+
+// A barrier is a handler recursionacl places in its block's chain (see
+// wiring.go), between the plugins that hold local data and those that
+// fetch data from elsewhere. Queries that may go further pass through it
+// untouched but for the AA bit; the others end there.
+type barrier struct {
+	Next plugin.Handler
+	h    *RecursionACL
+	name string
+
+	local    bool // denied clients stop here; AA is cleared on what comes back from behind
+	cacheful bool // allowed clients' RD=0 queries stop here
+}
+
+var _ plugin.Handler = (*barrier)(nil)
+
+// Name implements plugin.Handler.
+func (b *barrier) Name() string { return b.name }
+
+// ServeDNS implements plugin.Handler.
+func (b *barrier) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+	if q := queryOf(ctx); q != nil {
+		if q.denied && b.local {
+			return b.h.refuse(ctx, w, r, q)
+		}
+		if q.rd0 && b.cacheful {
+			// Unwritten, so that cache, above, keeps nothing of it:
+			// recursionacl writes the reply (serve).
+			q.miss = true
+			return dns.RcodeRefused, nil
+		}
+	}
+	if b.local && r.Opcode == dns.OpcodeQuery {
+		// Nothing from behind this point is our own data: BIND sets AA
+		// only on data from its own zones. (Other opcodes, such as a
+		// NOTIFY for stubzones, are left as their plugin answers them.)
+		w = &aaWriter{ResponseWriter: w}
+	}
+	return plugin.NextOrFailure(b.name, b.Next, ctx, w, r)
+}
+
+// aaWriter clears the AA bit of the replies written through it.
+type aaWriter struct{ dns.ResponseWriter }
+
+// WriteMsg implements dns.ResponseWriter, on a copy when AA must change.
+func (w *aaWriter) WriteMsg(m *dns.Msg) error {
+	if m.Authoritative {
+		c := *m
+		c.Authoritative = false
+		m = &c
+	}
+	return w.ResponseWriter.WriteMsg(m)
+}
+
+// Write implements dns.ResponseWriter for packed messages: AA is bit 2 of
+// the third header byte.
+func (w *aaWriter) Write(b []byte) (int, error) {
+	if len(b) >= 3 && b[2]&0x04 != 0 {
+		b = append([]byte(nil), b...)
+		b[2] &^= 0x04
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// cacheMiss is the reply to an allowed client's RD=0 query that neither the
+// cache nor local data answers. BIND 9.18 answers NOERROR with no answer
+// and, in the authority section, the root name servers from its hints (an
+// upward referral), without asking anyone; CoreDNS has no root hints, so
+// the authority section stays empty. An OPT is echoed when the query had
+// EDNS.
+func cacheMiss(r *dns.Msg) *dns.Msg {
+	m := new(dns.Msg)
+	m.SetReply(r)
+	if o := r.IsEdns0(); o != nil {
+		opt := &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
+		opt.SetUDPSize(dns.DefaultMsgSize)
+		if o.Do() {
+			opt.SetDo()
+		}
+		m.Extra = []dns.RR{opt}
+	}
+	return m
+}
+
+// ConnectionState forwards the TLS state (DoT, DoH, DoQ).
+func (w *aaWriter) ConnectionState() *tls.ConnectionState {
+	if cs, ok := w.ResponseWriter.(dns.ConnectionStater); ok {
+		return cs.ConnectionState()
+	}
+	return nil
+}

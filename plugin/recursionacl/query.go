@@ -1,0 +1,33 @@
+package recursionacl
+
+import "context"
+
+// query is what recursionacl decided about one client query that may go
+// only part of the way down the chain. It travels in the context, so the
+// barriers (barrier.go) and the lookups an authoritative plugin makes for
+// the query (file chasing a CNAME re-enters the chain through
+// upstream.Lookup with this context) find it. Those lookups run on the
+// query's own goroutine, before the plugin returns: no locking.
+type query struct {
+	qname string // the client's query name, for the denial log of lookups made for it
+
+	denied bool // the client may not recurse: authoritative data only
+	rd0    bool // an allowed client's RD=0 query: cache and local data only
+
+	refused bool // the barrier refused the client's own query
+	chased  bool // the barrier refused a lookup made for it (an out-of-zone CNAME target)
+	miss    bool // RD=0: nothing answered it without asking elsewhere
+}
+
+type queryKey struct{}
+
+func withQuery(ctx context.Context, q *query) context.Context {
+	return context.WithValue(ctx, queryKey{}, q)
+}
+
+// queryOf returns the query ctx belongs to, nil for queries that go the
+// whole way (an allowed client's RD=1 query).
+func queryOf(ctx context.Context) *query {
+	q, _ := ctx.Value(queryKey{}).(*query)
+	return q
+}

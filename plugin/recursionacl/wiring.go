@@ -1,0 +1,127 @@
+package recursionacl
+
+import (
+	"errors"
+	"slices"
+	"sync"
+
+	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/core/dnsserver"
+	"github.com/coredns/coredns/plugin"
+)
+
+// The contract with the rest of the chain is plugin.cfg's order, resolved
+// once while the server is set up: recursionacl places its own handlers in
+// its block's chain, right after the directives named here, through the
+// server's plugin list (dnsserver.Config.Plugin, AddPlugin) and caddy's
+// parsing callbacks, which run once every server block has set up a
+// directive. It knows no other plugin's type and runs none itself.
+const (
+	// The handler after cache's is where a denied client's query goes: the
+	// cache is for clients allowed recursion only.
+	afterCache = "cache"
+	// The local barrier, after secondary: the plugins from cache to
+	// secondary in plugin.cfg hold local data (template, rfc2317,
+	// dynupdate, hosts, kubernetes, file, auto, secondary ...) and answer
+	// every client; a denied client's query that they pass on ends here.
+	// Answers from behind it get AA=0.
+	afterLocal = "secondary"
+	// The cache-only barrier, after stubzones: an allowed client's RD=0
+	// query gets the cache, local data and stub zones' referrals, and
+	// nothing fetched: it ends here.
+	afterStub = "stubzones"
+)
+
+func init() {
+	caddy.RegisterParsingCallback("dns", afterCache, placeAfter(afterCache))
+	caddy.RegisterParsingCallback("dns", afterLocal, placeAfter(afterLocal))
+	caddy.RegisterParsingCallback("dns", afterStub, placeAfter(afterStub))
+}
+
+// pending hands the recursionacl handlers of a configuration being set up
+// (keyed by its caddy.Context) from setup to the parsing callbacks, which
+// know only the context. Emptied by the last callback, or at startup.
+var pending = struct {
+	sync.Mutex
+	m map[caddy.Context][]*RecursionACL
+}{m: map[caddy.Context][]*RecursionACL{}}
+
+func addPending(ctx caddy.Context, h *RecursionACL) {
+	pending.Lock()
+	defer pending.Unlock()
+	pending.m[ctx] = append(pending.m[ctx], h)
+}
+
+func dropPending(ctx caddy.Context) {
+	pending.Lock()
+	defer pending.Unlock()
+	delete(pending.m, ctx)
+}
+
+// placeAfter returns the parsing callback that runs after directive dir.
+func placeAfter(dir string) caddy.ParsingCallback {
+	return func(ctx caddy.Context) error {
+		pending.Lock()
+		hs := pending.m[ctx]
+		if dir == afterStub {
+			delete(pending.m, ctx)
+		}
+		pending.Unlock()
+		for _, h := range hs {
+			h.place(dir)
+		}
+		return nil
+	}
+}
+
+// place adds recursionacl's handler for position dir to its block's chain.
+func (h *RecursionACL) place(dir string) {
+	switch dir {
+	case afterCache:
+		// Not a handler of its own: it notes the handler after cache.
+		h.cfg.AddPlugin(func(next plugin.Handler) plugin.Handler {
+			h.local = next
+			return next
+		})
+	case afterLocal:
+		h.barriers++
+		h.cfg.AddPlugin(func(next plugin.Handler) plugin.Handler {
+			return &barrier{Next: next, h: h, name: pluginName + "-local", local: true, cacheful: !h.stubBarrier()}
+		})
+	case afterStub:
+		if !h.stubBarrier() {
+			return
+		}
+		h.barriers++
+		h.cfg.AddPlugin(func(next plugin.Handler) plugin.Handler {
+			return &barrier{Next: next, h: h, name: pluginName + "-cacheonly", cacheful: true}
+		})
+	}
+}
+
+// stubBarrier reports whether plugin.cfg has stubzones after the local
+// barrier: otherwise the local barrier stops RD=0 queries too.
+func (h *RecursionACL) stubBarrier() bool {
+	return slices.Index(dnsserver.Directives, afterStub) > slices.Index(dnsserver.Directives, afterLocal)
+}
+
+// errWiring is the startup error of a build whose plugin.cfg breaks the
+// contract.
+var errWiring = errors.New("plugin.cfg must list recursionacl before cache, and cache before secondary: " +
+	"the plugins between cache and secondary are those a client denied recursion reaches")
+
+// checkWiring runs at startup, once the chain is built.
+func (h *RecursionACL) checkWiring() error {
+	d := dnsserver.Directives
+	self := slices.Index(d, pluginName)
+	if c := slices.Index(d, afterCache); c >= 0 && c < self {
+		return errWiring
+	}
+	if l := slices.Index(d, afterLocal); l < self || h.barriers == 0 {
+		return errWiring
+	}
+	if h.local == nil {
+		h.local = h.Next // a build without cache
+	}
+	return nil
+}
