@@ -35,6 +35,9 @@ var n2cPeerZones = map[string]string{
 	"eng.example":     "build A 10.3.0.10\n",
 	"lab.example":     "bench A 10.4.0.10\n",
 	"10.in-addr.arpa": "1.0.0 PTR gw.corp.example.\n",
+	// delegated from the corpus's own primary zones (delegations)
+	"branch.office.lan": "host A 192.168.20.5\n",
+	"lab.example.com":   "bench A 10.20.5.10\n",
 }
 
 func n2cPeerConf(files map[string]string) string {

@@ -12,7 +12,7 @@ import (
 // a block lists them in this order so that it reads as the chain runs.
 var chainOrder = []string{
 	"view", "bind", "querylog", "chaosmask", "prometheus", "chaos", "log", "tsig", "acl", "recursionacl",
-	"rrl", "cache", "minimal", "transfer", "rfc2317", "file", "secondary", "stubzones", "forward",
+	"rrl", "cache", "minimal", "transfer", "delegations", "rfc2317", "file", "secondary", "stubzones", "forward",
 }
 
 // directive is one directive in a server block with the named.conf lines it

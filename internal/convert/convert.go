@@ -635,8 +635,11 @@ func (c *converter) recursion(b *serverBlock, vbody, zones []*namedconf.Statemen
 		if s := get("max-cache-size", vbody, c.options); s != nil {
 			c.mark(s, Approx, "CoreDNS's cache is sized in entries (9984 per kind by default), not bytes")
 		}
-		if len(auth) > 0 {
-			sort.Strings(auth)
+		sort.Strings(auth)
+		// The delegated names are inside the authoritative zones already
+		// disabled; they are named too so that the cache keeps them out
+		// even when the zone's own line is edited away.
+		if auth = append(auth, c.delegations(b, vbody, zones)...); len(auth) > 0 {
 			cl = append(cl, "disable success "+strings.Join(auth, " "), "disable denial "+strings.Join(auth, " "))
 		}
 		b.addNote("cache", sub("cache", cl), "BIND's cache: max-cache-ttl 7d and max-ncache-ttl 3h unless set; authoritative zones answered fresh")

@@ -7,3 +7,6 @@ intranet IN A   10.20.0.10
 wiki    IN CNAME intranet
 mail    IN A    10.20.0.25
 @       IN MX   10 mail
+; the lab runs its own servers; the office gets its names resolved
+lab     IN NS   ns.lab
+ns.lab  IN A    127.0.0.53
