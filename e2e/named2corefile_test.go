@@ -94,7 +94,11 @@ var n2cKnown = map[string][]*regexp.Regexp{
 	"debian": {regexp.MustCompile(`^out-of-zone probe: .* -E\(0\) from .*: (rcode: BIND: NOERROR; corebind: REFUSED|authority \. NS: BIND: a\.root-servers\.net\.; corebind: \(none\))$`)},
 	// "recursion no": recursionacl's REFUSED carries EDE 18 (Prohibited),
 	// which BIND sends only when allow-recursion denies, not with recursion no.
-	"split-horizon": {ede18},
+	"split-horizon": {ede18,
+		// "zone "example.com": names below its delegations": with
+		// minimal-responses no BIND adds the delegated zone's NS to the
+		// answers it resolved; delegations leaves the authority empty.
+		regexp.MustCompile(`: \S+\.lab\.example\.com\. IN A \+E\(0\) from 127\.0\.0\.1: authority lab\.example\.com\. NS: BIND: ns\.lab\.example\.com\.; corebind: \(none\)$`)},
 	"authoritative": {ede18},
 	"rfc2317-child": {ede18},
 	"rfc2317-parent": {ede18,

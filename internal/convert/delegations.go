@@ -125,6 +125,19 @@ func (c *converter) delegations(b *serverBlock, vbody, zones []*namedconf.Statem
 	for _, d := range ds {
 		forward = forward || d.forward
 	}
+	// The answers below a delegation come back with an empty authority
+	// section, as BIND's default no-auth-recursive gives them; with
+	// minimal-responses no BIND adds the delegated zone's NS records.
+	if m := get("minimal-responses", vbody, c.options); m != nil {
+		switch strings.ToLower(m.Arg(0)) {
+		case "no", "false", "0":
+			for i := range ds {
+				if ds[i].approx == "" {
+					ds[i].approx = "the answers carry no authority section, where BIND with minimal-responses no adds the delegated zone's NS records"
+				}
+			}
+		}
+	}
 	var names, children []string
 	var from []namedconf.Pos
 	for _, d := range ds {
