@@ -17,6 +17,9 @@ type delegated struct {
 	children []string // the cuts, fully qualified, sorted
 	forward  bool     // through the forwarders (global forwarders, no empty zone forwarders)
 	approx   string   // why forward only part-way matches BIND, if it does not
+	// noForward is the zone's empty forwarders { }, which turns the
+	// global forwarders off for it.
+	noForward *namedconf.Statement
 }
 
 // zoneCuts returns the names strictly below the apex that own NS records
@@ -85,7 +88,7 @@ func (c *converter) delegatedZones(vbody, zones []*namedconf.Statement) []delega
 		zf := namedconf.Find(z.Body(), "forwarders")
 		switch {
 		case zf != nil && len(c.serversOf(zf)) == 0:
-			c.mark(zf, Carried, "delegations without forward: the names below the zone's delegations are resolved through the delegated servers")
+			d.noForward = zf // marked once the block's delegations are known
 		case global != nil && len(c.serversOf(global)) > 0:
 			d.forward = true
 			if zf != nil {
@@ -153,6 +156,13 @@ func (c *converter) delegations(b *serverBlock, vbody, zones []*namedconf.Statem
 			emitted += " { forward }"
 		}
 		emitted += "; cache disable success/denial " + strings.Join(d.children, " ")
+		if d.noForward != nil {
+			if forward {
+				c.mark(d.noForward, Approx, "see the zone")
+			} else {
+				c.mark(d.noForward, Carried, "delegations without forward: the names below the zone's delegations are resolved through the delegated servers")
+			}
+		}
 		switch {
 		case forward && !d.forward:
 			c.note(d.zone.Pos, what, Approx, emitted+": one delegations per server block, so the names below this zone's delegations go to the forwarders like the other zones', where BIND (forwarders { }) resolves them through the delegated servers")
