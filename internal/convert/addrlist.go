@@ -127,6 +127,32 @@ func (d *aclDefs) add(name, line string) {
 	d.lines[name] = line
 }
 
+// words writes an element that needs no acl definition (an address, any,
+// none, localhost, localnets, a key) as the Corefile tokens both
+// recursionacl and chaosmask take, with its negation; nil for acl names and
+// nested lists, which each caller writes its own way.
+func (e elem) words() []string {
+	neg := ""
+	if e.Not {
+		neg = "!"
+	}
+	switch e.Kind {
+	case eAddr:
+		return []string{neg + e.Text}
+	case eAny:
+		return []string{neg + "any"}
+	case eNone:
+		return []string{neg + "none"}
+	case eLocalhost:
+		return []string{neg + "localhost"}
+	case eLocalnets:
+		return []string{neg + "localnets"}
+	case eKey:
+		return []string{neg + "key", keyName(e.Text)}
+	}
+	return nil
+}
+
 func (c *converter) raclTokens(list []elem, defs *aclDefs, keys map[string]bool) []string {
 	var out []string
 	for _, e := range list {
@@ -135,19 +161,6 @@ func (c *converter) raclTokens(list []elem, defs *aclDefs, keys map[string]bool)
 			neg = "!"
 		}
 		switch e.Kind {
-		case eAddr:
-			out = append(out, neg+e.Text)
-		case eAny:
-			out = append(out, neg+"any")
-		case eNone:
-			out = append(out, neg+"none")
-		case eLocalhost:
-			out = append(out, neg+"localhost")
-		case eLocalnets:
-			out = append(out, neg+"localnets")
-		case eKey:
-			keys[e.Text] = true
-			out = append(out, neg+"key", keyName(e.Text))
 		case eACL:
 			name := aclName(e.Text)
 			if _, ok := defs.lines[name]; !ok {
@@ -161,6 +174,11 @@ func (c *converter) raclTokens(list []elem, defs *aclDefs, keys map[string]bool)
 			defs.add(name, "")
 			defs.lines[name] = strings.Join(c.raclTokens(e.Nested, defs, keys), " ")
 			out = append(out, neg+name)
+		default:
+			if e.Kind == eKey {
+				keys[e.Text] = true
+			}
+			out = append(out, e.words()...)
 		}
 	}
 	return out

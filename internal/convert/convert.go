@@ -306,27 +306,7 @@ func (c *converter) chaosView(v *namedconf.Statement) {
 func (c *converter) plainElements(list []elem, seen map[string]bool, approx *[]string) []string {
 	var out []string
 	for _, e := range list {
-		neg := ""
-		if e.Not {
-			neg = "!"
-		}
 		switch e.Kind {
-		case eAddr:
-			out = append(out, neg+e.Text)
-		case eAny:
-			out = append(out, neg+"any")
-		case eNone:
-			out = append(out, neg+"none")
-		case eLocalhost:
-			out = append(out, neg+"localhost")
-		case eLocalnets:
-			out = append(out, neg+"localnets")
-		case eKey:
-			out = append(out, neg+"key", keyName(e.Text))
-			if c.revealKeys == nil {
-				c.revealKeys = map[string]bool{}
-			}
-			c.revealKeys[e.Text] = true
 		case eACL, eNested:
 			inner := e.Nested
 			if e.Kind == eACL {
@@ -345,6 +325,14 @@ func (c *converter) plainElements(list []elem, seen map[string]bool, approx *[]s
 				}
 				out = append(out, x)
 			}
+		default:
+			if e.Kind == eKey {
+				if c.revealKeys == nil {
+					c.revealKeys = map[string]bool{}
+				}
+				c.revealKeys[e.Text] = true
+			}
+			out = append(out, e.words()...)
 		}
 	}
 	return out

@@ -83,6 +83,27 @@ func (c *converter) categoryChannels(cat string) (*namedconf.Statement, []string
 	return nil, nil
 }
 
+// sink writes a channel as the Corefile lines of a log destination:
+// word is querylog's "output" or recursionacl's "log", extra the lines
+// that follow the destination (querylog's class). Null channels and
+// unknown kinds write nothing.
+func (c *converter) sink(ch *channel, word string, extra ...string) string {
+	var lines []string
+	switch ch.kind {
+	case "file":
+		lines = append([]string{word + " file " + quote(c.logPath(ch.path))}, extra...)
+	case "stderr":
+		lines = append([]string{word + " stderr"}, extra...)
+	case "syslog":
+		lines = append([]string{word + " syslog"}, extra...)
+		if ch.facility != "daemon" {
+			lines = append(lines, "facility "+ch.facility)
+		}
+		lines = append(lines, "tag named")
+	}
+	return strings.Join(lines, "\n")
+}
+
 // securityLog is recursionacl's log line for the security category's
 // first file, syslog or stderr channel (BIND's denial lines go there).
 func (c *converter) securityLog() string {
@@ -93,16 +114,8 @@ func (c *converter) securityLog() string {
 		if ch == nil {
 			continue
 		}
-		switch ch.kind {
-		case "file":
-			return "log file " + quote(c.logPath(ch.path))
-		case "stderr":
-			return "log stderr"
-		case "syslog":
-			if ch.facility != "daemon" {
-				return "log syslog\nfacility " + ch.facility + "\ntag named"
-			}
-			return "log syslog\ntag named"
+		if l := c.sink(ch, "log"); l != "" {
+			return l
 		}
 	}
 	return ""
@@ -148,17 +161,8 @@ func (c *converter) logging() {
 				continue
 			}
 			approx = append(approx, ch.approx...)
-			switch ch.kind {
-			case "file":
-				outs = append(outs, "output file "+quote(c.logPath(ch.path)))
-			case "stderr":
-				outs = append(outs, "output stderr")
-			case "syslog":
-				o := "output syslog"
-				if ch.facility != "daemon" {
-					o += "\nfacility " + ch.facility
-				}
-				outs = append(outs, o+"\ntag named")
+			if o := c.sink(ch, "output"); o != "" {
+				outs = append(outs, o)
 			}
 			if ch.stmt != nil {
 				c.mark(ch.stmt, Carried, "querylog output")
@@ -278,16 +282,7 @@ func (c *converter) logging() {
 			if ch == nil {
 				continue
 			}
-			switch ch.kind {
-			case "file":
-				errOuts = append(errOuts, "output file "+quote(c.logPath(ch.path))+"\nclass error")
-			case "stderr":
-				errOuts = append(errOuts, "output stderr\nclass error")
-			case "syslog":
-				o := "output syslog\nclass error\ntag named"
-				if ch.facility != "daemon" {
-					o += "\nfacility " + ch.facility
-				}
+			if o := c.sink(ch, "output", "class error"); o != "" {
 				errOuts = append(errOuts, o)
 			}
 			if ch.stmt != nil {
