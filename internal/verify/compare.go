@@ -2,6 +2,7 @@ package verify
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -203,51 +204,11 @@ func setString(only []string, both int) string {
 }
 
 // canonicalData is an RR's data in presentation form with the names inside
-// it lower-cased (as DNSSEC's canonical form does for these types).
+// it lower-cased (as DNSSEC's canonical form does for the types that carry
+// names).
 func canonicalData(rr dns.RR) string {
 	rr = dns.Copy(rr)
-	switch r := rr.(type) {
-	case *dns.NS:
-		r.Ns = strings.ToLower(r.Ns)
-	case *dns.CNAME:
-		r.Target = strings.ToLower(r.Target)
-	case *dns.DNAME:
-		r.Target = strings.ToLower(r.Target)
-	case *dns.PTR:
-		r.Ptr = strings.ToLower(r.Ptr)
-	case *dns.MX:
-		r.Mx = strings.ToLower(r.Mx)
-	case *dns.SOA:
-		r.Ns, r.Mbox = strings.ToLower(r.Ns), strings.ToLower(r.Mbox)
-	case *dns.SRV:
-		r.Target = strings.ToLower(r.Target)
-	case *dns.NAPTR:
-		r.Replacement = strings.ToLower(r.Replacement)
-	case *dns.RP:
-		r.Mbox, r.Txt = strings.ToLower(r.Mbox), strings.ToLower(r.Txt)
-	case *dns.AFSDB:
-		r.Hostname = strings.ToLower(r.Hostname)
-	case *dns.KX:
-		r.Exchanger = strings.ToLower(r.Exchanger)
-	case *dns.MINFO:
-		r.Rmail, r.Email = strings.ToLower(r.Rmail), strings.ToLower(r.Email)
-	case *dns.MB:
-		r.Mb = strings.ToLower(r.Mb)
-	case *dns.MG:
-		r.Mg = strings.ToLower(r.Mg)
-	case *dns.MR:
-		r.Mr = strings.ToLower(r.Mr)
-	case *dns.PX:
-		r.Map822, r.Mapx400 = strings.ToLower(r.Map822), strings.ToLower(r.Mapx400)
-	case *dns.NSEC:
-		r.NextDomain = strings.ToLower(r.NextDomain)
-	case *dns.RRSIG:
-		r.SignerName = strings.ToLower(r.SignerName)
-	case *dns.SVCB:
-		r.Target = strings.ToLower(r.Target)
-	case *dns.HTTPS:
-		r.Target = strings.ToLower(r.Target)
-	}
+	lowerNames(reflect.ValueOf(rr).Elem())
 	s := rr.String()
 	// Drop the header (owner, TTL, class, type): the key holds them.
 	hdr := rr.Header().String()
@@ -257,4 +218,32 @@ func canonicalData(rr dns.RR) string {
 // describe is a one-line summary of a reply for messages.
 func describe(m *dns.Msg) string {
 	return fmt.Sprintf("%s, %d answer, %d authority", rcodeString(m.Rcode), len(m.Answer), len(m.Ns))
+}
+
+// lowerNames lower-cases the fields of an RR that miekg/dns declares as
+// domain names (its dns:"domain-name" and dns:"cdomain-name" tags), in
+// embedded structs too (HTTPS is an SVCB): one rule for every type, where a
+// list of types would miss the ones it forgot.
+func lowerNames(v reflect.Value) {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f, sf := v.Field(i), t.Field(i)
+		if sf.Anonymous && f.Kind() == reflect.Struct {
+			lowerNames(f)
+			continue
+		}
+		if tag := sf.Tag.Get("dns"); (tag != "domain-name" && tag != "cdomain-name") || !f.CanSet() {
+			continue
+		}
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString(strings.ToLower(f.String()))
+		case reflect.Slice:
+			for j := 0; j < f.Len(); j++ {
+				if e := f.Index(j); e.Kind() == reflect.String {
+					e.SetString(strings.ToLower(e.String()))
+				}
+			}
+		}
+	}
 }

@@ -135,3 +135,37 @@ func TestDifferenceKind(t *testing.T) {
 		}
 	}
 }
+
+// The names inside the data compare without case, every other field with
+// it: HTTPS (an embedded SVCB), RP (two names) and HIP (a list of names)
+// included, TXT left alone.
+func TestCanonicalData(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		same bool
+	}{
+		{"x. 300 IN NS NS1.Example.ORG.", "x. 300 IN NS ns1.example.org.", true},
+		{"x. 300 IN MX 10 Mail.Example.org.", "x. 300 IN MX 10 mail.example.org.", true},
+		{"x. 300 IN SOA NS.Example.org. Host.Example.org. 1 2 3 4 5", "x. 300 IN SOA ns.example.org. host.example.org. 1 2 3 4 5", true},
+		{"x. 300 IN HTTPS 1 SVC.Example.net. alpn=h2", "x. 300 IN HTTPS 1 svc.example.net. alpn=h2", true},
+		{"x. 300 IN RP Admin.Example.org. Info.Example.org.", "x. 300 IN RP admin.example.org. info.example.org.", true},
+		{"x. 300 IN HIP 2 200100107B1A74DF365639CC39F1D578 AwEAAbdxyhNuSutc5EMzxTs9LBPCIkOFH8cIvM4p9+LrV4e19WzK00+CI6zBCQTdtWsuxKbWIy87UOoJTwkUs7lBu+Upr1gsNrut79ryra+bSRGQb1slImA8YVJyuIDsj7kwzG7jnERNqnWxZ48AWkskmdHaVDP4BcelrTI3rMXdXF5D RVS1.Example.com. RVS2.Example.com.", "x. 300 IN HIP 2 200100107B1A74DF365639CC39F1D578 AwEAAbdxyhNuSutc5EMzxTs9LBPCIkOFH8cIvM4p9+LrV4e19WzK00+CI6zBCQTdtWsuxKbWIy87UOoJTwkUs7lBu+Upr1gsNrut79ryra+bSRGQb1slImA8YVJyuIDsj7kwzG7jnERNqnWxZ48AWkskmdHaVDP4BcelrTI3rMXdXF5D rvs1.example.com. rvs2.example.com.", true},
+		{`x. 300 IN TXT "Hello"`, `x. 300 IN TXT "hello"`, false},
+	} {
+		a, err := dns.NewRR(tc.a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := dns.NewRR(tc.b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := a.String()
+		if got := canonicalData(a) == canonicalData(b); got != tc.same {
+			t.Errorf("%s vs %s: same %v, want %v (%q, %q)", tc.a, tc.b, got, tc.same, canonicalData(a), canonicalData(b))
+		}
+		if a.String() != before {
+			t.Errorf("canonicalData changed its argument: %s, was %s", a, before)
+		}
+	}
+}
