@@ -6,10 +6,12 @@ package convert
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -822,11 +824,7 @@ func (c *converter) tsig(b *serverBlock, keys map[string]bool) {
 	if len(keys) == 0 {
 		return
 	}
-	var names []string
-	for k := range keys {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(keys))
 	var lines []string
 	var from []namedconf.Pos
 	for _, n := range names {

@@ -2,8 +2,9 @@ package convert
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -136,11 +137,7 @@ func (c *converter) rfc2317(z *namedconf.Statement, name, path string) ([]string
 		if len(addrs) == 0 {
 			continue
 		}
-		var ns_ []int
-		for a := range addrs {
-			ns_ = append(ns_, a)
-		}
-		sort.Ints(ns_)
+		ns_ := slices.Sorted(maps.Keys(addrs))
 		lo, hi := ns_[0], ns_[len(ns_)-1]
 		base, plen, ok := labelBlock(lab, lo, hi)
 		if !ok || lo < base || hi >= base+(1<<(32-plen)) {

@@ -18,6 +18,21 @@ const (
 	tokNot   // !
 )
 
+// punct is the kind of a one-character token, tokEOF for other bytes.
+func punct(c byte) tokKind {
+	switch c {
+	case '{':
+		return tokOpen
+	case '}':
+		return tokClose
+	case ';':
+		return tokSemi
+	case '!':
+		return tokNot
+	}
+	return tokEOF
+}
+
 type token struct {
 	kind tokKind
 	text string
@@ -107,17 +122,8 @@ func lex(file string, src []byte) ([]token, error) {
 				return nil, &Error{Pos{file, start}, "unterminated quoted string: add the closing \""}
 			}
 			toks = append(toks, token{tokString, b.String(), Pos{file, start}})
-		case c == '{':
-			toks = append(toks, token{tokOpen, "{", Pos{file, line}})
-			i++
-		case c == '}':
-			toks = append(toks, token{tokClose, "}", Pos{file, line}})
-			i++
-		case c == ';':
-			toks = append(toks, token{tokSemi, ";", Pos{file, line}})
-			i++
-		case c == '!':
-			toks = append(toks, token{tokNot, "!", Pos{file, line}})
+		case punct(c) != tokEOF:
+			toks = append(toks, token{punct(c), string(c), Pos{file, line}})
 			i++
 		default:
 			start := i
