@@ -123,6 +123,16 @@ func convertText(t *testing.T, text string) *Result {
 	return convertFile(t, path)
 }
 
+// wantCorefile checks that each text is in the converted Corefile.
+func wantCorefile(t *testing.T, r *Result, texts ...string) {
+	t.Helper()
+	for _, w := range texts {
+		if !strings.Contains(r.Corefile, w) {
+			t.Errorf("want\n%s\nin\n%s", w, r.Corefile)
+		}
+	}
+}
+
 func status(r *Result, what string) (Status, string) {
 	for _, e := range r.Entries {
 		if strings.Contains(e.What, what) {
@@ -172,9 +182,7 @@ view a { match-clients { inner; !192.0.2.0/24; any; }; zone "x.example" { type f
 	// element is "no match" in the outer list (BIND's rule), which then
 	// goes on to !192.0.2.0/24 and any.
 	want := "expr ((!incidr(trim(client_ip(), '[]'), '10.0.0.5/32') && incidr(trim(client_ip(), '[]'), '10.0.0.0/8')) || !incidr(trim(client_ip(), '[]'), '192.0.2.0/24'))"
-	if !strings.Contains(r.Corefile, want) {
-		t.Errorf("want %s in\n%s", want, r.Corefile)
-	}
+	wantCorefile(t, r, want)
 	if !strings.Contains(r.Corefile, "forward x.example 192.0.2.1:5300") {
 		t.Errorf("forward zone missing:\n%s", r.Corefile)
 	}
@@ -200,34 +208,26 @@ frobnicate-all { a; };`)
 
 func TestRFC2317Parent(t *testing.T) {
 	r := convertFile(t, "testdata/corpus/rfc2317-parent/named.conf")
-	for _, want := range []string{
+	wantCorefile(t, r,
 		"delegate 192.0.2.0/26 ns1.customer-a.example. ns2.customer-a.example.",
 		"delegate 192.0.2.64/29 ns.customer-b.example.",
 		"label 192.0.2.64/29 65-70",
 		"addresses 192.0.2.64/29 65-70",
 		"ttl 3600",
-	} {
-		if !strings.Contains(r.Corefile, want) {
-			t.Errorf("want %q in\n%s", want, r.Corefile)
-		}
-	}
+	)
 }
 
 func TestAllowQueryAndTransfer(t *testing.T) {
 	r := convertText(t, `acl sec { 192.0.2.2; };
 options { allow-query { 10.0.0.0/8; !10.0.0.9; }; blackhole { 198.51.100.0/24; }; };
 zone "a.example" { type primary; file "db.a"; allow-query { any; }; allow-transfer { sec; }; };`)
-	for _, want := range []string{
+	wantCorefile(t, r,
 		"acl {\n        drop net 198.51.100.0/24\n    }",
 		"acl a.example {\n        allow net *\n    }",
 		"acl a.example {\n        allow type AXFR IXFR net 192.0.2.2\n        block type AXFR IXFR net *\n    }",
 		"acl {\n        allow net 10.0.0.0/8\n        block net 10.0.0.9\n        block net *\n    }",
 		"transfer a.example {\n        to *\n    }",
-	} {
-		if !strings.Contains(r.Corefile, want) {
-			t.Errorf("want\n%s\nin\n%s", want, r.Corefile)
-		}
-	}
+	)
 	// blackhole first, then the zone's rules, then the server-wide list.
 	if i, j := strings.Index(r.Corefile, "drop net"), strings.Index(r.Corefile, "allow net *"); i > j {
 		t.Errorf("acl order:\n%s", r.Corefile)
@@ -245,9 +245,7 @@ func TestAllowRecursionFromIncludedFile(t *testing.T) {
 	}
 	r := convertFile(t, path)
 	want := "allow localhost\n        allow-file " + filepath.Join(dir, "customers.acl") + "\n        allow 10.0.0.0/8\n"
-	if !strings.Contains(r.Corefile, want) {
-		t.Errorf("want\n%s\nin\n%s", want, r.Corefile)
-	}
+	wantCorefile(t, r, want)
 }
 
 func TestChaosView(t *testing.T) {
@@ -256,11 +254,7 @@ key "k" { algorithm hmac-sha256; secret "c2VjcmV0"; };
 options { version "DNS"; };
 view "chaos" CH { match-clients { ops; key "k"; }; zone "bind" CH { type master; file "db.bind"; }; };
 view "default" { match-clients { any; }; };`)
-	for _, want := range []string{"reveal 127.0.0.1 10.53.0.0/16 key k.\n", "    chaos\n", "secret k. c2VjcmV0\n", "version DNS\n"} {
-		if !strings.Contains(r.Corefile, want) {
-			t.Errorf("want %q in\n%s", want, r.Corefile)
-		}
-	}
+	wantCorefile(t, r, "reveal 127.0.0.1 10.53.0.0/16 key k.\n", "    chaos\n", "secret k. c2VjcmV0\n", "version DNS\n")
 	if strings.Contains(r.Corefile, "view chaos") {
 		t.Errorf("a CH view became a server block:\n%s", r.Corefile)
 	}

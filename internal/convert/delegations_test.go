@@ -40,11 +40,7 @@ other    NS  ns.elsewhere.example.
 			r := convertText(t, `options { directory "`+dir+`"; `+tc.opts+` };
 zone "example.org" { type primary; file "db.example.org"; `+tc.zopts+` };
 `)
-			for _, w := range tc.want {
-				if !strings.Contains(r.Corefile, w) {
-					t.Errorf("want %q in\n%s", w, r.Corefile)
-				}
-			}
+			wantCorefile(t, r, tc.want...)
 			for _, w := range tc.not {
 				if strings.Contains(r.Corefile, w) {
 					t.Errorf("do not want %q in\n%s", w, r.Corefile)
@@ -72,9 +68,7 @@ func TestDelegationsMixed(t *testing.T) {
 zone "a.example" { type primary; file "db.a.example"; };
 zone "b.example" { type primary; file "db.b.example"; forwarders { }; };
 `)
-	if !strings.Contains(r.Corefile, "delegations a.example b.example {\n        forward\n    }") {
-		t.Errorf("want one delegations with forward in\n%s", r.Corefile)
-	}
+	wantCorefile(t, r, "delegations a.example b.example {\n        forward\n    }")
 	if st, _ := status(r, `zone "a.example": names below`); st != Carried {
 		t.Errorf("a.example: %q, want carried", st)
 	}

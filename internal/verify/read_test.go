@@ -8,11 +8,16 @@ import (
 	"github.com/miekg/dns"
 )
 
-func mustRead(t *testing.T, path string) *FileQueries {
+// mustRead reads a query file and checks the format it was read as and
+// the lines it skipped (skipped < 0: any number).
+func mustRead(t *testing.T, path string, format Format, skipped int) *FileQueries {
 	t.Helper()
 	fq, err := ReadQueryFile(path)
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
+	}
+	if fq.Format != format || (skipped >= 0 && fq.Skipped != skipped) {
+		t.Errorf("%s: format %v, skipped %d; want %v, %d", path, fq.Format, fq.Skipped, format, skipped)
 	}
 	return fq
 }
@@ -39,10 +44,7 @@ func checkQueries(t *testing.T, qs []Query, want []string) {
 // start-up and security lines are skipped; flags, classes, escaped names,
 // the root, unknown types, ECS suffixes and IPv6 are read.
 func TestReadBIND918(t *testing.T) {
-	fq := mustRead(t, "testdata/bind918.log")
-	if fq.Format != FormatBINDLog || fq.Skipped != 2 {
-		t.Errorf("format %v, skipped %d; want BIND query log, 2", fq.Format, fq.Skipped)
-	}
+	fq := mustRead(t, "testdata/bind918.log", FormatBINDLog, 2)
 	checkQueries(t, fq.Queries, []string{
 		"testdata/bind918.log:2 www.example.org. IN A +E(0)",
 		"testdata/bind918.log:3 www.example.org. IN AAAA -E(0)DC",
@@ -73,7 +75,7 @@ func TestReadBIND918(t *testing.T) {
 // TestReadBIND920 reads the 9.20+ destination form with a port, syslog
 // prefixes, and an old client form without @0x.
 func TestReadBIND920(t *testing.T) {
-	fq := mustRead(t, "testdata/bind920.log")
+	fq := mustRead(t, "testdata/bind920.log", FormatBINDLog, -1)
 	checkQueries(t, fq.Queries, []string{
 		"testdata/bind920.log:4 Www.Example.ORG. IN A +E(0)",
 		"testdata/bind920.log:5 example.org. IN NS -E(0)TDC",
@@ -90,10 +92,7 @@ func TestReadBIND920(t *testing.T) {
 }
 
 func TestReadJSON(t *testing.T) {
-	fq := mustRead(t, "testdata/querylog.json")
-	if fq.Format != FormatJSON || fq.Skipped != 1 {
-		t.Errorf("format %v, skipped %d; want JSON, 1", fq.Format, fq.Skipped)
-	}
+	fq := mustRead(t, "testdata/querylog.json", FormatJSON, 1)
 	checkQueries(t, fq.Queries, []string{
 		"testdata/querylog.json:1 www.example.org. IN A +E(0)D",
 		`testdata/querylog.json:3 we\032ird.example.org. CH TYPE65000 -TC`,
@@ -107,10 +106,7 @@ func TestReadJSON(t *testing.T) {
 }
 
 func TestReadList(t *testing.T) {
-	fq := mustRead(t, "testdata/list.txt")
-	if fq.Format != FormatList {
-		t.Errorf("format %v", fq.Format)
-	}
+	fq := mustRead(t, "testdata/list.txt", FormatList, -1)
 	checkQueries(t, fq.Queries, []string{
 		"testdata/list.txt:2 www.example.org. IN A +E(0)",
 		"testdata/list.txt:3 example.org. IN MX +E(0)",
@@ -199,10 +195,7 @@ func TestReadCorebindLogs(t *testing.T) {
 		format  Format
 		skipped int
 	}{{"testdata/corebind-bind.log", FormatBINDLog, 5}, {"testdata/corebind.json", FormatJSON, 0}} {
-		fq := mustRead(t, tc.file)
-		if fq.Format != tc.format || fq.Skipped != tc.skipped {
-			t.Errorf("%s: format %v, skipped %d", tc.file, fq.Format, fq.Skipped)
-		}
+		fq := mustRead(t, tc.file, tc.format, tc.skipped)
 		var g []string
 		for _, q := range fq.Queries {
 			g = append(g, q.String())
