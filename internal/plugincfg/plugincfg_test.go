@@ -64,6 +64,8 @@ func TestPluginOrder(t *testing.T) {
 		{"transfer", "rfc2317"}, {"rfc2317", "hosts"}, {"rfc2317", "file"},
 		{"file", "stubzones"}, {"auto", "stubzones"}, {"secondary", "stubzones"},
 		{"stubzones", "etcd"}, {"stubzones", "loop"}, {"stubzones", "forward"},
+		{"querylog", "rrl"}, {"chaosmask", "rrl"}, {"rrl", "any"}, {"rrl", "local"},
+		{"rrl", "acl"}, {"rrl", "recursionacl"}, {"rrl", "cache"}, {"rrl", "file"},
 	}
 	for _, b := range before {
 		i, ok1 := pos[b[0]]
@@ -76,8 +78,8 @@ func TestPluginOrder(t *testing.T) {
 			t.Errorf("plugin.cfg: %s must come before %s", b[0], b[1])
 		}
 	}
-	// Apart from our five lines, the list is CoreDNS v1.15.0's own.
-	ours := []string{"querylog", "chaosmask", "recursionacl", "rfc2317", "stubzones"}
+	// Apart from our six lines, the list is CoreDNS v1.15.0's own.
+	ours := []string{"querylog", "chaosmask", "rrl", "recursionacl", "rfc2317", "stubzones"}
 	upstream := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return slices.Contains(ours, n) })
 	if len(upstream) != 62 || upstream[0] != "root" || upstream[len(upstream)-1] != "nomad" {
 		t.Errorf("upstream part of plugin.cfg changed: %d entries, %v ... %v", len(upstream), upstream[0], upstream[len(upstream)-1])
