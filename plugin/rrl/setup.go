@@ -25,11 +25,9 @@ func setup(c *caddy.Controller) error {
 	if err != nil {
 		return err
 	}
-	var exempt *addrmatch.List
-	if cfg.exempt != nil {
-		if exempt, err = cfg.env.Compile(cfg.exempt); err != nil {
-			return fmt.Errorf("%s:%d - Error during parsing: %s: exempt-clients: %v", cfg.exemptFile, cfg.exemptLine, pluginName, err)
-		}
+	exempt, err := cfg.compile()
+	if err != nil {
+		return err
 	}
 	h := &RRL{zones: cfg.zones, exempt: exempt, now: unixNow}
 	var emit func(event)
@@ -74,6 +72,19 @@ type config struct {
 	exemptFile string
 	exemptLine int
 	log        *logsink.Output // nil: no rate-limit log
+}
+
+// compile builds the exempt-clients list (nil: none); an error names the
+// Corefile line of the first exempt-clients option.
+func (cfg *config) compile() (*addrmatch.List, error) {
+	if cfg.exempt == nil {
+		return nil, nil
+	}
+	l, err := cfg.env.Compile(cfg.exempt)
+	if err != nil {
+		return nil, fmt.Errorf("%s:%d - Error during parsing: %s: exempt-clients: %v", cfg.exemptFile, cfg.exemptLine, pluginName, err)
+	}
+	return l, nil
 }
 
 // The options that take one whole number, with BIND's limits.
