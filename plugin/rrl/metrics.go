@@ -1,6 +1,8 @@
 package rrl
 
 import (
+	"sync"
+
 	"github.com/coredns/coredns/plugin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
@@ -40,17 +42,29 @@ var (
 	}, []string{"server"})
 )
 
-func countResponse(server string, c class, v verdict, logOnly bool) {
-	result := resultPassed
-	switch {
-	case v == slip && logOnly:
-		result = resultWouldSlip
-	case v == drop && logOnly:
-		result = resultWouldDrop
-	case v == slip:
-		result = resultSlipped
-	case v == drop:
-		result = resultDropped
+// The results, indexed by verdict, then by verdict+3 with log-only.
+var results = [...]string{resultPassed, resultSlipped, resultDropped, resultPassed, resultWouldSlip, resultWouldDrop}
+
+// counters holds one server's responsesTotal children, looked up once: a
+// label lookup per response would cost more than the rate limiting itself.
+type counters [numClasses][len(results)]prometheus.Counter
+
+// countResponse counts one judged response. cache maps a server label to
+// its *counters.
+func countResponse(cache *sync.Map, server string, c class, v verdict, logOnly bool) {
+	cs, ok := cache.Load(server)
+	if !ok {
+		n := new(counters)
+		for cl := range numClasses {
+			for r, name := range results {
+				n[cl][r] = responsesTotal.WithLabelValues(server, cl.String(), name)
+			}
+		}
+		cs, _ = cache.LoadOrStore(server, n)
 	}
-	responsesTotal.WithLabelValues(server, c.String(), result).Inc()
+	r := int(v)
+	if logOnly {
+		r += 3
+	}
+	cs.(*counters)[c][r].Inc()
 }

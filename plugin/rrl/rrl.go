@@ -9,6 +9,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,8 +29,9 @@ type RRL struct {
 	lim    *limiter
 	log    *logsink.Queue[event] // nil: no rate-limit log
 
-	now     func() int64 // the current second; tests set their own
-	gaugeAt atomic.Int64 // the second the table size metric was last set
+	now      func() int64 // the current second; tests set their own
+	gaugeAt  atomic.Int64 // the second the table size metric was last set
+	counters sync.Map     // server label -> *counters
 }
 
 var _ plugin.Handler = (*RRL)(nil)
@@ -96,7 +98,7 @@ func (h *RRL) judge(ctx context.Context, addr netip.Addr, tcp bool, zone string,
 		return pass
 	}
 	server := metrics.WithServer(ctx)
-	countResponse(server, q.class, v, h.lim.s.logOnly)
+	countResponse(&h.counters, server, q.class, v, h.lim.s.logOnly)
 	if h.gaugeAt.Swap(now) != now {
 		tableEntries.WithLabelValues(server).Set(float64(h.lim.t.Len()))
 	}

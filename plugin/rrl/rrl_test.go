@@ -2,6 +2,7 @@ package rrl
 
 import (
 	"context"
+	"net"
 	"testing"
 
 	"github.com/coredns/coredns/plugin/test"
@@ -85,14 +86,26 @@ func BenchmarkServeDNS(b *testing.B) {
 			w.WriteMsg(m)
 			return dns.RcodeSuccess, nil
 		})}
+	var n int64
+	h.now = func() int64 { n++; return 1000 + n/500 } // 500 a second: under the limit
 	r := new(dns.Msg).SetQuestion("www.example.org.", dns.TypeA)
-	w := &test.ResponseWriter{}
+	w := &addrWriter{ResponseWriter: &test.ResponseWriter{}}
+	w.addr = w.ResponseWriter.RemoteAddr()
 	ctx := context.Background()
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		h.ServeDNS(ctx, w, r)
 	}
 }
+
+// addrWriter returns one remote address, as the server's writers do
+// (test.ResponseWriter makes a new one each call).
+type addrWriter struct {
+	dns.ResponseWriter
+	addr net.Addr
+}
+
+func (w *addrWriter) RemoteAddr() net.Addr { return w.addr }
 
 // BenchmarkNext is the answering plugin of BenchmarkServeDNS alone.
 func BenchmarkNext(b *testing.B) {
@@ -103,7 +116,8 @@ func BenchmarkNext(b *testing.B) {
 		return dns.RcodeSuccess, nil
 	})
 	r := new(dns.Msg).SetQuestion("www.example.org.", dns.TypeA)
-	w := &test.ResponseWriter{}
+	w := &addrWriter{ResponseWriter: &test.ResponseWriter{}}
+	w.addr = w.ResponseWriter.RemoteAddr()
 	ctx := context.Background()
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
