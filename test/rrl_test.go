@@ -152,3 +152,11 @@ func TestRRLNxdomainPerZone(t *testing.T) {
 	}), time.Second)
 	checkShare(t, "referrals over random names", 50, r)
 }
+
+// TestRRLIPv6: a client on ::1 is limited in its /56 like any other.
+func TestRRLIPv6(t *testing.T) {
+	udp, _, _ := startRRL(t)
+	_, port, _ := strings.Cut(udp, "127.0.0.1:")
+	r := testkit.Burst(t, "::1", "[::1]:"+port, rrlMsgs(50, func(int) string { return "www.example.org." }), time.Second)
+	checkShare(t, "burst from ::1", 50, r)
+}
