@@ -31,7 +31,7 @@ const (
 		exempt-clients { 127.0.9.0/24; };
 	};`
 	rrlCorefile = `.:%d {
-	rrl example.org {
+	rrl {
 		responses-per-second 5
 		window 2
 		slip 2
@@ -121,6 +121,20 @@ func TestRRLWithBIND(t *testing.T) {
 	agree("referrals over random names", b, r)
 	b, r = both("127.0.13.2", random("r%d-%d.www.example.org."))
 	agree("NXDOMAIN under a name", b, r)
+	b, r = both("127.0.14.2", func() []*dns.Msg {
+		msgs := same("www.example.org.")()
+		for i, m := range msgs {
+			m.Question[0].Qtype = []uint16{dns.TypeMX, dns.TypeTXT, dns.TypeSRV}[i%3]
+		}
+		return msgs
+	})
+	agree("NODATA over three types", b, r)
+	// Errors: REFUSED for a zone neither serves; never slipped.
+	b, r = both("127.0.15.2", random("x%d-%d.outside.test."))
+	agree("REFUSED over random names", b, r)
+	if b.Slipped != 0 || r.Slipped != 0 {
+		t.Errorf("error responses slipped: BIND %v, corebind %v", b, r)
+	}
 	b, r = both("127.0.9.2", same("www.example.org."))
 	agree("exempt client", b, r)
 	if b.Answered != n || r.Answered != n {
@@ -157,9 +171,11 @@ func TestRRLWithBIND(t *testing.T) {
 		"limit responses to 127.0.10.0/24 for www.example.org IN A  (",
 		"limit NXDOMAIN responses to 127.0.11.0/24 for example.org  (",
 		"limit referral responses to 127.0.12.0/24 for sub.example.org IN  (",
+		"limit NODATA responses to 127.0.14.0/24 for www.example.org IN  (", // per name, not zone
+		"limit REFUSED error responses to 127.0.15.0/24",
 	} {
 		if !strings.Contains(named.Output(), line) {
-			t.Errorf("BIND did not log %q", line)
+			t.Errorf("BIND did not log %q:\n%s", line, named.Output())
 		}
 		if !strings.Contains(c.Output(), "rate-limit: info: "+line) {
 			t.Errorf("corebind did not log %q:\n%s", line, c.Output())

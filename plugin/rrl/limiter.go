@@ -261,9 +261,11 @@ func (l *limiter) debit(i int32, scale float64, q *query, now int64) verdict {
 		n = max(2, int32(float64(n)*scale))
 	}
 	l.slipScaled = n
-	// Every n'th limited response slips, starting with the first; the
-	// all-per-second account never slips.
-	if n != 0 && c != classAll {
+	// Every n'th limited response slips, starting with the first. The
+	// all-per-second account never slips, and neither do errors: BIND
+	// drops every limited error response (a truncated REFUSED or SERVFAIL
+	// would tell a real client nothing).
+	if n != 0 && c != classAll && c != classError {
 		e.slipCnt++
 		if e.slipCnt == 1 {
 			if e.slipCnt >= n {

@@ -111,9 +111,9 @@ func (h *RRL) judge(ctx context.Context, addr netip.Addr, tcp bool, zone string,
 func unixNow() int64 { return time.Now().Unix() }
 
 // classify finds the response's class and the name its account is kept
-// under, as BIND's query code does: the query name for answers, the zone
-// (the SOA owner in the authority section, else the zone rrl serves) for
-// NXDOMAIN and NODATA, the delegation point for referrals, and none for
+// under, as BIND's query code does: the query name for answers and NODATA,
+// the zone (the SOA owner in the authority section, else the zone rrl
+// serves) for NXDOMAIN, the delegation point for referrals, and none for
 // errors.
 func classify(m *dns.Msg, zone string) query {
 	q := query{rcode: m.Rcode}
@@ -132,7 +132,9 @@ func classify(m *dns.Msg, zone string) query {
 				return q
 			}
 		}
-		q.class, q.name = classNodata, zoneOf(m, zone)
+		// NODATA stays keyed by the query name: BIND 9.18 does so (checked
+		// side by side in e2e); only NXDOMAIN is keyed by the zone.
+		q.class = classNodata
 	case dns.RcodeNameError:
 		q.class, q.name = classNxdomain, zoneOf(m, zone)
 	default:

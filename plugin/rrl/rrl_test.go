@@ -20,7 +20,7 @@ func TestClassify(t *testing.T) {
 		{"answer", &dns.Msg{Answer: []dns.RR{test.A("www.example.org. 300 IN A 192.0.2.1")}}, classResponse, "www.example.org."},
 		{"nxdomain", &dns.Msg{MsgHdr: dns.MsgHdr{Rcode: dns.RcodeNameError, Authoritative: true}, Ns: []dns.RR{soa}}, classNxdomain, "example.org."},
 		{"nxdomain without soa", &dns.Msg{MsgHdr: dns.MsgHdr{Rcode: dns.RcodeNameError}}, classNxdomain, "zone.test."},
-		{"nodata", &dns.Msg{MsgHdr: dns.MsgHdr{Authoritative: true}, Ns: []dns.RR{soa}}, classNodata, "example.org."},
+		{"nodata", &dns.Msg{MsgHdr: dns.MsgHdr{Authoritative: true}, Ns: []dns.RR{soa}}, classNodata, "x.www.example.org."},
 		{"referral", &dns.Msg{Ns: []dns.RR{test.NS("sub.example.org. 300 IN NS ns.sub.example.org.")}}, classReferral, "sub.example.org."},
 		{"refused", &dns.Msg{MsgHdr: dns.MsgHdr{Rcode: dns.RcodeRefused}}, classError, ""},
 		{"servfail", &dns.Msg{MsgHdr: dns.MsgHdr{Rcode: dns.RcodeServerFailure}}, classError, ""},

@@ -13,7 +13,7 @@ type class uint8
 const (
 	classResponse class = iota // a positive answer: qname, qtype, qclass
 	classReferral              // a delegation: the delegation point, qclass
-	classNodata                // NOERROR without an answer: the zone, qclass
+	classNodata                // NOERROR without an answer: the query name, qclass
 	classNxdomain              // NXDOMAIN: the zone
 	classError                 // any other rcode: the client prefix alone
 	classAll                   // all-per-second: the client prefix alone
