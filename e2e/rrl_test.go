@@ -177,7 +177,7 @@ func TestRRLWithBIND(t *testing.T) {
 		if !strings.Contains(named.Output(), line) {
 			t.Errorf("BIND did not log %q:\n%s", line, named.Output())
 		}
-		if !strings.Contains(c.Output(), "rate-limit: info: "+line) {
+		if !testkit.Eventually(3*time.Second, func() bool { return strings.Contains(c.Output(), "rate-limit: info: "+line) }) {
 			t.Errorf("corebind did not log %q:\n%s", line, c.Output())
 		}
 	}
@@ -188,4 +188,59 @@ func abs(x int) int {
 		return -x
 	}
 	return x
+}
+
+// TestRRLWithBINDSettings compares more settings side by side, one pair of
+// servers each: slip 1 (every limited answer truncated), slip 3 with an
+// all-per-second limit under the per-name one (all-per-second decides and
+// never slips), and log-only (everything answered, "would limit" logged).
+// The tolerance is TestRRLWithBIND's.
+func TestRRLWithBINDSettings(t *testing.T) {
+	for _, tc := range []struct {
+		name, bind, rrl string
+		line            string // the start line both log
+	}{
+		{"slip 1", "responses-per-second 5; window 1; slip 1;", "responses-per-second 5\n window 1\n slip 1",
+			"limit responses to 127.0.20.0/24 for www.example.org IN A  ("},
+		{"all-per-second", "responses-per-second 20; all-per-second 8; slip 3;", "responses-per-second 20\n all-per-second 8\n slip 3",
+			"limit all responses to 127.0.20.0/24"},
+		{"log-only", "responses-per-second 5; log-only yes;", "responses-per-second 5\n log-only",
+			"would limit responses to 127.0.20.0/24 for www.example.org IN A  ("},
+	} {
+		t.Run(strings.ReplaceAll(tc.name, " ", "-"), func(t *testing.T) {
+			named := testkit.StartNamed(t, testkit.NamedOptions{
+				Options: "rate-limit { " + tc.bind + " };",
+				Conf:    `zone "example.org" { type primary; file "example.org.db"; };`,
+				Files:   map[string]string{"example.org.db": rrlExampleOrg},
+			})
+			port := testkit.FreePort(t)
+			addr := testkit.HostPort("127.0.0.1", port)
+			c := testkit.StartCoreDNS(t, fmt.Sprintf(".:%d {\n rrl {\n %s\n log stdout\n }\n file db.example.org example.org\n}\n", port, tc.rrl),
+				testkit.CoreDNSOptions{Wait: addr, Files: map[string]string{"db.example.org": rrlExampleOrg}})
+			msgs := func() []*dns.Msg {
+				m := make([]*dns.Msg, 100)
+				for i := range m {
+					m[i] = new(dns.Msg).SetQuestion("www.example.org.", dns.TypeA)
+				}
+				return m
+			}
+			var b, r testkit.BurstResult
+			var wg sync.WaitGroup
+			wg.Add(2)
+			go func() { defer wg.Done(); b = testkit.Burst(t, "127.0.20.2", named.Addr, msgs(), time.Second) }()
+			go func() { defer wg.Done(); r = testkit.Burst(t, "127.0.20.2", addr, msgs(), time.Second) }()
+			wg.Wait()
+			t.Logf("BIND: %v; corebind: %v", b, r)
+			if abs(b.Answered-r.Answered) > 5 || abs(b.Slipped-r.Slipped) > 3 || abs(b.Dropped-r.Dropped) > 8 {
+				t.Errorf("counts differ beyond one second's credit: BIND %v, corebind %v", b, r)
+			}
+			if !strings.Contains(named.Output(), tc.line) {
+				t.Errorf("BIND did not log %q", tc.line)
+			}
+			// The log writer runs behind the query path: give it a moment.
+			if !testkit.Eventually(3*time.Second, func() bool { return strings.Contains(c.Output(), "rate-limit: info: "+tc.line) }) {
+				t.Errorf("corebind did not log %q:\n%s", tc.line, c.Output())
+			}
+		})
+	}
 }

@@ -128,9 +128,13 @@ func TestRRLBurst(t *testing.T) {
 	}
 
 	// The rate-limit log: one limit line per account, not per response.
-	time.Sleep(300 * time.Millisecond)
-	b, _ := os.ReadFile(filepath.Join(dir, "rrl.log"))
-	if n := strings.Count(string(b), "rate-limit: info: limit responses to 127.0.0.0/24 for www.example.org IN A  ("); n != 1 {
+	const line = "rate-limit: info: limit responses to 127.0.0.0/24 for www.example.org IN A  ("
+	var b []byte
+	testkit.Eventually(3*time.Second, func() bool {
+		b, _ = os.ReadFile(filepath.Join(dir, "rrl.log"))
+		return strings.Contains(string(b), line)
+	})
+	if n := strings.Count(string(b), line); n != 1 {
 		t.Errorf("log has %d limit lines for 127.0.0.0/24, want 1:\n%s", n, b)
 	}
 }
