@@ -283,3 +283,34 @@ func BenchmarkAccountFlood(b *testing.B) {
 		l.account(1000+int64(i/100000), q)
 	}
 }
+
+// TestQPSScale: with qps-scale 100 and the server answering 1000 a second,
+// rates are scaled by 100/1000 (10 becomes 1), except for a client that
+// used TCP within the window.
+func TestQPSScale(t *testing.T) {
+	l := testLimiter(func(s *settings) {
+		s.rates[classResponse] = 10
+		s.qpsScale = 100
+		s.window = 2
+		s.slip = 0
+	})
+	// Two seconds of 1000 responses a second from 1000 other clients.
+	for sec := int64(1000); sec < 1003; sec++ {
+		for i := range 1000 {
+			q := answer("10.0.0.1")
+			q.addr = netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 1})
+			l.account(sec, q)
+		}
+	}
+	if p, _, _ := burst(l, 1003, 10, answer("192.0.2.1")); p != 1 {
+		t.Errorf("scaled: %d of 10 answered, want 1 (10 × 100/1000)", p)
+	}
+	tcp := answer("198.51.100.1")
+	tcp.tcp = true
+	if l.account(1003, tcp) != pass {
+		t.Fatal("TCP limited")
+	}
+	if p, _, _ := burst(l, 1003, 10, answer("198.51.100.1")); p != 10 {
+		t.Errorf("client that used TCP: %d of 10 answered, want the full rate 10", p)
+	}
+}
