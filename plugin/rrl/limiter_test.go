@@ -314,3 +314,21 @@ func TestQPSScale(t *testing.T) {
 		t.Errorf("client that used TCP: %d of 10 answered, want the full rate 10", p)
 	}
 }
+
+// BenchmarkAccountManyNames is one client asking 12,500 names in turn (the
+// bench's authoritative load): every response a known account, under its
+// limit, spread over a table too large for the CPU caches' liking.
+func BenchmarkAccountManyNames(b *testing.B) {
+	l := testLimiter(func(s *settings) { s.rates[classResponse] = 1000 })
+	qs := make([]query, 12500)
+	for i := range qs {
+		qs[i] = *answer("192.0.2.1")
+		qs[i].name = fmt.Sprintf("h%05d.bench.test.", i)
+		l.account(1000, &qs[i])
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		l.account(1000+int64(i/30000), &qs[i%len(qs)])
+	}
+}
