@@ -139,11 +139,12 @@ start_coredns() {
 	PID[$v]=$!
 }
 
-# start_named VARIANT ZONE-LINES: BIND 9, authoritative only, one worker
-# thread (as CoreDNS gets one core), serving the zones ZONE-LINES declare;
-# otherwise BIND's defaults.
+# start_named VARIANT ZONE-LINES [OPTIONS]: BIND 9, authoritative only, one
+# worker thread (as CoreDNS gets one core), serving the zones ZONE-LINES
+# declare, with OPTIONS (statements) added to options { }; otherwise BIND's
+# defaults.
 start_named() {
-	local v=$1 zones=$2
+	local v=$1 zones=$2 options=${3:-}
 	# (Indented with spaces: <<- strips the tabs.)
 	cat >"${DIR[$v]}/named.conf" <<-EOF
 		options {
@@ -157,6 +158,7 @@ start_named() {
 		    notify no;
 		    dnssec-validation no;
 		    empty-zones-enable no;
+		    $options
 		};
 		controls { };
 		$zones
@@ -351,6 +353,8 @@ generate() {
 	local n=$((NAMES * 10)) size
 	"$BENCHTOOL" zone -origin bench.test. -names "$NAMES" -o "$DATA/bench.test.zone"
 	"$BENCHTOOL" queries -origin bench.test. -names "$NAMES" -count "$n" -o "$DATA/bench.queries"
+	"$BENCHTOOL" queries -origin bench.test. -names "$NAMES" -count "$n" -nx 0 -o "$DATA/bench-nonx.queries"
+	amp_zone >"$DATA/amp.test.zone"
 	"$BENCHTOOL" zone -origin stub.test. -names "$NAMES" -o "$DATA/stub.test.zone"
 	"$BENCHTOOL" queries -origin stub.test. -names "$NAMES" -count "$n" -o "$DATA/stub.queries"
 	"$BENCHTOOL" queries -origin stub.test. -names "$NAMES" -all -o "$DATA/stub-warm.queries"
@@ -360,6 +364,16 @@ generate() {
 		"$BENCHTOOL" prefixes -count "$size" -last 127.0.0.0/8 -o "$DATA/prefixes-$size.txt"
 	done
 	mapfile -t PORTS < <("$BENCHTOOL" ports -n 60)
+}
+
+# amp_zone: the zone of the amplification runs: big.amp.test TXT answers
+# about 1,050 bytes, under BIND's default max-udp-size (1232), so both
+# servers send it whole over UDP.
+amp_zone() {
+	local s i
+	s=$(printf 'x%.0s' $(seq 250))
+	printf '$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n@ IN NS ns1\nns1 IN A 127.0.0.1\n'
+	for i in 1 2 3 4; do printf 'big IN TXT "%s%s"\n' "$i" "$s"; done
 }
 
 # --- scenarios -----------------------------------------------------------------
@@ -742,6 +756,77 @@ scenario_stubzones() {
 	stop s6-cold-stubzones s6-cold-forward s6-warm-stubzones s6-warm-forward
 }
 
+# Scenario 8: rrl. Throughput of an authoritative server with rrl
+# configured but no client over its limit, against the same server without
+# rrl; then the amplification a reflection attacker gets from a spoofed
+# flood (benchtool amplify, measured at the victim's address) from corebind
+# without rrl, with rrl, and from BIND 9 with the same rate-limit settings.
+scenario_rrl() {
+	step "scenario 8: rrl — throughput with rrl (no client over its limit) vs without; amplification with and without rrl, and BIND 9"
+	record scenario 8 "rrl: authoritative zone ($NAMES names, no NXDOMAIN: one client's NXDOMAIN stream at this rate is over any limit) with rrl configured, no client over its limit, vs without"
+	local v
+	for v in s8-none s8-rrl s8-amp-rrl s8-amp-bind; do
+		server "$v"
+		link "$v" bench.test.zone amp.test.zone
+	done
+	cat >"$SRV/s8-none/Corefile" <<-EOF
+		.:${PORT[s8-none]} {
+		    bind 127.0.0.1
+		    file bench.test.zone bench.test
+		    file amp.test.zone amp.test
+		}
+	EOF
+	record variant 8 s8-none corebind "file, no rrl"
+	cat >"$SRV/s8-rrl/Corefile" <<-EOF
+		.:${PORT[s8-rrl]} {
+		    bind 127.0.0.1
+		    rrl {
+		        responses-per-second 1000
+		        window 5
+		        log stdout
+		    }
+		    file bench.test.zone bench.test
+		    file amp.test.zone amp.test
+		}
+	EOF
+	record variant 8 s8-rrl corebind "rrl { responses-per-second 1000; window 5; log stdout } + file"
+	cat >"$SRV/s8-amp-rrl/Corefile" <<-EOF
+		.:${PORT[s8-amp-rrl]} {
+		    bind 127.0.0.1
+		    rrl {
+		        responses-per-second 5
+		        window 5
+		    }
+		    file bench.test.zone bench.test
+		    file amp.test.zone amp.test
+		}
+	EOF
+	start_coredns s8-none "$COREBIND"
+	start_coredns s8-rrl "$COREBIND"
+	start_coredns s8-amp-rrl "$COREBIND"
+	start_named s8-amp-bind 'zone "amp.test" { type primary; file "amp.test.zone"; };' \
+		'rate-limit { responses-per-second 5; window 5; };'
+	for v in s8-none s8-rrl s8-amp-rrl; do ready "$v" h00001.bench.test; done
+	ready s8-amp-bind big.amp.test NOERROR TXT
+	for v in s8-none s8-rrl s8-amp-rrl s8-amp-bind; do
+		expect "$v" 'status: NOERROR.* ANSWER: 4,' big.amp.test TXT +bufsize=4096
+	done
+
+	measure 8 "$DATA/bench-nonx.queries" "NOERROR" s8-none s8-rrl
+	record compare 8 s8-rrl s8-none ">=" 0.97 "rrl configured, no client over its limit, vs no rrl"
+	! grep -q 'rate-limit' "${DIR[s8-rrl]}/stdout" || die "s8-rrl limited the load's client (see ${DIR[s8-rrl]}/stdout)"
+
+	local secs=3
+	! $QUICK || secs=1
+	for v in s8-none s8-amp-rrl s8-amp-bind; do
+		alive "$v"
+		taskset -c "$LOAD_CPUS" "$BENCHTOOL" amplify -server "127.0.0.1:${PORT[$v]}" -victim 127.0.77.1 \
+			-name big.amp.test. -type TXT -qps 1000 -seconds "$secs" -variant "$v" -o "$OUT/amplify-$v.json"
+		record amplify "$OUT/amplify-$v.json"
+	done
+	stop s8-none s8-rrl s8-amp-rrl s8-amp-bind
+}
+
 # querylog's statistics under a million distinct clients: bounded memory,
 # and the known top talkers still on top.
 scenario_flood() {
@@ -825,6 +910,7 @@ main() {
 	if wanted 4; then scenario_chaosmask; fi
 	if wanted 5; then scenario_rfc2317; fi
 	if wanted 6; then scenario_stubzones; fi
+	if wanted 8; then scenario_rrl; fi
 	if [[ -n ${PID[upstream]:-} ]]; then stop upstream; fi
 	if wanted flood; then scenario_flood; fi
 	if wanted go; then micro_benchmarks; fi

@@ -19,6 +19,7 @@ var Directives = []string{
 	"reload",
 	"querylog",
 	"chaosmask",
+	"rrl",
 	"nsid",
 	"bufsize",
 	"bind",

@@ -71,5 +71,6 @@ import (
 	_ "github.com/corebind/corebind/plugin/querylog"
 	_ "github.com/corebind/corebind/plugin/recursionacl"
 	_ "github.com/corebind/corebind/plugin/rfc2317"
+	_ "github.com/corebind/corebind/plugin/rrl"
 	_ "github.com/corebind/corebind/plugin/stubzones"
 )

@@ -112,7 +112,7 @@ func TestImage(t *testing.T) {
 		check("Env", cc.Env, []string(nil))
 		check("Labels", cc.Labels, map[string]string{
 			"org.opencontainers.image.title":       "corebind",
-			"org.opencontainers.image.description": "CoreDNS v1.15.0 with corebind's plugins: querylog, recursionacl, rfc2317, stubzones, chaosmask",
+			"org.opencontainers.image.description": "CoreDNS v1.15.0 with corebind's plugins: querylog, recursionacl, rfc2317, stubzones, chaosmask, rrl",
 			"org.opencontainers.image.version":     version,
 			"org.opencontainers.image.revision":    imageRevision,
 			"org.opencontainers.image.source":      imageSource,

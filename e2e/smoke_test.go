@@ -26,7 +26,7 @@ func TestVersionAndPlugins(t *testing.T) {
 	for _, l := range strings.Split(string(out), "\n") {
 		lines[strings.TrimSpace(l)] = true
 	}
-	for _, p := range []string{"querylog", "recursionacl", "rfc2317", "stubzones", "chaosmask", "forward", "file", "cache", "acl", "log"} {
+	for _, p := range []string{"querylog", "recursionacl", "rfc2317", "stubzones", "chaosmask", "rrl", "forward", "file", "cache", "acl", "log"} {
 		if !lines["dns."+p] {
 			t.Errorf("-plugins does not list dns.%s:\n%s", p, out)
 		}

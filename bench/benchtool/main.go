@@ -31,6 +31,7 @@ var commands = map[string]command{
 	"rfc2317":  {"write the rfc2317 scenario's zones, delegations and queries", cmdRFC2317},
 	"ports":    {"print free loopback ports (UDP and TCP), outside the ephemeral range", cmdPorts},
 	"flood":    {"query a server from many distinct 127.0.0.0/8 source addresses", cmdFlood},
+	"amplify":  {"play a reflection attack from one spoofed source; bytes out / bytes in", cmdAmplify},
 	"report":   {"write RESULTS.md and results.json from a run's raw outputs", cmdReport},
 }
 

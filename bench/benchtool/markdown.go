@@ -101,6 +101,17 @@ func (res *results) markdown() string {
 		}
 	}
 
+	if len(res.Amplify) > 0 {
+		a0 := res.Amplify[0]
+		p("\n## Amplification of a spoofed flood (rrl)\n\n")
+		p("`benchtool amplify` sends %d queries a second for `%s` (EDNS 4096), all from the victim's address %s (spoofed: one socket, IP_PKTINFO), ", a0.QPS, a0.Query, a0.Victim)
+		p("for %.0f s, and counts what the victim receives. Amplification: bytes received over bytes sent.\n\n", float64(a0.Queries)/float64(max(a0.QPS, 1)))
+		p("| Variant | Queries | Bytes sent | Replies | Truncated | Bytes received | Amplification |\n|---|---:|---:|---:|---:|---:|---:|\n")
+		for _, a := range res.Amplify {
+			p("| `%s` | %d | %d | %d | %d | %d | **%.2f** |\n", a.Variant, a.Queries, a.BytesSent, a.Replies, a.Truncated, a.BytesReceived, a.Amplification)
+		}
+	}
+
 	if len(res.GoBench) > 0 {
 		p("\n## Go micro-benchmarks\n\n`go test -p 1 -run '^$' -bench . -benchmem ./plugin/...`, on the server core.\n\n")
 		p("| Package | Benchmark | ns/op | B/op | allocs/op |\n|---|---|---:|---:|---:|\n")

@@ -19,6 +19,7 @@ type results struct {
 	Scenarios   []*scenario       `json:"scenarios"`
 	Flood       *floodResult      `json:"querylog_distinct_clients,omitempty"`
 	FloodMemory *memory           `json:"querylog_distinct_clients_memory,omitempty"`
+	Amplify     []*amplifyResult  `json:"amplification,omitempty"`
 	GoBench     []goBench         `json:"go_benchmarks,omitempty"`
 
 	dir string // where the run's raw outputs are
@@ -226,6 +227,16 @@ func readLog(path string) (*results, error) {
 			if err := json.Unmarshal(data, res.Flood); err != nil {
 				return nil, bad(err)
 			}
+		case "amplify":
+			data, err := os.ReadFile(arg(1))
+			if err != nil {
+				return nil, bad(err)
+			}
+			a := new(amplifyResult)
+			if err := json.Unmarshal(data, a); err != nil {
+				return nil, bad(err)
+			}
+			res.Amplify = append(res.Amplify, a)
 		case "gobench":
 			g, err := os.Open(arg(1))
 			if err != nil {

@@ -66,6 +66,8 @@ func TestPluginOrder(t *testing.T) {
 		{"stubzones", "etcd"}, {"stubzones", "loop"}, {"stubzones", "forward"},
 		{"cache", "delegations"}, {"transfer", "delegations"}, {"delegations", "rfc2317"},
 		{"delegations", "hosts"}, {"delegations", "file"}, {"delegations", "auto"}, {"delegations", "secondary"},
+		{"querylog", "rrl"}, {"chaosmask", "rrl"}, {"rrl", "any"}, {"rrl", "local"},
+		{"rrl", "acl"}, {"rrl", "recursionacl"}, {"rrl", "cache"}, {"rrl", "file"},
 	}
 	for _, b := range before {
 		i, ok1 := pos[b[0]]
@@ -79,7 +81,7 @@ func TestPluginOrder(t *testing.T) {
 		}
 	}
 	// Apart from our lines, the list is CoreDNS v1.15.0's own.
-	ours := []string{"querylog", "chaosmask", "recursionacl", "rfc2317", "stubzones", "delegations"}
+	ours := []string{"querylog", "chaosmask", "rrl", "recursionacl", "rfc2317", "stubzones", "delegations"}
 	// A directive registered by another corebind plugin's package.
 	pkgOf := map[string]string{"delegations": "stubzones"}
 	upstream := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return slices.Contains(ours, n) })

@@ -101,7 +101,7 @@ func build(o options) (v1.Image, error) {
 func labels(o options, bin binaryInfo) map[string]string {
 	return map[string]string{
 		"org.opencontainers.image.title":       "corebind",
-		"org.opencontainers.image.description": "CoreDNS " + bin.coredns + " with corebind's plugins: querylog, recursionacl, rfc2317, stubzones, chaosmask",
+		"org.opencontainers.image.description": "CoreDNS " + bin.coredns + " with corebind's plugins: querylog, recursionacl, rfc2317, stubzones, chaosmask, rrl",
 		"org.opencontainers.image.version":     o.version,
 		"org.opencontainers.image.revision":    o.revision,
 		"org.opencontainers.image.source":      o.source,

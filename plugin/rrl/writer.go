@@ -1,0 +1,56 @@
+package rrl
+
+import (
+	"context"
+	"net/netip"
+
+	"github.com/miekg/dns"
+)
+
+// writer judges the first response written for a query and sends it,
+// sends it truncated (slip) or drops it. It never holds a reply: the
+// decision is made and carried out inside WriteMsg. Messages after the
+// first (none for UDP queries) pass untouched.
+type writer struct {
+	dns.ResponseWriter
+	h      *RRL
+	ctx    context.Context
+	addr   netip.Addr
+	tcp    bool
+	zone   string
+	judged bool
+}
+
+var _ dns.ResponseWriter = (*writer)(nil)
+
+// WriteMsg implements dns.ResponseWriter.
+func (w *writer) WriteMsg(m *dns.Msg) error {
+	if w.judged {
+		return w.ResponseWriter.WriteMsg(m)
+	}
+	w.judged = true
+	switch w.h.judge(w.ctx, w.addr, w.tcp, w.zone, m) {
+	case slip:
+		return w.ResponseWriter.WriteMsg(slipped(m))
+	case drop:
+		return nil
+	}
+	return w.ResponseWriter.WriteMsg(m)
+}
+
+// Write implements dns.ResponseWriter for plugins that write packed
+// messages: the message is read to be judged.
+func (w *writer) Write(b []byte) (int, error) {
+	if w.judged {
+		return w.ResponseWriter.Write(b)
+	}
+	m := new(dns.Msg)
+	if m.Unpack(b) != nil {
+		w.judged = true
+		return w.ResponseWriter.Write(b)
+	}
+	if err := w.WriteMsg(m); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
