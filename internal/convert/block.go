@@ -11,8 +11,8 @@ import (
 // chainOrder is plugin.cfg's order for the directives the converter writes;
 // a block lists them in this order so that it reads as the chain runs.
 var chainOrder = []string{
-	"view", "bind", "querylog", "chaosmask", "prometheus", "chaos", "log", "tsig", "acl", "recursionacl",
-	"rrl", "cache", "minimal", "transfer", "delegations", "rfc2317", "file", "secondary", "stubzones", "forward",
+	"view", "bind", "querylog", "chaosmask", "rrl", "prometheus", "chaos", "log", "tsig", "acl", "recursionacl",
+	"cache", "minimal", "transfer", "delegations", "rfc2317", "file", "secondary", "stubzones", "forward",
 }
 
 // directive is one directive in a server block with the named.conf lines it

@@ -279,7 +279,10 @@ func (c *converter) chaosView(v *namedconf.Statement) {
 	}
 	list, bad := c.parseList(mc.Body())
 	var approx []string
-	c.reveal = c.plainElements(list, map[string]bool{}, &approx)
+	if c.revealKeys == nil {
+		c.revealKeys = map[string]bool{}
+	}
+	c.reveal = c.plainElements(list, map[string]bool{}, &approx, c.revealKeys)
 	c.revealFrom = []namedconf.Pos{v.Pos, mc.Pos}
 	approx = append(approx, bad...)
 	note := "chaosmask reveal: these clients see CoreDNS's real identity answers (the chaos plugin), not the view's own zone data"
@@ -303,9 +306,11 @@ func (c *converter) chaosView(v *namedconf.Statement) {
 }
 
 // plainElements writes a list with named acls and nested lists inlined,
-// for plugins that take BIND elements but no acl names (chaosmask reveal).
-// Inlining is exact unless a negated element sits inside an inlined list.
-func (c *converter) plainElements(list []elem, seen map[string]bool, approx *[]string) []string {
+// for plugins that take BIND elements but no acl names (chaosmask reveal,
+// rrl exempt-clients). Inlining is exact unless a negated element sits
+// inside an inlined list. The keys named are added to keys; with keys nil
+// the plugin takes none, and they are left out (and said in approx).
+func (c *converter) plainElements(list []elem, seen map[string]bool, approx *[]string, keys map[string]bool) []string {
 	var out []string
 	for _, e := range list {
 		switch e.Kind {
@@ -321,7 +326,7 @@ func (c *converter) plainElements(list []elem, seen map[string]bool, approx *[]s
 			if e.Not || len(positives(inner)) != len(inner) {
 				*approx = append(*approx, "a negated list, or negations inside a list, are inlined without BIND's nesting rule")
 			}
-			for _, x := range c.plainElements(inner, seen, approx) {
+			for _, x := range c.plainElements(inner, seen, approx, keys) {
 				if e.Not && !strings.HasPrefix(x, "!") {
 					x = "!" + x
 				}
@@ -329,10 +334,11 @@ func (c *converter) plainElements(list []elem, seen map[string]bool, approx *[]s
 			}
 		default:
 			if e.Kind == eKey {
-				if c.revealKeys == nil {
-					c.revealKeys = map[string]bool{}
+				if keys == nil {
+					*approx = append(*approx, "key "+e.Text+" left out: the list takes no keys")
+					continue
 				}
-				c.revealKeys[e.Text] = true
+				keys[e.Text] = true
 			}
 			out = append(out, e.words()...)
 		}
@@ -601,7 +607,7 @@ func (c *converter) recursion(b *serverBlock, vbody, zones []*namedconf.Statemen
 	} else {
 		lines = append(lines, "allow "+strings.Join(allow, " "))
 	}
-	if l := c.securityLog(); l != "" {
+	if l := c.categoryLog("security"); l != "" {
 		lines = append(lines, l)
 	}
 	b.add("recursionacl", sub("recursionacl", lines), from...)

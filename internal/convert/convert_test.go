@@ -194,8 +194,8 @@ frobnicate-all { a; };`)
 	if !r.Lossy() {
 		t.Fatal("not lossy")
 	}
-	if st, note := status(r, "rate-limit"); st != NotCarried || !strings.Contains(note, "rrl") {
-		t.Errorf("rate-limit: %s %s", st, note)
+	if st, _ := status(r, "frobnicate yes"); st != NotCarried {
+		t.Errorf("unknown option: %s", st)
 	}
 	if st, _ := status(r, "frobnicate-all"); st != NotCarried {
 		t.Errorf("unknown top-level statement: %s", st)
@@ -257,5 +257,27 @@ view "default" { match-clients { any; }; };`)
 	wantCorefile(t, r, "reveal 127.0.0.1 10.53.0.0/16 key k.\n", "    chaos\n", "secret k. c2VjcmV0\n", "version DNS\n")
 	if strings.Contains(r.Corefile, "view chaos") {
 		t.Errorf("a CH view became a server block:\n%s", r.Corefile)
+	}
+}
+
+// TestRateLimit: rate-limit becomes rrl option for option, exempt-clients
+// inlined (rrl takes no acl names or keys), the rate-limit category its log.
+func TestRateLimit(t *testing.T) {
+	r := convertText(t, `acl office { 192.0.2.0/24; { 10/8; }; };
+key "k" { algorithm hmac-sha256; secret "c2VjcmV0"; };
+options { directory "/var/cache/bind"; rate-limit { responses-per-second 5; nxdomains-per-second 2; window 5; slip 3; log-only yes; ipv6-prefix-length 48; exempt-clients { office; !192.0.2.9; key "k"; }; }; };
+logging { channel rl { file "rl.log"; }; category rate-limit { rl; }; };
+view "a" { rate-limit { all-per-second 50; }; };
+view "b" { };`)
+	wantCorefile(t, r, "rrl {\n        responses-per-second 5\n        nxdomains-per-second 2\n        window 5\n        slip 3\n        log-only yes\n        ipv6-prefix-length 48\n        exempt-clients 192.0.2.0/24 10.0.0.0/8 !192.0.2.9\n        log file /var/cache/bind/rl.log\n    }",
+		"rrl {\n        all-per-second 50\n        log file /var/cache/bind/rl.log\n    }")
+	if st, note := status(r, "options: rate-limit"); st != Approx || !strings.Contains(note, "exempt-clients: key k left out") {
+		t.Errorf("rate-limit: %s %s", st, note)
+	}
+	if st, note := status(r, "category rate-limit"); st != Carried {
+		t.Errorf("category rate-limit: %s %s", st, note)
+	}
+	if strings.Contains(r.Corefile, "tsig") {
+		t.Errorf("a key left out of exempt-clients became a tsig secret:\n%s", r.Corefile)
 	}
 }

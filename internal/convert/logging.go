@@ -104,10 +104,12 @@ func (c *converter) sink(ch *channel, word string, extra ...string) string {
 	return strings.Join(lines, "\n")
 }
 
-// securityLog is recursionacl's log line for the security category's
-// first file, syslog or stderr channel (BIND's denial lines go there).
-func (c *converter) securityLog() string {
-	_, names := c.categoryChannels("security")
+// categoryLog is the log line of a plugin that writes one of BIND's
+// categories (recursionacl: security, rrl: rate-limit): the category's
+// first file, syslog or stderr channel; "" when the category is not
+// configured or has none.
+func (c *converter) categoryLog(cat string) string {
+	_, names := c.categoryChannels(cat)
 	chs := c.channels()
 	for _, n := range names {
 		ch := chs[n]
@@ -119,6 +121,22 @@ func (c *converter) securityLog() string {
 		}
 	}
 	return ""
+}
+
+// markCategoryLog marks a category a plugin's log carries (its first
+// channel: categoryLog) and the channels it names.
+func (c *converter) markCategoryLog(cat *namedconf.Statement, names []string, dir, what string) {
+	if len(names) > 1 {
+		c.mark(cat, Approx, dir+": "+what+"; only the first channel is written")
+	} else {
+		c.mark(cat, Carried, dir+": "+what)
+	}
+	chs := c.channels()
+	for _, nm := range names {
+		if ch := chs[nm]; ch != nil && ch.stmt != nil {
+			c.mark(ch.stmt, Carried, dir)
+		}
+	}
 }
 
 // logPath resolves a log file path as BIND does: relative to directory.
@@ -188,18 +206,8 @@ func (c *converter) logging() {
 		}
 	}
 	if sc, names := c.categoryChannels("security"); sc != nil {
-		if l := c.securityLog(); l != "" {
-			n := "recursionacl log: denial lines in BIND's form"
-			if len(names) > 1 {
-				c.mark(sc, Approx, n+"; only the first channel is written")
-			} else {
-				c.mark(sc, Carried, n)
-			}
-			for _, nm := range names {
-				if ch := chs[nm]; ch != nil && ch.stmt != nil {
-					c.mark(ch.stmt, Carried, "recursionacl log")
-				}
-			}
+		if c.categoryLog("security") != "" {
+			c.markCategoryLog(sc, names, "recursionacl log", "denial lines in BIND's form")
 		} else {
 			c.mark(sc, Carried, "no denial log")
 		}
@@ -325,6 +333,10 @@ func (c *converter) logging() {
 			case "category":
 				switch strings.ToLower(s.Arg(0)) {
 				case "queries", "security":
+				case "rate-limit":
+					if len(c.marks[s]) == 0 {
+						c.mark(s, NotCarried, "no rate-limit statement is carried, or its channels are not files, syslog or stderr")
+					}
 				case "query-errors":
 					if len(c.marks[s]) == 0 {
 						c.mark(s, NotCarried, "its channels are not files, syslog or stderr")

@@ -6,18 +6,13 @@ import (
 	"github.com/corebind/corebind/internal/namedconf"
 )
 
-// rrlPlugin says whether corebind's build has the rrl plugin. It is being
-// written with BIND's option names (rrl [ZONES...] { responses-per-second N
-// ... }); when it lands in plugin.cfg, set this to true and rate-limit is
-// carried option for option.
-const rrlPlugin = false
-
-// rrlOptions are the rate-limit options the rrl plugin takes under BIND's
-// names.
+// rrlOptions are the rate-limit options corebind's rrl plugin takes under
+// BIND's names and with BIND's ranges (plugin/rrl/README.md), written as
+// BIND wrote them.
 var rrlOptions = set("responses-per-second", "referrals-per-second", "nodata-per-second",
 	"nxdomains-per-second", "errors-per-second", "all-per-second", "window", "slip",
 	"qps-scale", "ipv4-prefix-length", "ipv6-prefix-length", "log-only", "max-table-size",
-	"min-table-size", "exempt-clients")
+	"min-table-size")
 
 func set(names ...string) map[string]bool {
 	m := make(map[string]bool, len(names))
@@ -27,32 +22,44 @@ func set(names ...string) map[string]bool {
 	return m
 }
 
-// rateLimit carries rate-limit into rrl when the build has it; until then
-// the report says it is not carried (see known).
+// rateLimit carries rate-limit (the view's, else the options') into rrl,
+// option for option; exempt-clients with its acls and nested lists
+// inlined, as rrl takes BIND's elements but no acl names; the rate-limit
+// logging category's first file, syslog or stderr channel as rrl's log.
 func (c *converter) rateLimit(b *serverBlock, vbody []*namedconf.Statement) {
 	rl := get("rate-limit", vbody, c.options)
-	if rl == nil || !rrlPlugin {
+	if rl == nil {
 		return
 	}
-	var lines, left []string
+	var lines, left []string // left: what is not carried as BIND has it
 	for _, s := range rl.Body() {
-		if !rrlOptions[s.Name()] {
-			left = append(left, s.Name())
-			continue
-		}
-		if s.Name() == "exempt-clients" {
-			var el []string
-			for _, e := range s.Body() {
-				el = append(el, strings.TrimSuffix(e.String(), ";"))
+		switch {
+		case s.Name() == "exempt-clients":
+			list, bad := c.parseList(s.Body())
+			var approx []string
+			el := c.plainElements(list, map[string]bool{}, &approx, nil)
+			if len(el) > 0 {
+				lines = append(lines, "exempt-clients "+strings.Join(el, " "))
 			}
-			lines = append(lines, "exempt-clients "+strings.Join(el, " "))
-			continue
+			if approx = append(approx, bad...); len(approx) > 0 {
+				left = append(left, "exempt-clients: "+strings.Join(dedupe(approx), "; "))
+			}
+		case rrlOptions[s.Name()]:
+			lines = append(lines, s.String())
+		default:
+			left = append(left, s.Name()+": rrl has no such option")
 		}
-		lines = append(lines, s.String())
 	}
-	b.add("rrl", sub("rrl", lines), rl.Pos)
+	from := []namedconf.Pos{rl.Pos}
+	if l := c.categoryLog("rate-limit"); l != "" {
+		lines = append(lines, strings.Split(l, "\n")...)
+		cat, names := c.categoryChannels("rate-limit")
+		from = append(from, cat.Pos)
+		c.markCategoryLog(cat, names, "rrl log", "BIND's rate-limit lines")
+	}
+	b.add("rrl", sub("rrl", lines), from...)
 	if len(left) > 0 {
-		c.mark(rl, Approx, "rrl; left out: "+strings.Join(left, ", "))
+		c.mark(rl, Approx, "rrl; "+strings.Join(left, "; "))
 	} else {
 		c.mark(rl, Carried, "rrl")
 	}
