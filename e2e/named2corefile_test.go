@@ -262,16 +262,16 @@ func TestNamed2CorefileExitCodes(t *testing.T) {
 	}
 
 	good := filepath.Join(dir, "named.conf")
-	testkit.WriteFile(t, good, "options { recursion no; rate-limit { responses-per-second 5; }; };\n")
+	testkit.WriteFile(t, good, "options { recursion no; response-policy { zone \"rpz\"; }; };\n")
 	if out, err := exec.Command(n2c, "-o", filepath.Join(dir, "Corefile"), good).CombinedOutput(); err != nil {
 		t.Fatalf("without -strict: %v\n%s", err, out)
 	}
 	cmd = exec.Command(n2c, "-strict", "-o", filepath.Join(dir, "Corefile"), good)
 	out, err = cmd.CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
-		t.Fatalf("-strict with rate-limit: exit %v, want 1\n%s", err, out)
+		t.Fatalf("-strict with response-policy: exit %v, want 1\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "named.conf:1: options: rate-limit { … }: not carried") {
+	if !strings.Contains(string(out), "named.conf:1: options: response-policy { … }: not carried") {
 		t.Errorf("report:\n%s", out)
 	}
 }
