@@ -233,8 +233,47 @@ func TestNamed2CorefileCorpus(t *testing.T) {
 				t.Errorf("verify printed no summary:\n%s", out)
 			}
 			t.Logf("%s (%d known differences)", lastLine(string(out)), known)
+			if name == "authoritative" {
+				n2cRateLimit(t, ns)
+			}
 			_ = named
 		})
+	}
+}
+
+// n2cRateLimit checks the authoritative corpus's rate-limit (10 a second,
+// the monitoring host 127.0.0.1 exempt) on both servers with the same
+// bursts: an outsider's burst of 40 identical queries gets at most 10
+// answers a second spanned and truncated replies (slip 2) for the rest or
+// silence; the exempt host's burst is answered whole.
+func n2cRateLimit(t *testing.T, ns *testkit.Netns) {
+	t.Helper()
+	msgs := func() []*dns.Msg {
+		ms := make([]*dns.Msg, 40)
+		for i := range ms {
+			ms[i] = new(dns.Msg)
+			ms[i].SetQuestion("ns1.example.org.", dns.TypeA)
+			ms[i].RecursionDesired = false
+		}
+		return ms
+	}
+	burst := func(from, server string) testkit.BurstResult {
+		var r testkit.BurstResult
+		_ = ns.Do(func() error {
+			r = testkit.Burst(t, from, server, msgs(), 500*time.Millisecond)
+			return nil
+		})
+		return r
+	}
+	for _, srv := range []struct{ name, addr string }{{"BIND", "127.0.0.1:53"}, {"corebind", "127.0.0.1:1053"}} {
+		r := burst("127.0.0.66", srv.addr)
+		t.Logf("rate-limit, %s, outsider: %v", srv.name, r)
+		if r.Answered < 10 || r.Answered > 10*r.Seconds || r.Slipped == 0 || r.Answered+r.Slipped+r.Dropped != 40 {
+			t.Errorf("rate-limit, %s: outsider burst %v, want 10 answers a second spanned and the rest slipped or dropped", srv.name, r)
+		}
+		if r := burst("127.0.0.1", srv.addr); r.Answered != 40 {
+			t.Errorf("rate-limit, %s: exempt-clients burst %v, want all 40 answered", srv.name, r)
+		}
 	}
 }
 
