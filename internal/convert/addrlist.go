@@ -225,13 +225,9 @@ func (c *converter) flat(list []elem, pass, deny, types string, seen map[string]
 		case eKey:
 			approx = append(approx, fmt.Sprintf("key %s left out: the acl plugin cannot match TSIG keys", e.Text))
 		case eACL, eNested:
-			inner := e.Nested
-			if e.Kind == eACL {
-				if seen[e.Text] {
-					continue
-				}
-				seen[e.Text] = true
-				inner = c.aclBody(e.Text)
+			inner, ok := c.inline(e, seen)
+			if !ok {
+				continue
 			}
 			for _, ie := range inner {
 				if ie.Not {
@@ -245,6 +241,20 @@ func (c *converter) flat(list []elem, pass, deny, types string, seen map[string]
 		}
 	}
 	return rules, approx
+}
+
+// inline returns the elements an acl name or a nested list stands for, to
+// be written in its place; false for an acl already inlined in this list
+// (a repeat, or a loop BIND would reject).
+func (c *converter) inline(e elem, seen map[string]bool) ([]elem, bool) {
+	if e.Kind != eACL {
+		return e.Nested, true
+	}
+	if seen[e.Text] {
+		return nil, false
+	}
+	seen[e.Text] = true
+	return c.aclBody(e.Text), true
 }
 
 func positives(l []elem) []elem {

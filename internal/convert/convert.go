@@ -315,13 +315,9 @@ func (c *converter) plainElements(list []elem, seen map[string]bool, approx *[]s
 	for _, e := range list {
 		switch e.Kind {
 		case eACL, eNested:
-			inner := e.Nested
-			if e.Kind == eACL {
-				if seen[e.Text] {
-					continue
-				}
-				seen[e.Text] = true
-				inner = c.aclBody(e.Text)
+			inner, ok := c.inline(e, seen)
+			if !ok {
+				continue
 			}
 			if e.Not || len(positives(inner)) != len(inner) {
 				*approx = append(*approx, "a negated list, or negations inside a list, are inlined without BIND's nesting rule")
