@@ -92,7 +92,7 @@ func startRacl(t *testing.T, corefile string, up *raclUpstream, files map[string
 	if up != nil {
 		upstream = up.addr
 	}
-	i, udp, tcp, err := ctest.CoreDNSServerAndPorts(fmt.Sprintf(corefile, dir, upstream))
+	i, udp, tcp, err := ctest.CoreDNSServerAndPorts(onTestPort(t, fmt.Sprintf(corefile, dir, upstream)))
 	if err != nil {
 		t.Fatalf("starting server: %v", err)
 	}

@@ -43,7 +43,7 @@ func startRRL(t *testing.T) (udp, tcp, dir string) {
 	if err := os.WriteFile(filepath.Join(dir, "db.example.org"), []byte(rrlZone), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	i, u, tc, err := ctest.CoreDNSServerAndPorts(fmt.Sprintf(rrlCorefile, dir))
+	i, u, tc, err := ctest.CoreDNSServerAndPorts(onTestPort(t, fmt.Sprintf(rrlCorefile, dir)))
 	if err != nil {
 		t.Fatalf("starting server: %v", err)
 	}
