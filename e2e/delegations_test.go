@@ -100,14 +100,7 @@ zone "example.org" { type primary; file "example.org.db"; };`,
 		Files: map[string]string{"example.org.db": delegParentZone},
 	})
 
-	for _, tc := range []struct {
-		name   string
-		from   string
-		rd     bool
-		qname  string
-		qtype  uint16
-		expect string // what corebind must give, beyond matching BIND
-	}{
+	delegCompare(t, ref.Addr, cbAddr, cbProc, []delegCase{
 		{"allowed resolves", delegAllowed, true, "host.sub.example.org.", dns.TypeA, "192.0.2.81"},
 		{"allowed NXDOMAIN below the cut", delegAllowed, true, "nope.sub.example.org.", dns.TypeA, "NXDOMAIN"},
 		{"allowed CNAME into the cut", delegAllowed, true, "alias.example.org.", dns.TypeA, "192.0.2.81"},
@@ -126,23 +119,7 @@ zone "example.org" { type primary; file "example.org.db"; };`,
 		// BIND answers RD=0 below its own delegation with the referral even
 		// when the answer is in its cache.
 		{"allowed RD=0 after RD=1", delegAllowed, false, "host.sub.example.org.", dns.TypeA, "referral"},
-	} {
-		for _, network := range []string{"udp", "tcp"} {
-			t.Run(tc.name+"/"+network, func(t *testing.T) {
-				q := new(dns.Msg)
-				q.SetQuestion(tc.qname, tc.qtype)
-				q.RecursionDesired = tc.rd
-				want := testkit.Exchange(t, network, tc.from, ref.Addr, q)
-				got := testkit.Exchange(t, network, tc.from, cbAddr, q)
-				if d := delegDiff(want, got); d != "" {
-					t.Errorf("corebind differs from BIND: %s\nBIND:\n%s\ncorebind:\n%s\n%s", d, want, got, cbProc.Output())
-				}
-				if s := delegSummary(got); !strings.Contains(s, tc.expect) {
-					t.Errorf("corebind: %s; want %s", s, tc.expect)
-				}
-			})
-		}
-	}
+	})
 }
 
 // TestDelegationsForwardOnly is BIND's `forward only` (global forwarders,
@@ -188,24 +165,35 @@ zone "example.org" { type primary; file "example.org.db"; };`,
 		Wait:  cbAddr,
 		Files: map[string]string{"example.org.db": delegParentZone},
 	})
-	for _, tc := range []struct {
-		name   string
-		from   string
-		rd     bool
-		qname  string
-		expect string
-	}{
-		{"allowed goes to the forwarder", delegAllowed, true, "host.sub.example.org.", "192.0.2.99"},
-		{"allowed CNAME then the forwarder", delegAllowed, true, "alias.example.org.", "192.0.2.99"},
-		{"denied gets the referral", delegDenied, true, "host.sub.example.org.", "referral"},
-		{"allowed RD=0 gets the referral", delegAllowed, false, "nope.sub.example.org.", "referral"},
-	} {
+	delegCompare(t, ref.Addr, cbAddr, cbProc, []delegCase{
+		{"allowed goes to the forwarder", delegAllowed, true, "host.sub.example.org.", dns.TypeA, "192.0.2.99"},
+		{"allowed CNAME then the forwarder", delegAllowed, true, "alias.example.org.", dns.TypeA, "192.0.2.99"},
+		{"denied gets the referral", delegDenied, true, "host.sub.example.org.", dns.TypeA, "referral"},
+		{"allowed RD=0 gets the referral", delegAllowed, false, "nope.sub.example.org.", dns.TypeA, "referral"},
+	})
+}
+
+// delegCase is one query sent to BIND and to corebind.
+type delegCase struct {
+	name   string
+	from   string // client source address
+	rd     bool
+	qname  string
+	qtype  uint16
+	expect string // what corebind must give, beyond matching BIND
+}
+
+// delegCompare sends each case over UDP and TCP to BIND (ref) and corebind
+// (cbAddr): the replies must match, and corebind's must say tc.expect.
+func delegCompare(t *testing.T, ref, cbAddr string, cbProc *testkit.CoreDNS, cases []delegCase) {
+	t.Helper()
+	for _, tc := range cases {
 		for _, network := range []string{"udp", "tcp"} {
 			t.Run(tc.name+"/"+network, func(t *testing.T) {
 				q := new(dns.Msg)
-				q.SetQuestion(tc.qname, dns.TypeA)
+				q.SetQuestion(tc.qname, tc.qtype)
 				q.RecursionDesired = tc.rd
-				want := testkit.Exchange(t, network, tc.from, ref.Addr, q)
+				want := testkit.Exchange(t, network, tc.from, ref, q)
 				got := testkit.Exchange(t, network, tc.from, cbAddr, q)
 				if d := delegDiff(want, got); d != "" {
 					t.Errorf("corebind differs from BIND: %s\nBIND:\n%s\ncorebind:\n%s\n%s", d, want, got, cbProc.Output())
