@@ -70,18 +70,8 @@ zone "six.example.org" { type primary; file "six.db"; };`,
 	})
 	// BIND's port option is also the port it sends queries to: the child's.
 	// The hints point at the child too, so nothing ever leaves loopback.
-	ref := testkit.StartNamed(t, testkit.NamedOptions{
-		Options: fmt.Sprintf(`port %d;
-	recursion yes;
-	allow-recursion { %s; };`, child.Port, delegAllowed),
-		Conf: `zone "." { type hint; file "root.hints"; };
-zone "example.org" { type primary; file "example.org.db"; };`,
-		Files: map[string]string{"example.org.db": delegParentZone, "root.hints": delegRootHints},
-	})
-	cb := testkit.FreePort(t)
-	cbAddr := testkit.HostPort("127.0.0.1", cb)
-	cbProc := testkit.StartCoreDNS(t, fmt.Sprintf(`example.org:%d {
-	bind 127.0.0.1
+	ref := delegBIND(t, child.Port, "")
+	cbAddr, cbProc := delegCorebind(t, fmt.Sprintf(`
 	errors
 	recursionacl {
 		allow %s
@@ -94,11 +84,7 @@ zone "example.org" { type primary; file "example.org.db"; };`,
 		port %d
 	}
 	file example.org.db
-}
-`, cb, delegAllowed, child.Port), testkit.CoreDNSOptions{
-		Wait:  cbAddr,
-		Files: map[string]string{"example.org.db": delegParentZone},
-	})
+`, delegAllowed, child.Port))
 
 	delegCompare(t, ref.Addr, cbAddr, cbProc, []delegCase{
 		{"allowed resolves", delegAllowed, true, "host.sub.example.org.", dns.TypeA, "192.0.2.81"},
@@ -137,20 +123,10 @@ func TestDelegationsForwardOnly(t *testing.T) {
 		Conf:  `zone "sub.example.org" { type primary; file "sub.db"; };`,
 		Files: map[string]string{"sub.db": strings.Replace(delegChildZone, "192.0.2.81", "192.0.2.99", 1)},
 	})
-	ref := testkit.StartNamed(t, testkit.NamedOptions{
-		Options: fmt.Sprintf(`port %d;
-	recursion yes;
-	allow-recursion { %s; };
+	ref := delegBIND(t, child.Port, fmt.Sprintf(`
 	forwarders { 127.0.0.1 port %d; };
-	forward only;`, child.Port, delegAllowed, fwd.Port),
-		Conf: `zone "." { type hint; file "root.hints"; };
-zone "example.org" { type primary; file "example.org.db"; };`,
-		Files: map[string]string{"example.org.db": delegParentZone, "root.hints": delegRootHints},
-	})
-	cb := testkit.FreePort(t)
-	cbAddr := testkit.HostPort("127.0.0.1", cb)
-	cbProc := testkit.StartCoreDNS(t, fmt.Sprintf(`example.org:%d {
-	bind 127.0.0.1
+	forward only;`, fwd.Port))
+	cbAddr, cbProc := delegCorebind(t, fmt.Sprintf(`
 	recursionacl {
 		allow %s
 	}
@@ -160,17 +136,42 @@ zone "example.org" { type primary; file "example.org.db"; };`,
 	}
 	file example.org.db
 	forward . %s
-}
-`, cb, delegAllowed, fwd.Addr), testkit.CoreDNSOptions{
-		Wait:  cbAddr,
-		Files: map[string]string{"example.org.db": delegParentZone},
-	})
+`, delegAllowed, fwd.Addr))
 	delegCompare(t, ref.Addr, cbAddr, cbProc, []delegCase{
 		{"allowed goes to the forwarder", delegAllowed, true, "host.sub.example.org.", dns.TypeA, "192.0.2.99"},
 		{"allowed CNAME then the forwarder", delegAllowed, true, "alias.example.org.", dns.TypeA, "192.0.2.99"},
 		{"denied gets the referral", delegDenied, true, "host.sub.example.org.", dns.TypeA, "referral"},
 		{"allowed RD=0 gets the referral", delegAllowed, false, "nope.sub.example.org.", dns.TypeA, "referral"},
 	})
+}
+
+// delegBIND starts the reference: BIND authoritative for example.org
+// (delegParentZone), recursing for delegAllowed only, with its root hints
+// and the port it queries set to childPort, and more options after those.
+func delegBIND(t *testing.T, childPort int, more string) *testkit.Named {
+	t.Helper()
+	return testkit.StartNamed(t, testkit.NamedOptions{
+		Options: fmt.Sprintf(`port %d;
+	recursion yes;
+	allow-recursion { %s; };`, childPort, delegAllowed) + more,
+		Conf: `zone "." { type hint; file "root.hints"; };
+zone "example.org" { type primary; file "example.org.db"; };`,
+		Files: map[string]string{"example.org.db": delegParentZone, "root.hints": delegRootHints},
+	})
+}
+
+// delegCorebind starts corebind on 127.0.0.1 with one server block for
+// example.org holding plugins, and the zone file example.org.db
+// (delegParentZone) in its directory.
+func delegCorebind(t *testing.T, plugins string) (string, *testkit.CoreDNS) {
+	t.Helper()
+	port := testkit.FreePort(t)
+	addr := testkit.HostPort("127.0.0.1", port)
+	proc := testkit.StartCoreDNS(t, fmt.Sprintf("example.org:%d {\n\tbind 127.0.0.1%s}\n", port, plugins), testkit.CoreDNSOptions{
+		Wait:  addr,
+		Files: map[string]string{"example.org.db": delegParentZone},
+	})
+	return addr, proc
 }
 
 // delegCase is one query sent to BIND and to corebind.
