@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corebind/corebind/internal/testkit"
+
 	"github.com/coredns/coredns/plugin"
-	"github.com/coredns/coredns/plugin/file"
 	"github.com/miekg/dns"
 )
 
@@ -144,15 +145,7 @@ func commonPort(t testing.TB, ips ...string) int {
 // and CNAME chasing.
 func authServer(t testing.TB, zones map[string]string) dns.HandlerFunc {
 	t.Helper()
-	f := file.File{Zones: file.Zones{Z: map[string]*file.Zone{}}}
-	for origin, text := range zones {
-		z, err := file.Parse(strings.NewReader(text), origin, "test", 0)
-		if err != nil {
-			t.Fatalf("zone %s: %v", origin, err)
-		}
-		f.Zones.Z[dns.Fqdn(origin)] = z
-		f.Zones.Names = append(f.Zones.Names, dns.Fqdn(origin))
-	}
+	f := testkit.FileZones(t, zones)
 	return func(w dns.ResponseWriter, r *dns.Msg) {
 		rcode, _ := f.ServeDNS(context.Background(), w, r)
 		if !plugin.ClientWrite(rcode) {
