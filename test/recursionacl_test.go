@@ -45,15 +45,6 @@ type raclUpstream struct {
 func startRaclUpstream(t *testing.T) *raclUpstream {
 	t.Helper()
 	u := &raclUpstream{}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.addr = pc.LocalAddr().String()
 	h := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
 		u.queries.Add(1)
 		m := new(dns.Msg)
@@ -65,11 +56,7 @@ func startRaclUpstream(t *testing.T) *raclUpstream {
 		}
 		w.WriteMsg(m)
 	})
-	us := &dns.Server{PacketConn: pc, Handler: h}
-	ts := &dns.Server{Listener: l, Handler: h}
-	go us.ActivateAndServe()
-	go ts.ActivateAndServe()
-	t.Cleanup(func() { us.Shutdown(); ts.Shutdown() })
+	u.addr = testkit.HostPort("127.0.0.1", testkit.ServeDNS(t, "127.0.0.1", 0, h, nil))
 	return u
 }
 
