@@ -253,16 +253,8 @@ func TestQuerylogStatsEndpoint(t *testing.T) {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		resp, err := http.Get("http://" + statsAddr + "/json")
-		if err != nil {
-			t.Fatal(err)
-		}
 		doc.Clients = nil
-		err = json.NewDecoder(resp.Body).Decode(&doc)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		testkit.GetJSON(t, "http://"+statsAddr+"/json", &doc)
 		if doc.Queries == 7 || time.Now().After(deadline) {
 			break
 		}
@@ -277,13 +269,8 @@ func TestQuerylogStatsEndpoint(t *testing.T) {
 		}
 	}
 	post(t, statsAddr)
-	resp, err := http.Get("http://" + statsAddr + "/json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(body), `"queries": 0`) {
+	body := testkit.HTTPGet(t, "http://"+statsAddr+"/json")
+	if !strings.Contains(body, `"queries": 0`) {
 		t.Errorf("after POST /reset:\n%s", body)
 	}
 	// The JSON records went to stdout, one object per line.
