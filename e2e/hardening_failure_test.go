@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -155,15 +154,7 @@ func (s *syslogReceiver) read(c net.Conn) {
 		gate := s.paused
 		s.mu.Unlock()
 		<-gate
-		n, err := br.ReadString(' ')
-		if err != nil {
-			return
-		}
-		size, err := strconv.Atoi(strings.TrimSpace(n))
-		if err != nil || size <= 0 {
-			return
-		}
-		if _, err := io.CopyN(io.Discard, br, int64(size)); err != nil {
+		if _, err := testkit.ReadOctetCounted(br); err != nil {
 			return
 		}
 		s.frames.Add(1)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -335,20 +334,12 @@ func TestQuerylogSyslogTCP(t *testing.T) {
 	r := bufio.NewReader(conn)
 	re := regexp.MustCompile(`^<174>1 \S+ \S+ dnslog ` + strconv.Itoa(c.Pid()) + ` queries - client @0x[0-9a-f]+ 127\.0\.0\.5#\d+ \(syslog\.example\.org\): query: syslog\.example\.org IN A \+E\(0\)K \(127\.0\.0\.1\)$`)
 	for {
-		ls, err := r.ReadString(' ')
+		msg, err := testkit.ReadOctetCounted(r)
 		if err != nil {
 			t.Fatalf("reading: %v", err)
 		}
-		size, err := strconv.Atoi(strings.TrimSpace(ls))
-		if err != nil {
-			t.Fatalf("frame length %q", ls)
-		}
-		msg := make([]byte, size)
-		if _, err := io.ReadFull(r, msg); err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(string(msg), "syslog.example.org") { // skip the startup probe
-			if !re.Match(msg) {
+		if strings.Contains(msg, "syslog.example.org") { // skip the startup probe
+			if !re.MatchString(msg) {
 				t.Errorf("message %q", msg)
 			}
 			return

@@ -3,8 +3,8 @@ package test
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -410,20 +410,14 @@ func syslogTCP(t *testing.T) (addr string, msgs <-chan string) {
 				defer c.Close()
 				r := bufio.NewReader(c)
 				for {
-					ls, err := r.ReadString(' ')
+					m, err := testkit.ReadOctetCounted(r)
+					if errors.Is(err, testkit.ErrFrameLength) {
+						ch <- err.Error()
+					}
 					if err != nil {
 						return
 					}
-					n, err := strconv.Atoi(strings.TrimSpace(ls))
-					if err != nil {
-						ch <- "bad frame length " + ls
-						return
-					}
-					b := make([]byte, n)
-					if _, err := io.ReadFull(r, b); err != nil {
-						return
-					}
-					ch <- string(b)
+					ch <- m
 				}
 			}()
 		}

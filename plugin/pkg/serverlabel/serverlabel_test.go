@@ -32,7 +32,7 @@ func TestAll(t *testing.T) {
 	cfgs := []*dnsserver.Config{
 		{Transport: "dns", Port: "53", ListenHosts: []string{"127.0.0.1", "::1"}},
 		{Transport: "dns", Port: "99999", ListenHosts: []string{"127.0.0.1"}}, // does not resolve
-		{Transport: "dns", Port: "53", ListenHosts: []string{"127.0.0.1"}}, // the same listener again
+		{Transport: "dns", Port: "53", ListenHosts: []string{"127.0.0.1"}},    // the same listener again
 		{Transport: "dns", Port: "54", ListenHosts: []string{""}},
 	}
 	want := []string{"dns://127.0.0.1:53", "dns://[::1]:53", "dns://:54"}
