@@ -32,12 +32,9 @@ view "ch" chaos {
 	zone "authors.bind" chaos { type primary; database "_builtin authors"; };
 	zone "id.server" chaos { type primary; database "_builtin id"; };
 };`,
-		Files: map[string]string{"example.org.db": `$TTL 300
-@ IN SOA ns1 hostmaster 1 3600 600 86400 300
-@ IN NS ns1
-ns1 IN A 127.0.0.1
+		Files: map[string]string{"example.org.db": testkit.Zone(`ns1 IN A 127.0.0.1
 www IN A 192.0.2.80
-`},
+`)},
 	})
 }
 

@@ -13,11 +13,7 @@ import (
 
 // The parent zone both servers are authoritative for: sub.example.org is
 // delegated to a BIND child on 127.0.0.1 (the glue), on a port of its own.
-const (
-	delegParentZone = `$TTL 300
-@        IN SOA ns1 hostmaster 1 3600 600 86400 300
-@        IN NS  ns1
-ns1      IN A   127.0.0.1
+var delegParentZone = testkit.Zone(`ns1      IN A   127.0.0.1
 www      IN A   192.0.2.80
 alias    IN CNAME host.sub
 sub      IN NS  ns.sub
@@ -25,7 +21,9 @@ ns.sub   IN A   127.0.0.1
 dept     IN NS  ns.sub
 six      IN NS  ns.six
 ns.six   IN AAAA ::1
-`
+`)
+
+const (
 	delegChildZone = `$TTL 300
 @        IN SOA ns hostmaster 1 3600 600 86400 300
 @        IN NS  ns

@@ -28,7 +28,7 @@ const parityZoneNet = `$TTL 300
 www IN A 192.0.2.81
 `
 
-const parityZoneOrg = querylogZone + "alias IN CNAME www.example.net.\n"
+var parityZoneOrg = querylogZone + "alias IN CNAME www.example.net.\n"
 
 // parityCase is one dig invocation (without server, port and source) sent to
 // both servers from the same source address and port, and how many lines

@@ -20,13 +20,10 @@ import (
 // querylog's end-to-end tests: the corebind binary, dig, and BIND 9 named
 // as the reference for the query line.
 
-const querylogZone = `$TTL 300
-@ IN SOA ns1 hostmaster 1 3600 600 86400 300
-@ IN NS ns1
-ns1 IN A 127.0.0.1
+var querylogZone = testkit.Zone(`ns1 IN A 127.0.0.1
 www IN A 192.0.2.80
 www IN AAAA 2001:db8::80
-`
+`)
 
 // tsigSecret is the test key k1 (hmac-sha256), for BIND, corebind and dig.
 const tsigSecret = "c2VjcmV0c2VjcmV0c2VjcmV0"

@@ -34,3 +34,11 @@ func SetZone(t testing.TB, f *file.File, origin, text string) {
 	}
 	f.Z[origin] = z
 }
+
+// Zone is the text of a test zone: $TTL 300, the SOA and NS records every
+// test zone starts with (ns1 and hostmaster below the origin, serial 1,
+// negative TTL 300), then records (zone file lines, each ending in a
+// newline), which give at least ns1's address.
+func Zone(records string) string {
+	return "$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n@ IN NS ns1\n" + records
+}
