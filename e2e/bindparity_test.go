@@ -33,10 +33,7 @@ const (
 
 // parityExampleOrg has in-zone and out-of-zone CNAME chains, a wildcard and
 // a delegation with glue.
-const parityExampleOrg = `$TTL 300
-@          IN SOA ns1 hostmaster 1 3600 600 86400 300
-@          IN NS  ns1
-ns1        IN A   127.0.0.1
+var parityExampleOrg = testkit.Zone(`ns1        IN A   127.0.0.1
 www        IN A   192.0.2.80
 www        IN TXT "hello world"
 alias      IN CNAME www
@@ -48,7 +45,7 @@ ns.sub     IN A   127.0.0.53
 big        IN TXT "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
 big        IN TXT "1123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
 big        IN TXT "2123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
-`
+`)
 
 // parityRev is the reverse zone; rfc2317 on corebind and $GENERATE on BIND
 // (parityRevGenerate) delegate 192.0.2.0/29 to the customer.
@@ -65,13 +62,10 @@ const parityRevGenerate = `$GENERATE 0-7 $ 600 CNAME $.0/29
 // The forwarder's zones: the world outside, and the delegated sub zone
 // (so that BIND, which resolves below its own delegation through its
 // forwarders, finds an answer).
-const parityOutside = `$TTL 300
-@       IN SOA ns1 hostmaster 1 3600 600 86400 300
-@       IN NS  ns1
-ns1     IN A   127.0.0.1
+var parityOutside = testkit.Zone(`ns1     IN A   127.0.0.1
 www     IN A   198.51.100.7
 other   IN A   198.51.100.8
-`
+`)
 
 const paritySub = `$TTL 300
 @       IN SOA ns hostmaster 1 3600 600 86400 300

@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -34,12 +32,9 @@ view "ch" chaos {
 	zone "authors.bind" chaos { type primary; database "_builtin authors"; };
 	zone "id.server" chaos { type primary; database "_builtin id"; };
 };`,
-		Files: map[string]string{"example.org.db": `$TTL 300
-@ IN SOA ns1 hostmaster 1 3600 600 86400 300
-@ IN NS ns1
-ns1 IN A 127.0.0.1
+		Files: map[string]string{"example.org.db": testkit.Zone(`ns1 IN A 127.0.0.1
 www IN A 192.0.2.80
-`},
+`)},
 	})
 }
 
@@ -117,15 +112,8 @@ func TestChaosmaskLeakWithoutIt(t *testing.T) {
 	addr := testkit.HostPort("127.0.0.1", port)
 	testkit.StartCoreDNS(t, fmt.Sprintf(".:%d {\n    forward . %s\n}\n", port, named.Addr), testkit.CoreDNSOptions{Wait: addr})
 
-	if got, _ := cmDigCH(t, "127.0.0.2", addr, "version.bind"); got != bindVersion {
-		t.Errorf("forward-only CoreDNS: version.bind %q; the leak this test documents is BIND's %q", got, bindVersion)
-	}
-	if got, _ := cmDigCH(t, "127.0.0.2", addr, "id.server"); got != `"bind-secret-id"` {
-		t.Errorf("forward-only CoreDNS: id.server %q, expected the upstream's", got)
-	}
-	if got := cmDigNSID(t, "127.0.0.2", addr); got != "bind-secret-id" {
-		t.Errorf("forward-only CoreDNS: NSID %q, expected the upstream's", got)
-	}
+	// The leak this test documents: BIND's own answers.
+	cmSeesBIND(t, "forward-only CoreDNS", "127.0.0.2", addr, bindVersion)
 }
 
 // TestChaosmaskForwardingToBIND: the same forwarder with chaosmask. No CH
@@ -174,15 +162,7 @@ func TestChaosmaskForwardingToBIND(t *testing.T) {
 	}
 
 	// The revealed client sees BIND's real answers, through forward.
-	if got, _ := cmDigCH(t, "127.0.0.5", addr, "version.bind"); got != bindVersion {
-		t.Errorf("revealed client: version.bind %q, want BIND's %q", got, bindVersion)
-	}
-	if got, _ := cmDigCH(t, "127.0.0.5", addr, "id.server"); got != `"bind-secret-id"` {
-		t.Errorf("revealed client: id.server %q, want BIND's", got)
-	}
-	if got := cmDigNSID(t, "127.0.0.5", addr); got != "bind-secret-id" {
-		t.Errorf("revealed client: NSID %q, want BIND's", got)
-	}
+	cmSeesBIND(t, "revealed client", "127.0.0.5", addr, bindVersion)
 	// named's log is read in the background: wait for the revealed client's
 	// two queries to show, then check that nothing else did.
 	for deadline := time.Now().Add(10 * time.Second); cmCHQueriesAt(named)-before < 2 && time.Now().Before(deadline); {
@@ -227,18 +207,25 @@ func TestChaosmaskForwardingToBIND(t *testing.T) {
 	}
 }
 
+// cmSeesBIND checks that a CH query from the client from to addr gets the
+// answers of the BIND upstream (chaosmaskNamed): its version.bind
+// (bindVersion, as BIND answers it directly), id.server and NSID.
+func cmSeesBIND(t *testing.T, who, from, addr, bindVersion string) {
+	t.Helper()
+	if got, _ := cmDigCH(t, from, addr, "version.bind"); got != bindVersion {
+		t.Errorf("%s: version.bind %q, want BIND's %q", who, got, bindVersion)
+	}
+	if got, _ := cmDigCH(t, from, addr, "id.server"); got != `"bind-secret-id"` {
+		t.Errorf("%s: id.server %q, want BIND's", who, got)
+	}
+	if got := cmDigNSID(t, from, addr); got != "bind-secret-id" {
+		t.Errorf("%s: NSID %q, want BIND's", who, got)
+	}
+}
+
 func cmScrape(t *testing.T, port int) string {
 	t.Helper()
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
-	if err != nil {
-		t.Fatalf("metrics: %v", err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("metrics: %v", err)
-	}
-	return string(b)
+	return testkit.HTTPGet(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
 }
 
 // cmMetricValue returns the value of series in a Prometheus text exposition,

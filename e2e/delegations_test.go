@@ -13,11 +13,7 @@ import (
 
 // The parent zone both servers are authoritative for: sub.example.org is
 // delegated to a BIND child on 127.0.0.1 (the glue), on a port of its own.
-const (
-	delegParentZone = `$TTL 300
-@        IN SOA ns1 hostmaster 1 3600 600 86400 300
-@        IN NS  ns1
-ns1      IN A   127.0.0.1
+var delegParentZone = testkit.Zone(`ns1      IN A   127.0.0.1
 www      IN A   192.0.2.80
 alias    IN CNAME host.sub
 sub      IN NS  ns.sub
@@ -25,7 +21,9 @@ ns.sub   IN A   127.0.0.1
 dept     IN NS  ns.sub
 six      IN NS  ns.six
 ns.six   IN AAAA ::1
-`
+`)
+
+const (
 	delegChildZone = `$TTL 300
 @        IN SOA ns hostmaster 1 3600 600 86400 300
 @        IN NS  ns
@@ -70,18 +68,8 @@ zone "six.example.org" { type primary; file "six.db"; };`,
 	})
 	// BIND's port option is also the port it sends queries to: the child's.
 	// The hints point at the child too, so nothing ever leaves loopback.
-	ref := testkit.StartNamed(t, testkit.NamedOptions{
-		Options: fmt.Sprintf(`port %d;
-	recursion yes;
-	allow-recursion { %s; };`, child.Port, delegAllowed),
-		Conf: `zone "." { type hint; file "root.hints"; };
-zone "example.org" { type primary; file "example.org.db"; };`,
-		Files: map[string]string{"example.org.db": delegParentZone, "root.hints": delegRootHints},
-	})
-	cb := testkit.FreePort(t)
-	cbAddr := testkit.HostPort("127.0.0.1", cb)
-	cbProc := testkit.StartCoreDNS(t, fmt.Sprintf(`example.org:%d {
-	bind 127.0.0.1
+	ref := delegBIND(t, child.Port, "")
+	cbAddr, cbProc := delegCorebind(t, fmt.Sprintf(`
 	errors
 	recursionacl {
 		allow %s
@@ -94,20 +82,9 @@ zone "example.org" { type primary; file "example.org.db"; };`,
 		port %d
 	}
 	file example.org.db
-}
-`, cb, delegAllowed, child.Port), testkit.CoreDNSOptions{
-		Wait:  cbAddr,
-		Files: map[string]string{"example.org.db": delegParentZone},
-	})
+`, delegAllowed, child.Port))
 
-	for _, tc := range []struct {
-		name   string
-		from   string
-		rd     bool
-		qname  string
-		qtype  uint16
-		expect string // what corebind must give, beyond matching BIND
-	}{
+	delegCompare(t, ref.Addr, cbAddr, cbProc, []delegCase{
 		{"allowed resolves", delegAllowed, true, "host.sub.example.org.", dns.TypeA, "192.0.2.81"},
 		{"allowed NXDOMAIN below the cut", delegAllowed, true, "nope.sub.example.org.", dns.TypeA, "NXDOMAIN"},
 		{"allowed CNAME into the cut", delegAllowed, true, "alias.example.org.", dns.TypeA, "192.0.2.81"},
@@ -126,23 +103,7 @@ zone "example.org" { type primary; file "example.org.db"; };`,
 		// BIND answers RD=0 below its own delegation with the referral even
 		// when the answer is in its cache.
 		{"allowed RD=0 after RD=1", delegAllowed, false, "host.sub.example.org.", dns.TypeA, "referral"},
-	} {
-		for _, network := range []string{"udp", "tcp"} {
-			t.Run(tc.name+"/"+network, func(t *testing.T) {
-				q := new(dns.Msg)
-				q.SetQuestion(tc.qname, tc.qtype)
-				q.RecursionDesired = tc.rd
-				want := testkit.Exchange(t, network, tc.from, ref.Addr, q)
-				got := testkit.Exchange(t, network, tc.from, cbAddr, q)
-				if d := delegDiff(want, got); d != "" {
-					t.Errorf("corebind differs from BIND: %s\nBIND:\n%s\ncorebind:\n%s\n%s", d, want, got, cbProc.Output())
-				}
-				if s := delegSummary(got); !strings.Contains(s, tc.expect) {
-					t.Errorf("corebind: %s; want %s", s, tc.expect)
-				}
-			})
-		}
-	}
+	})
 }
 
 // TestDelegationsForwardOnly is BIND's `forward only` (global forwarders,
@@ -160,20 +121,10 @@ func TestDelegationsForwardOnly(t *testing.T) {
 		Conf:  `zone "sub.example.org" { type primary; file "sub.db"; };`,
 		Files: map[string]string{"sub.db": strings.Replace(delegChildZone, "192.0.2.81", "192.0.2.99", 1)},
 	})
-	ref := testkit.StartNamed(t, testkit.NamedOptions{
-		Options: fmt.Sprintf(`port %d;
-	recursion yes;
-	allow-recursion { %s; };
+	ref := delegBIND(t, child.Port, fmt.Sprintf(`
 	forwarders { 127.0.0.1 port %d; };
-	forward only;`, child.Port, delegAllowed, fwd.Port),
-		Conf: `zone "." { type hint; file "root.hints"; };
-zone "example.org" { type primary; file "example.org.db"; };`,
-		Files: map[string]string{"example.org.db": delegParentZone, "root.hints": delegRootHints},
-	})
-	cb := testkit.FreePort(t)
-	cbAddr := testkit.HostPort("127.0.0.1", cb)
-	cbProc := testkit.StartCoreDNS(t, fmt.Sprintf(`example.org:%d {
-	bind 127.0.0.1
+	forward only;`, fwd.Port))
+	cbAddr, cbProc := delegCorebind(t, fmt.Sprintf(`
 	recursionacl {
 		allow %s
 	}
@@ -183,29 +134,65 @@ zone "example.org" { type primary; file "example.org.db"; };`,
 	}
 	file example.org.db
 	forward . %s
+`, delegAllowed, fwd.Addr))
+	delegCompare(t, ref.Addr, cbAddr, cbProc, []delegCase{
+		{"allowed goes to the forwarder", delegAllowed, true, "host.sub.example.org.", dns.TypeA, "192.0.2.99"},
+		{"allowed CNAME then the forwarder", delegAllowed, true, "alias.example.org.", dns.TypeA, "192.0.2.99"},
+		{"denied gets the referral", delegDenied, true, "host.sub.example.org.", dns.TypeA, "referral"},
+		{"allowed RD=0 gets the referral", delegAllowed, false, "nope.sub.example.org.", dns.TypeA, "referral"},
+	})
 }
-`, cb, delegAllowed, fwd.Addr), testkit.CoreDNSOptions{
-		Wait:  cbAddr,
+
+// delegBIND starts the reference: BIND authoritative for example.org
+// (delegParentZone), recursing for delegAllowed only, with its root hints
+// and the port it queries set to childPort, and more options after those.
+func delegBIND(t *testing.T, childPort int, more string) *testkit.Named {
+	t.Helper()
+	return testkit.StartNamed(t, testkit.NamedOptions{
+		Options: fmt.Sprintf(`port %d;
+	recursion yes;
+	allow-recursion { %s; };`, childPort, delegAllowed) + more,
+		Conf: `zone "." { type hint; file "root.hints"; };
+zone "example.org" { type primary; file "example.org.db"; };`,
+		Files: map[string]string{"example.org.db": delegParentZone, "root.hints": delegRootHints},
+	})
+}
+
+// delegCorebind starts corebind on 127.0.0.1 with one server block for
+// example.org holding plugins, and the zone file example.org.db
+// (delegParentZone) in its directory.
+func delegCorebind(t *testing.T, plugins string) (string, *testkit.CoreDNS) {
+	t.Helper()
+	port := testkit.FreePort(t)
+	addr := testkit.HostPort("127.0.0.1", port)
+	proc := testkit.StartCoreDNS(t, fmt.Sprintf("example.org:%d {\n\tbind 127.0.0.1%s}\n", port, plugins), testkit.CoreDNSOptions{
+		Wait:  addr,
 		Files: map[string]string{"example.org.db": delegParentZone},
 	})
-	for _, tc := range []struct {
-		name   string
-		from   string
-		rd     bool
-		qname  string
-		expect string
-	}{
-		{"allowed goes to the forwarder", delegAllowed, true, "host.sub.example.org.", "192.0.2.99"},
-		{"allowed CNAME then the forwarder", delegAllowed, true, "alias.example.org.", "192.0.2.99"},
-		{"denied gets the referral", delegDenied, true, "host.sub.example.org.", "referral"},
-		{"allowed RD=0 gets the referral", delegAllowed, false, "nope.sub.example.org.", "referral"},
-	} {
+	return addr, proc
+}
+
+// delegCase is one query sent to BIND and to corebind.
+type delegCase struct {
+	name   string
+	from   string // client source address
+	rd     bool
+	qname  string
+	qtype  uint16
+	expect string // what corebind must give, beyond matching BIND
+}
+
+// delegCompare sends each case over UDP and TCP to BIND (ref) and corebind
+// (cbAddr): the replies must match, and corebind's must say tc.expect.
+func delegCompare(t *testing.T, ref, cbAddr string, cbProc *testkit.CoreDNS, cases []delegCase) {
+	t.Helper()
+	for _, tc := range cases {
 		for _, network := range []string{"udp", "tcp"} {
 			t.Run(tc.name+"/"+network, func(t *testing.T) {
 				q := new(dns.Msg)
-				q.SetQuestion(tc.qname, dns.TypeA)
+				q.SetQuestion(tc.qname, tc.qtype)
 				q.RecursionDesired = tc.rd
-				want := testkit.Exchange(t, network, tc.from, ref.Addr, q)
+				want := testkit.Exchange(t, network, tc.from, ref, q)
 				got := testkit.Exchange(t, network, tc.from, cbAddr, q)
 				if d := delegDiff(want, got); d != "" {
 					t.Errorf("corebind differs from BIND: %s\nBIND:\n%s\ncorebind:\n%s\n%s", d, want, got, cbProc.Output())

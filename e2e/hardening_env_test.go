@@ -19,12 +19,9 @@ import (
 // 127.0.0.1 is the operator (sees the real CH answers).
 
 // hardeningOutside is the upstream BIND's zone: every name exists.
-const hardeningOutside = `$TTL 300
-@       IN SOA ns1 hostmaster 1 3600 600 86400 300
-@       IN NS  ns1
-ns1     IN A   127.0.0.1
+var hardeningOutside = testkit.Zone(`ns1     IN A   127.0.0.1
 *       IN A   198.51.100.7
-`
+`)
 
 // hardeningCorp is the stub zone at its primary. Its timers are short so
 // that the failure tests see refresh, retry and expiry within seconds
@@ -41,13 +38,10 @@ mail    IN A   10.1.0.25
 
 // hardeningExampleOrg is served by corebind's file plugin: authoritative
 // data, answered to everyone.
-const hardeningExampleOrg = `$TTL 300
-@       IN SOA ns1 hostmaster 1 3600 600 86400 300
-@       IN NS  ns1
-ns1     IN A   127.0.0.1
+var hardeningExampleOrg = testkit.Zone(`ns1     IN A   127.0.0.1
 www     IN A   192.0.2.80
 alias   IN CNAME www
-`
+`)
 
 // hardeningReverse is the parent reverse zone; rfc2317 adds the CNAMEs of
 // 192.0.2.0/29, delegated to a customer.

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -155,15 +154,7 @@ func (s *syslogReceiver) read(c net.Conn) {
 		gate := s.paused
 		s.mu.Unlock()
 		<-gate
-		n, err := br.ReadString(' ')
-		if err != nil {
-			return
-		}
-		size, err := strconv.Atoi(strings.TrimSpace(n))
-		if err != nil || size <= 0 {
-			return
-		}
-		if _, err := io.CopyN(io.Discard, br, int64(size)); err != nil {
+		if _, err := testkit.ReadOctetCounted(br); err != nil {
 			return
 		}
 		s.frames.Add(1)
@@ -346,33 +337,24 @@ const (
 
 func startPrimaryProxy(t *testing.T, backend string) *primaryProxy {
 	t.Helper()
-	p := &primaryProxy{addr: testkit.HostPort("127.0.0.1", testkit.FreePort(t)), backend: backend}
-	for _, network := range []string{"udp", "tcp"} {
-		srv := &dns.Server{Addr: p.addr, Net: network, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
-			mode := p.mode.Load()
-			if mode == proxySlow {
-				time.Sleep(5 * time.Second)
-			}
-			c := &dns.Client{Net: network, Timeout: 3 * time.Second}
-			reply, _, err := c.Exchange(r, p.backend)
-			if err != nil {
-				return
-			}
-			if mode == proxyLie {
-				reply.Authoritative = false
-			}
-			w.WriteMsg(reply)
-		})}
-		started := make(chan struct{})
-		srv.NotifyStartedFunc = func() { close(started) }
-		go srv.ListenAndServe()
-		select {
-		case <-started:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("proxy on %s %s did not start", network, p.addr)
+	p := &primaryProxy{backend: backend}
+	h := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		mode := p.mode.Load()
+		if mode == proxySlow {
+			time.Sleep(5 * time.Second)
 		}
-		t.Cleanup(func() { srv.Shutdown() })
-	}
+		// Ask the backend over the transport the query came in on.
+		c := &dns.Client{Net: w.RemoteAddr().Network(), Timeout: 3 * time.Second}
+		reply, _, err := c.Exchange(r, p.backend)
+		if err != nil {
+			return
+		}
+		if mode == proxyLie {
+			reply.Authoritative = false
+		}
+		w.WriteMsg(reply)
+	})
+	p.addr = testkit.HostPort("127.0.0.1", testkit.ServeDNS(t, "127.0.0.1", 0, h, nil))
 	return p
 }
 

@@ -206,12 +206,9 @@ func startKubeNode(t *testing.T, name, bin, corefile string) *kubeNode {
 		Netns:  n.ns,
 		Listen: nodeResolver,
 		Conf:   `zone "example.org" { type primary; file "example.org.db"; };`,
-		Files: map[string]string{"example.org.db": `$TTL 300
-@ IN SOA ns1 hostmaster 1 3600 600 86400 300
-@ IN NS ns1
-ns1 IN A 127.0.0.53
+		Files: map[string]string{"example.org.db": testkit.Zone(`ns1 IN A 127.0.0.53
 www IN A 192.0.2.80
-`},
+`)},
 	})
 	token := "token-of-" + name
 	n.api = startKubeAPI(t, n.ns, "127.0.0.1:443", token)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -29,7 +28,7 @@ const parityZoneNet = `$TTL 300
 www IN A 192.0.2.81
 `
 
-const parityZoneOrg = querylogZone + "alias IN CNAME www.example.net.\n"
+var parityZoneOrg = querylogZone + "alias IN CNAME www.example.net.\n"
 
 // parityCase is one dig invocation (without server, port and source) sent to
 // both servers from the same source address and port, and how many lines
@@ -314,16 +313,8 @@ func TestQuerylogInternalLookupsCountOnce(t *testing.T) {
 	}
 	counts := map[string]int{}
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		resp, err := http.Get("http://" + statsAddr + "/json")
-		if err != nil {
-			t.Fatal(err)
-		}
 		doc.Clients, doc.Names = nil, nil
-		err = json.NewDecoder(resp.Body).Decode(&doc)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		testkit.GetJSON(t, "http://"+statsAddr+"/json", &doc)
 		clear(counts)
 		for _, cl := range doc.Clients {
 			counts[cl.IP] = cl.Queries

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -21,13 +20,10 @@ import (
 // querylog's end-to-end tests: the corebind binary, dig, and BIND 9 named
 // as the reference for the query line.
 
-const querylogZone = `$TTL 300
-@ IN SOA ns1 hostmaster 1 3600 600 86400 300
-@ IN NS ns1
-ns1 IN A 127.0.0.1
+var querylogZone = testkit.Zone(`ns1 IN A 127.0.0.1
 www IN A 192.0.2.80
 www IN AAAA 2001:db8::80
-`
+`)
 
 // tsigSecret is the test key k1 (hmac-sha256), for BIND, corebind and dig.
 const tsigSecret = "c2VjcmV0c2VjcmV0c2VjcmV0"
@@ -253,16 +249,8 @@ func TestQuerylogStatsEndpoint(t *testing.T) {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		resp, err := http.Get("http://" + statsAddr + "/json")
-		if err != nil {
-			t.Fatal(err)
-		}
 		doc.Clients = nil
-		err = json.NewDecoder(resp.Body).Decode(&doc)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		testkit.GetJSON(t, "http://"+statsAddr+"/json", &doc)
 		if doc.Queries == 7 || time.Now().After(deadline) {
 			break
 		}
@@ -277,13 +265,8 @@ func TestQuerylogStatsEndpoint(t *testing.T) {
 		}
 	}
 	post(t, statsAddr)
-	resp, err := http.Get("http://" + statsAddr + "/json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(body), `"queries": 0`) {
+	body := testkit.HTTPGet(t, "http://"+statsAddr+"/json")
+	if !strings.Contains(body, `"queries": 0`) {
 		t.Errorf("after POST /reset:\n%s", body)
 	}
 	// The JSON records went to stdout, one object per line.
@@ -348,20 +331,12 @@ func TestQuerylogSyslogTCP(t *testing.T) {
 	r := bufio.NewReader(conn)
 	re := regexp.MustCompile(`^<174>1 \S+ \S+ dnslog ` + strconv.Itoa(c.Pid()) + ` queries - client @0x[0-9a-f]+ 127\.0\.0\.5#\d+ \(syslog\.example\.org\): query: syslog\.example\.org IN A \+E\(0\)K \(127\.0\.0\.1\)$`)
 	for {
-		ls, err := r.ReadString(' ')
+		msg, err := testkit.ReadOctetCounted(r)
 		if err != nil {
 			t.Fatalf("reading: %v", err)
 		}
-		size, err := strconv.Atoi(strings.TrimSpace(ls))
-		if err != nil {
-			t.Fatalf("frame length %q", ls)
-		}
-		msg := make([]byte, size)
-		if _, err := io.ReadFull(r, msg); err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(string(msg), "syslog.example.org") { // skip the startup probe
-			if !re.Match(msg) {
+		if strings.Contains(msg, "syslog.example.org") { // skip the startup probe
+			if !re.MatchString(msg) {
 				t.Errorf("message %q", msg)
 			}
 			return

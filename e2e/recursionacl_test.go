@@ -15,25 +15,19 @@ import (
 )
 
 // The zone corebind serves itself; alias leads to a name only BIND serves.
-const raclExampleOrg = `$TTL 300
-@       IN SOA ns1 hostmaster 1 3600 600 86400 300
-@       IN NS  ns1
-ns1     IN A   127.0.0.1
+var raclExampleOrg = testkit.Zone(`ns1     IN A   127.0.0.1
 www     IN A   192.0.2.80
 alias   IN CNAME www.outside.test.
-`
+`)
 
 // The zone BIND serves as corebind's upstream: everything "out there".
-const raclOutsideTest = `$TTL 300
-@       IN SOA ns1 hostmaster 1 3600 600 86400 300
-@       IN NS  ns1
-ns1     IN A   127.0.0.1
+var raclOutsideTest = testkit.Zone(`ns1     IN A   127.0.0.1
 *       IN A   198.51.100.7
 big     IN TXT "0123456789012345678901234567890123456789012345678901234567890123456789"
 big     IN TXT "1123456789012345678901234567890123456789012345678901234567890123456789"
 big     IN TXT "2123456789012345678901234567890123456789012345678901234567890123456789"
 big     IN TXT "3123456789012345678901234567890123456789012345678901234567890123456789"
-`
+`)
 
 // raclSetup starts BIND 9 as the upstream (logging every query it gets)
 // and corebind with recursionacl in front of cache, file and forward.

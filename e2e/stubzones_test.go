@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -337,20 +336,7 @@ type stubLiar struct {
 func startStubLiar(t *testing.T, upstream string) *stubLiar {
 	t.Helper()
 	l := &stubLiar{upstream: upstream, mode: "honest", soas: map[string]int{}}
-	port := testkit.FreePort(t)
-	l.addr = testkit.HostPort("127.0.0.1", port)
-	pc, err := net.ListenPacket("udp", l.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", l.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range []*dns.Server{{PacketConn: pc, Handler: l}, {Listener: ln, Handler: l}} {
-		go s.ActivateAndServe()
-		t.Cleanup(func() { s.Shutdown() })
-	}
+	l.addr = testkit.HostPort("127.0.0.1", testkit.ServeDNS(t, "127.0.0.1", 0, l, nil))
 	return l
 }
 

@@ -3,8 +3,8 @@ package test
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -22,7 +22,6 @@ import (
 	"github.com/coredns/coredns/core/dnsserver"
 	ctest "github.com/coredns/coredns/test"
 	"github.com/miekg/dns"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/corebind/corebind/internal/testkit"
 )
@@ -411,20 +410,14 @@ func syslogTCP(t *testing.T) (addr string, msgs <-chan string) {
 				defer c.Close()
 				r := bufio.NewReader(c)
 				for {
-					ls, err := r.ReadString(' ')
+					m, err := testkit.ReadOctetCounted(r)
+					if errors.Is(err, testkit.ErrFrameLength) {
+						ch <- err.Error()
+					}
 					if err != nil {
 						return
 					}
-					n, err := strconv.Atoi(strings.TrimSpace(ls))
-					if err != nil {
-						ch <- "bad frame length " + ls
-						return
-					}
-					b := make([]byte, n)
-					if _, err := io.ReadFull(r, b); err != nil {
-						return
-					}
-					ch <- string(b)
+					ch <- m
 				}
 			}()
 		}
@@ -528,24 +521,8 @@ func stalledCollector(t *testing.T) string {
 // metric returns the value of a querylog metric for a server label.
 func metric(t *testing.T, name, server string) float64 {
 	t.Helper()
-	mfs, err := prometheus.DefaultGatherer.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "server" && l.GetValue() == server {
-					if m.GetCounter() != nil {
-						return m.GetCounter().GetValue()
-					}
-					return m.GetGauge().GetValue()
-				}
-			}
-		}
+	if v := metricSeries(t, name, "server", server); len(v) > 0 {
+		return v[0]
 	}
 	return 0
 }

@@ -22,16 +22,13 @@ import (
 // The authoritative zone of the recursionacl tests. alias points outside
 // it, to a name only the upstream knows: a denied client must get the CNAME
 // and nothing from the upstream.
-const raclZone = `$TTL 300
-@       IN SOA ns1 hostmaster 1 3600 600 86400 300
-@       IN NS  ns1
-ns1     IN A   127.0.0.1
+var raclZone = testkit.Zone(`ns1     IN A   127.0.0.1
 www     IN A   192.0.2.80
 alias   IN CNAME www.outside.test.
 big     IN TXT "0123456789012345678901234567890123456789012345678901234567890123456789"
 big     IN TXT "1123456789012345678901234567890123456789012345678901234567890123456789"
 big     IN TXT "2123456789012345678901234567890123456789012345678901234567890123456789"
-`
+`)
 
 // raclUpstream is an in-process recursive upstream: it answers every A
 // query with 198.51.100.7 and counts what it receives, so a test can assert
@@ -45,15 +42,6 @@ type raclUpstream struct {
 func startRaclUpstream(t *testing.T) *raclUpstream {
 	t.Helper()
 	u := &raclUpstream{}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.addr = pc.LocalAddr().String()
 	h := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
 		u.queries.Add(1)
 		m := new(dns.Msg)
@@ -65,11 +53,7 @@ func startRaclUpstream(t *testing.T) *raclUpstream {
 		}
 		w.WriteMsg(m)
 	})
-	us := &dns.Server{PacketConn: pc, Handler: h}
-	ts := &dns.Server{Listener: l, Handler: h}
-	go us.ActivateAndServe()
-	go ts.ActivateAndServe()
-	t.Cleanup(func() { us.Shutdown(); ts.Shutdown() })
+	u.addr = testkit.HostPort("127.0.0.1", testkit.ServeDNS(t, "127.0.0.1", 0, h, nil))
 	return u
 }
 
@@ -885,12 +869,9 @@ func TestRecursionACLStubZones(t *testing.T) {
 	named := testkit.StartNamed(t, testkit.NamedOptions{
 		Options: "querylog yes;",
 		Conf:    `zone "stub.test" { type primary; file "stub.test.db"; };`,
-		Files: map[string]string{"stub.test.db": `$TTL 300
-@    IN SOA ns1 hostmaster 1 3600 600 86400 300
-@    IN NS  ns1
-ns1  IN A   127.0.0.1
+		Files: map[string]string{"stub.test.db": testkit.Zone(`ns1  IN A   127.0.0.1
 www  IN A   192.0.2.99
-`},
+`)},
 	})
 	srv := startRacl(t, `.:0 {
 	recursionacl {
@@ -954,12 +935,9 @@ func TestRecursionACLSecondary(t *testing.T) {
 	named := testkit.StartNamed(t, testkit.NamedOptions{
 		Options: "allow-transfer { any; };",
 		Conf:    `zone "sec.test" { type primary; file "sec.test.db"; };`,
-		Files: map[string]string{"sec.test.db": `$TTL 300
-@    IN SOA ns1 hostmaster 1 3600 600 86400 300
-@    IN NS  ns1
-ns1  IN A   127.0.0.1
+		Files: map[string]string{"sec.test.db": testkit.Zone(`ns1  IN A   127.0.0.1
 www  IN A   192.0.2.98
-`},
+`)},
 	})
 	up := startRaclUpstream(t)
 	srv := startRacl(t, `.:0 {

@@ -2,8 +2,6 @@ package test
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -195,17 +193,12 @@ func TestRFC2317Metrics(t *testing.T) {
 	for _, q := range []string{"1.2.0.192.in-addr.arpa.", "2.2.0.192.in-addr.arpa.", "1.0/29.2.0.192.in-addr.arpa.", "9.2.0.192.in-addr.arpa."} {
 		rfc2317Query(t, "udp", addr, q, dns.TypePTR)
 	}
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", mport))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	body := testkit.HTTPGet(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", mport))
 	server := "dns://:" + strings.TrimPrefix(addr, "127.0.0.1:")
 	for kind, n := range map[string]int{"cname": 2, "referral": 1, "child": 1} {
 		want := fmt.Sprintf("coredns_rfc2317_responses_total{kind=%q,server=%q} %d\n", kind, server, n)
-		if !strings.Contains(string(body), want) {
-			t.Errorf("no %q in the metrics:\n%s", want, rfc2317Grep(string(body), "coredns_rfc2317"))
+		if !strings.Contains(body, want) {
+			t.Errorf("no %q in the metrics:\n%s", want, rfc2317Grep(body, "coredns_rfc2317"))
 		}
 	}
 }

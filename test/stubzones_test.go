@@ -449,22 +449,9 @@ outside.test:0 {
 // stubCounterSum adds up a counter's series for zone.
 func stubCounterSum(t *testing.T, name, zone string) float64 {
 	t.Helper()
-	mfs, err := prometheus.DefaultGatherer.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
 	sum := 0.0
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "zone" && l.GetValue() == zone {
-					sum += m.GetCounter().GetValue()
-				}
-			}
-		}
+	for _, v := range metricSeries(t, name, "zone", zone) {
+		sum += v
 	}
 	return sum
 }

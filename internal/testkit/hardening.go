@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -95,6 +96,15 @@ func HTTPGet(t testing.TB, url string) string {
 		t.Fatalf("testkit: GET %s: %v %s", url, err, resp.Status)
 	}
 	return string(b)
+}
+
+// GetJSON decodes the JSON body of a GET of url (a loopback address) into
+// v; anything but 200 and a well-formed document fails the test.
+func GetJSON(t testing.TB, url string, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(HTTPGet(t, url)), v); err != nil {
+		t.Fatalf("testkit: GET %s: %v", url, err)
+	}
 }
 
 // Metrics is a scrape of a prometheus endpoint: series (name{labels} as

@@ -26,82 +26,68 @@ func RepoRoot() string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
+// builtTool is a binary of this checkout that a test run needs: taken from
+// an environment variable when build.sh set it, otherwise built once per
+// test process.
+type builtTool struct {
+	env  string // variable that names a prebuilt binary
+	pkg  string // package to build, relative to the repository root
+	name string // file name of the built binary
+
+	once sync.Once
+	path string
+	out  []byte
+	err  error
+}
+
 var (
-	buildOnce sync.Once
-	buildPath string
-	buildErr  error
-	buildOut  []byte
+	corebindTool       = &builtTool{env: "COREBIND_BINARY", pkg: ".", name: "coredns"}
+	named2corefileTool = &builtTool{env: "COREBIND_NAMED2COREFILE", pkg: "./cmd/named2corefile", name: "named2corefile"}
 )
+
+// get returns the binary's absolute path or fails the test.
+func (b *builtTool) get(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv(b.env); p != "" {
+		abs, err := filepath.Abs(p)
+		if err == nil {
+			_, err = os.Stat(abs)
+		}
+		if err != nil {
+			t.Fatalf("testkit: %s: %v", b.env, err)
+		}
+		return abs
+	}
+	b.once.Do(func() {
+		dir, err := os.MkdirTemp("", "corebind-"+b.name+"-")
+		if err != nil {
+			b.err = err
+			return
+		}
+		b.path = filepath.Join(dir, b.name)
+		cmd := exec.Command("go", "build", "-trimpath", "-o", b.path, b.pkg)
+		cmd.Dir = RepoRoot()
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		b.out, b.err = cmd.CombinedOutput()
+	})
+	if b.err != nil {
+		t.Fatalf("testkit: building %s: %v\n%s", b.name, b.err, b.out)
+	}
+	return b.path
+}
 
 // Binary returns the corebind binary under test: $COREBIND_BINARY when set
 // (build.sh test sets it to the binary it just built), otherwise one built
 // once per test process from this checkout.
 func Binary(t testing.TB) string {
 	t.Helper()
-	if p := os.Getenv("COREBIND_BINARY"); p != "" {
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			t.Fatalf("testkit: COREBIND_BINARY: %v", err)
-		}
-		if _, err := os.Stat(abs); err != nil {
-			t.Fatalf("testkit: COREBIND_BINARY: %v", err)
-		}
-		return abs
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "corebind-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		buildPath = filepath.Join(dir, "coredns")
-		cmd := exec.Command("go", "build", "-trimpath", "-o", buildPath, ".")
-		cmd.Dir = RepoRoot()
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		buildOut, buildErr = cmd.CombinedOutput()
-	})
-	if buildErr != nil {
-		t.Fatalf("testkit: building corebind: %v\n%s", buildErr, buildOut)
-	}
-	return buildPath
+	return corebindTool.get(t)
 }
-
-var (
-	n2cOnce sync.Once
-	n2cPath string
-	n2cOut  []byte
-	n2cErr  error
-)
 
 // Named2Corefile returns the named2corefile binary: COREBIND_NAMED2COREFILE
 // when set (./build.sh test builds it once), otherwise one built for this
 // test run.
 func Named2Corefile(t testing.TB) string {
 	t.Helper()
-	if p := os.Getenv("COREBIND_NAMED2COREFILE"); p != "" {
-		abs, err := filepath.Abs(p)
-		if err == nil {
-			_, err = os.Stat(abs)
-		}
-		if err != nil {
-			t.Fatalf("testkit: COREBIND_NAMED2COREFILE: %v", err)
-		}
-		return abs
-	}
-	n2cOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "corebind-n2c-")
-		if err != nil {
-			n2cErr = err
-			return
-		}
-		n2cPath = filepath.Join(dir, "named2corefile")
-		cmd := exec.Command("go", "build", "-trimpath", "-o", n2cPath, "./cmd/named2corefile")
-		cmd.Dir = RepoRoot()
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		n2cOut, n2cErr = cmd.CombinedOutput()
-	})
-	if n2cErr != nil {
-		t.Fatalf("testkit: building named2corefile: %v\n%s", n2cErr, n2cOut)
-	}
-	return n2cPath
+	return named2corefileTool.get(t)
 }

@@ -114,16 +114,7 @@ func FuzzServeDNS(f *testing.F) {
 		}
 		os.Remove(bindLog)
 		os.Remove(jsonLog)
-		c := caddy.NewTestController("dns", corefile)
-		c.ServerBlockKeys = []string{"."}
-		loggers, err := parse(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h, err := newQuerylog(loggers)
-		if err != nil {
-			t.Fatal(err)
-		}
+		h := parseHandler(t, corefile, ".")
 		h.Next = fuzzNext
 		if err := h.startup("dns://:53"); err != nil {
 			t.Fatal(err)

@@ -42,13 +42,12 @@ var answer = test.HandlerFunc(func(ctx context.Context, w dns.ResponseWriter, r 
 	return dns.RcodeSuccess, nil
 })
 
-// newTestHandler sets up the querylog directives of corefile, in which
-// LOG stands for a file in a temporary directory, and starts them.
-func newTestHandler(t testing.TB, corefile string, next plugin.Handler) (*Querylog, string) {
+// parseHandler parses the querylog directives of corefile for a server
+// block with keys and builds the handler, not yet started.
+func parseHandler(t testing.TB, corefile string, keys ...string) *Querylog {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "query.log")
-	c := caddy.NewTestController("dns", strings.ReplaceAll(corefile, "LOG", path))
-	c.ServerBlockKeys = []string{"example.org.:53", "example.net.:53"}
+	c := caddy.NewTestController("dns", corefile)
+	c.ServerBlockKeys = keys
 	loggers, err := parse(c)
 	if err != nil {
 		t.Fatal(err)
@@ -57,6 +56,15 @@ func newTestHandler(t testing.TB, corefile string, next plugin.Handler) (*Queryl
 	if err != nil {
 		t.Fatal(err)
 	}
+	return h
+}
+
+// newTestHandler sets up the querylog directives of corefile, in which
+// LOG stands for a file in a temporary directory, and starts them.
+func newTestHandler(t testing.TB, corefile string, next plugin.Handler) (*Querylog, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "query.log")
+	h := parseHandler(t, strings.ReplaceAll(corefile, "LOG", path), "example.org.:53", "example.net.:53")
 	h.Next = next
 	if err := h.startup("dns://:53"); err != nil {
 		t.Fatal(err)

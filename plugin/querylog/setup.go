@@ -10,6 +10,7 @@ import (
 
 	"github.com/corebind/corebind/plugin/pkg/addrmatch"
 	"github.com/corebind/corebind/plugin/pkg/logsink"
+	"github.com/corebind/corebind/plugin/pkg/serverlabel"
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
@@ -46,7 +47,7 @@ func setup(c *caddy.Controller) error {
 	// OnRestart so that the new instance can bind the same address (and is
 	// taken back if the reload fails); the queues of both instances overlap
 	// for a moment, each appending whole lines.
-	c.OnStartup(func() error { return h.startup(serverLabel(cfg)) })
+	c.OnStartup(func() error { return h.startup(serverlabel.First(cfg)) })
 	c.OnRestart(h.releaseHTTP)
 	c.OnRestartFailed(h.retakeHTTP)
 	c.OnShutdown(h.shutdown)
@@ -129,20 +130,6 @@ func (h *Querylog) shutdown() error {
 		l.publishTracked(0) // the writer has stopped: no race
 	}
 	return errors.Join(errs...)
-}
-
-// serverLabel is the server label of metrics not tied to a query, as
-// metrics.WithServer names the block's (first) listener.
-func serverLabel(cfg *dnsserver.Config) string {
-	host := ""
-	if len(cfg.ListenHosts) > 0 {
-		host = cfg.ListenHosts[0]
-	}
-	addr := net.JoinHostPort(host, cfg.Port)
-	if a, err := net.ResolveTCPAddr("tcp", addr); err == nil {
-		addr = a.String()
-	}
-	return cfg.Transport + "://" + addr
 }
 
 // parse reads every querylog directive of the server block.

@@ -164,16 +164,7 @@ func TestStartupFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer taken.Close()
-	c := caddy.NewTestController("dns", block("output file "+filepath.Join(t.TempDir(), "q.log")+";stats {;listen "+taken.Addr().String()+";}"))
-	c.ServerBlockKeys = []string{"."}
-	loggers, err := parse(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := newQuerylog(loggers)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := parseHandler(t, block("output file "+filepath.Join(t.TempDir(), "q.log")+";stats {;listen "+taken.Addr().String()+";}"), ".")
 	err = h.startup("dns://:53")
 	if err == nil || !strings.Contains(err.Error(), "plugin/querylog: stats listen "+taken.Addr().String()) || !strings.Contains(err.Error(), "address already in use") {
 		t.Fatalf("startup: %v", err)

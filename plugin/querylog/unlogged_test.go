@@ -55,25 +55,17 @@ func TestECS(t *testing.T) {
 			"query: www.example.org IN A +E(0) (127.0.0.1)",
 			map[string]any{"ecs": nil, "ecs_family": nil}},
 	}
+	var want []string
 	for _, tc := range tests {
 		h.ServeDNS(context.Background(), tc.w, tc.m)
 		jh.ServeDNS(context.Background(), tc.w, tc.m)
+		want = append(want, tc.want)
 	}
-	got, jgot := lines(t, h, path), lines(t, jh, jpath)
-	if len(got) != len(tests) || len(jgot) != len(tests) {
-		t.Fatalf("%d lines, %d JSON records, want %d:\n%s\n%s", len(got), len(jgot), len(tests), strings.Join(got, "\n"), strings.Join(jgot, "\n"))
-	}
+	recs, jgot := textAndJSON(t, h, path, jh, jpath, want)
 	for i, tc := range tests {
-		if !strings.HasSuffix(got[i], tc.want) {
-			t.Errorf("line %d:\n got %s\nwant …%s", i, got[i], tc.want)
-		}
-		var rec map[string]any
-		if err := json.Unmarshal([]byte(jgot[i]), &rec); err != nil {
-			t.Fatalf("record %d: %v: %s", i, err, jgot[i])
-		}
 		for k, v := range tc.json {
-			if rec[k] != v {
-				t.Errorf("record %d: %s = %v, want %v\n%s", i, k, rec[k], v, jgot[i])
+			if recs[i][k] != v {
+				t.Errorf("record %d: %s = %v, want %v\n%s", i, k, recs[i][k], v, jgot[i])
 			}
 		}
 	}
@@ -143,24 +135,17 @@ func TestTSIGFailure(t *testing.T) {
 		{"k1.", dns.ErrSig, true, "security: error: client @0x2 10.240.0.1#40212: request has invalid signature: TSIG k1: tsig verify failure (BADSIG)", "BADSIG"},
 		{"k1.", dns.ErrTime, false, "security: error: client @0x3 10.240.0.1#40212: request has invalid signature: TSIG k1: tsig verify failure (BADTIME)", "BADTIME"},
 	}
+	var want []string
 	for _, tc := range cases {
 		w := &statusWriter{ResponseWriter: test.ResponseWriter{TCP: tc.tcp}, status: tc.status}
 		h.ServeDNS(withKeys, w, signed(tc.key))
 		jh.ServeDNS(withKeys, w, signed(tc.key))
+		want = append(want, tc.want)
 	}
 	snap := h.loggers[0].stats.snapshot(time.Now())
-	got, jgot := lines(t, h, path), lines(t, jh, jpath)
-	if len(got) != len(cases) || len(jgot) != len(cases) {
-		t.Fatalf("%d lines, %d records, want %d:\n%s\n%s", len(got), len(jgot), len(cases), strings.Join(got, "\n"), strings.Join(jgot, "\n"))
-	}
+	recs, jgot := textAndJSON(t, h, path, jh, jpath, want)
 	for i, tc := range cases {
-		if !strings.HasSuffix(got[i], tc.want) {
-			t.Errorf("line %d:\n got %s\nwant …%s", i, got[i], tc.want)
-		}
-		var rec map[string]any
-		if err := json.Unmarshal([]byte(jgot[i]), &rec); err != nil {
-			t.Fatal(err)
-		}
+		rec := recs[i]
 		proto := map[bool]string{false: "udp", true: "tcp"}[tc.tcp]
 		if rec["type"] != "tsig_failure" || rec["tsig_key"] != tc.key || rec["tsig_error"] != tc.code || rec["proto"] != proto || rec["qname"] != nil {
 			t.Errorf("record %d: %s", i, jgot[i])
@@ -179,6 +164,27 @@ type statusWriter struct {
 }
 
 func (w *statusWriter) TsigStatus() error { return w.status }
+
+// textAndJSON reads the text log of h and the JSON log of jh, which were
+// given the same requests: one line and one record a request, each line
+// ending in its want. It returns the records decoded and as written.
+func textAndJSON(t *testing.T, h *Querylog, path string, jh *Querylog, jpath string, want []string) ([]map[string]any, []string) {
+	t.Helper()
+	got, jgot := lines(t, h, path), lines(t, jh, jpath)
+	if len(got) != len(want) || len(jgot) != len(want) {
+		t.Fatalf("%d lines, %d JSON records, want %d:\n%s\n%s", len(got), len(jgot), len(want), strings.Join(got, "\n"), strings.Join(jgot, "\n"))
+	}
+	recs := make([]map[string]any, len(want))
+	for i := range want {
+		if !strings.HasSuffix(got[i], want[i]) {
+			t.Errorf("line %d:\n got %s\nwant …%s", i, got[i], want[i])
+		}
+		if err := json.Unmarshal([]byte(jgot[i]), &recs[i]); err != nil {
+			t.Fatalf("record %d: %v: %s", i, err, jgot[i])
+		}
+	}
+	return recs, jgot
+}
 
 func counterValue(t *testing.T, c prometheus.Counter) float64 {
 	t.Helper()

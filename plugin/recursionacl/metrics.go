@@ -2,10 +2,7 @@ package recursionacl
 
 import (
 	"context"
-	"net"
-	"slices"
 
-	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/metrics"
 
@@ -66,24 +63,6 @@ func (h *RecursionACL) setEntries(n int) {
 	for _, l := range h.labels {
 		entries.WithLabelValues(l).Set(float64(n))
 	}
-}
-
-// serverLabels returns the server label values (metrics.WithServer) of the
-// block's listeners, computed as dnsserver names its servers.
-func serverLabels(cfgs []*dnsserver.Config) []string {
-	var labels []string
-	for _, cfg := range cfgs {
-		for _, host := range cfg.ListenHosts {
-			addr, err := net.ResolveTCPAddr("tcp", net.JoinHostPort(host, cfg.Port))
-			if err != nil {
-				continue
-			}
-			if l := cfg.Transport + "://" + addr.String(); !slices.Contains(labels, l) {
-				labels = append(labels, l)
-			}
-		}
-	}
-	return labels
 }
 
 // serverCounters are the requests_total counters of one server label.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/corebind/corebind/plugin/pkg/addrmatch"
 	"github.com/corebind/corebind/plugin/pkg/logsink"
+	"github.com/corebind/corebind/plugin/pkg/serverlabel"
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
@@ -51,7 +52,7 @@ func setup(c *caddy.Controller) error {
 		if err := h.checkWiring(); err != nil {
 			return plugin.Error(pluginName, err)
 		}
-		h.labels = serverLabels(servers)
+		h.labels = serverlabel.All(servers)
 		h.setEntries(h.allow.Load().Len())
 		if h.denials != nil {
 			if err := h.denials.q.Start(); err != nil {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"testing"
 
+	"github.com/corebind/corebind/internal/testkit"
+
 	"github.com/coredns/coredns/plugin/test"
 	"github.com/miekg/dns"
 )
 
 func BenchmarkClassify(b *testing.B) {
-	h := newHandler(b, parentBlock, nil, newFile(b, nil))
+	h := newHandler(b, parentBlock, nil, testkit.FileZones(b, nil))
 	for _, name := range []string{"3.2.0.192.in-addr.arpa.", "3.0/29.2.0.192.in-addr.arpa.", "10.2.0.192.in-addr.arpa.", "www.example.org."} {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
@@ -29,7 +31,7 @@ func BenchmarkServeDNS(b *testing.B) {
 		w.WriteMsg(m)
 		return dns.RcodeSuccess, nil
 	})
-	h := newHandler(b, "rfc2317 {\n delegate 192.0.2.0/29 ns1.customer.example. ns2.customer.example.\n child 192.0.2.8/29\n}", nil, newFile(b, nil))
+	h := newHandler(b, "rfc2317 {\n delegate 192.0.2.0/29 ns1.customer.example. ns2.customer.example.\n child 192.0.2.8/29\n}", nil, testkit.FileZones(b, nil))
 	h.Next = stub
 	for _, tc := range []struct{ name, qname string }{
 		{"cname", "3.2.0.192.in-addr.arpa."},

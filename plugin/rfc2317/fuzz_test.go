@@ -95,8 +95,8 @@ func FuzzServeDNS(f *testing.F) {
 		testkit.Seed(f, s.name+"-child", wire, src, i%2 == 0, true)
 	}
 
-	parent := newHandler(f, parentBlock, nil, newFile(f, map[string]string{"2.0.192.in-addr.arpa.": parentZone}))
-	child := newHandler(f, "rfc2317 {\n child 192.0.2.0/29\n}", nil, newFile(f, map[string]string{cut: childZone}))
+	parent := newHandler(f, parentBlock, nil, testkit.FileZones(f, map[string]string{"2.0.192.in-addr.arpa.": parentZone}))
+	child := newHandler(f, "rfc2317 {\n child 192.0.2.0/29\n}", nil, testkit.FileZones(f, map[string]string{cut: childZone}))
 	f.Fuzz(func(t *testing.T, wire, src []byte, tcp, childSide bool) {
 		r := new(dns.Msg)
 		if r.Unpack(wire) != nil {

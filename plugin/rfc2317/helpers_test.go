@@ -3,7 +3,6 @@ package rfc2317
 import (
 	"context"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -36,29 +35,6 @@ const childZone = `$TTL 3600
 3 IN PTR www.customer.example.
 3 IN TXT "web server"
 `
-
-// newFile is a file plugin holding zones (origin → zone text).
-func newFile(t testing.TB, zones map[string]string) file.File {
-	t.Helper()
-	f := file.File{Zones: file.Zones{Z: map[string]*file.Zone{}}}
-	for origin, db := range zones {
-		setZone(t, &f, origin, db)
-	}
-	return f
-}
-
-// setZone loads db as origin into f, as a zone reload does.
-func setZone(t testing.TB, f *file.File, origin, db string) {
-	t.Helper()
-	z, err := file.Parse(strings.NewReader(db), origin, "stdin", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := f.Z[origin]; !ok {
-		f.Names = append(f.Names, origin)
-	}
-	f.Z[origin] = z
-}
 
 // newHandler parses an rfc2317 block for a server block with keys and starts
 // it beside next (a file plugin, whose zones it watches).

@@ -123,10 +123,7 @@ func (h *RFC2317) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 // never followed: it lies below the zone cut (RFC 2317 §5.3).
 func (h *RFC2317) cname(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b *block, octet uint8) (int, error) {
 	rd := b.r.Load()
-	m := new(dns.Msg)
-	m.SetReply(r)
-	m.Authoritative = true
-	m.Answer = []dns.RR{b.cnameRR(r.Question[0].Name, octet, rd.ttl)}
+	m := cnameReply(r, b, rd, octet)
 	m.Ns, m.Extra = rd.ns, rd.glue
 	if ownData(r.Question[0].Qtype) && len(rd.apexNS) > 0 {
 		m.Ns, m.Extra = rd.apexNS, rd.apexGlue
@@ -153,14 +150,19 @@ func mayChase(ctx context.Context, r *dns.Msg) bool {
 // too, not followed: what BIND gives to RD=0 queries and clients denied
 // recursion, with an empty authority section.
 func (h *RFC2317) cnameAlone(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b *block, octet uint8) (int, error) {
-	rd := b.r.Load()
+	w.WriteMsg(cnameReply(r, b, b.r.Load(), octet))
+	h.count(ctx, kindCNAME)
+	return dns.RcodeSuccess, nil
+}
+
+// cnameReply is the authoritative reply to r holding only the CNAME of
+// octet into the child zone of b.
+func cnameReply(r *dns.Msg, b *block, rd *rendered, octet uint8) *dns.Msg {
 	m := new(dns.Msg)
 	m.SetReply(r)
 	m.Authoritative = true
 	m.Answer = []dns.RR{b.cnameRR(r.Question[0].Name, octet, rd.ttl)}
-	w.WriteMsg(m)
-	h.count(ctx, kindCNAME)
-	return dns.RcodeSuccess, nil
+	return m
 }
 
 // ownData reports whether a query for qtype at a CNAME owner is answered

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/corebind/corebind/internal/testkit"
 	"github.com/corebind/corebind/plugin/pkg/client"
 
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
@@ -28,7 +29,7 @@ var (
 // TestParentCNAME: behaviour 1, the CNAME for any qtype, authoritative,
 // with the child's NS and their glue.
 func TestParentCNAME(t *testing.T) {
-	h := newHandler(t, parentBlock, nil, newFile(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone}))
+	h := newHandler(t, parentBlock, nil, testkit.FileZones(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone}))
 	for _, qtype := range []uint16{dns.TypePTR, dns.TypeTXT, dns.TypeA, dns.TypeNS} {
 		check(t, h, test.Case{
 			Qname: "3.2.0.192.in-addr.arpa.", Qtype: qtype,
@@ -37,18 +38,10 @@ func TestParentCNAME(t *testing.T) {
 			Extra:  cutGlue,
 		}, true)
 	}
-	// CNAME and ANY ask for the owner's own data: BIND does not follow the
-	// CNAME and gives the parent zone's NS.
-	for _, qtype := range []uint16{dns.TypeCNAME, dns.TypeANY} {
-		check(t, h, test.Case{
-			Qname: "3.2.0.192.in-addr.arpa.", Qtype: qtype,
-			Answer: []dns.RR{test.CNAME("3.2.0.192.in-addr.arpa. 600 IN CNAME 3.0/29.2.0.192.in-addr.arpa.")},
-			Ns:     []dns.RR{test.NS("2.0.192.in-addr.arpa. 86400 IN NS ns1.isp.example.")},
-		}, true)
-	}
+	checkOwnData(t, h)
 	// An in-zone name server of the parent comes with its glue.
 	inZone := strings.Replace(parentZone, "@        IN NS  ns1.isp.example.\n", "@        IN NS  ns1.isp.example.\n@        IN NS  ns.2.0.192.in-addr.arpa.\n", 1)
-	h = newHandler(t, parentBlock, nil, newFile(t, map[string]string{"2.0.192.in-addr.arpa.": inZone}))
+	h = newHandler(t, parentBlock, nil, testkit.FileZones(t, map[string]string{"2.0.192.in-addr.arpa.": inZone}))
 	check(t, h, test.Case{
 		Qname: "3.2.0.192.in-addr.arpa.", Qtype: dns.TypeCNAME,
 		Answer: []dns.RR{test.CNAME("3.2.0.192.in-addr.arpa. 600 IN CNAME 3.0/29.2.0.192.in-addr.arpa.")},
@@ -70,7 +63,7 @@ func TestParentCNAME(t *testing.T) {
 // TestParentReferral: behaviour 2, names at or below the child zone get a
 // referral and never a second CNAME.
 func TestParentReferral(t *testing.T) {
-	h := newHandler(t, parentBlock, nil, newFile(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone}))
+	h := newHandler(t, parentBlock, nil, testkit.FileZones(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone}))
 	for _, q := range []string{cut, "3." + cut, "a.b." + cut, "0/29.2.0.192.IN-ADDR.arpa."} {
 		for _, qtype := range []uint16{dns.TypePTR, dns.TypeNS, dns.TypeSOA, dns.TypeANY} {
 			check(t, h, test.Case{Qname: q, Qtype: qtype, Ns: cutNS, Extra: cutGlue}, false)
@@ -83,7 +76,7 @@ func TestParentReferral(t *testing.T) {
 
 // TestParentFallThrough: behaviour 3, everything else is the zone's.
 func TestParentFallThrough(t *testing.T) {
-	h := newHandler(t, parentBlock, nil, newFile(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone}))
+	h := newHandler(t, parentBlock, nil, testkit.FileZones(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone}))
 	check(t, h, test.Case{
 		Qname: "10.2.0.192.in-addr.arpa.", Qtype: dns.TypePTR,
 		Answer: []dns.RR{test.PTR("10.2.0.192.in-addr.arpa. 86400 IN PTR host10.isp.example.")},
@@ -108,7 +101,7 @@ func TestParentFallThrough(t *testing.T) {
 // is reported at startup and never served beside the CNAME; a reloaded zone
 // is checked again.
 func TestConflicts(t *testing.T) {
-	f := newFile(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone + "0/29 IN NS ns.other.example.\n1.0/29 IN PTR copy.customer.example.\n"})
+	f := testkit.FileZones(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone + "0/29 IN NS ns.other.example.\n1.0/29 IN PTR copy.customer.example.\n"})
 	h := newHandler(t, parentBlock, nil, f)
 	got := h.watch.Problems()
 	want := []string{
@@ -134,7 +127,7 @@ func TestConflicts(t *testing.T) {
 
 	// The operator cleans the zone up; the next round sees it.
 	clean := strings.NewReplacer("2026010101", "2026010102", "3        IN PTR stale.customer.example.\n", "", "7        IN PTR broadcast.isp.example.\n", "").Replace(parentZone)
-	setZone(t, &f, "2.0.192.in-addr.arpa.", clean)
+	testkit.SetZone(t, &f, "2.0.192.in-addr.arpa.", clean)
 	h.watch.round()
 	if got := h.watch.Problems(); len(got) != 0 {
 		t.Errorf("conflicts after the cleanup:\n%s", strings.Join(got, "\n"))
@@ -148,7 +141,7 @@ func TestAddresses(t *testing.T) {
 		delegate 192.0.2.0/29 ns1.customer.example.
 		addresses 192.0.2.0/29 1-6
 		label 192.0.2.0/29 1-6
-	}`, nil, newFile(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone}))
+	}`, nil, testkit.FileZones(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone}))
 	ns := []dns.RR{test.NS("1-6.2.0.192.in-addr.arpa. 600 IN NS ns1.customer.example.")}
 	for _, o := range []string{"1", "3", "6"} {
 		check(t, h, test.Case{
@@ -171,7 +164,7 @@ func TestAddresses(t *testing.T) {
 // TestTTL: the ttl option, else the zone's SOA minimum (followed across
 // reloads), else 3600.
 func TestTTL(t *testing.T) {
-	f := newFile(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone})
+	f := testkit.FileZones(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone})
 	h := newHandler(t, parentBlock, nil, f)
 	ttl := func(h *RFC2317) uint32 {
 		t.Helper()
@@ -184,7 +177,7 @@ func TestTTL(t *testing.T) {
 	if got := ttl(h); got != 600 {
 		t.Errorf("TTL %d, want the SOA minimum 600", got)
 	}
-	setZone(t, &f, "2.0.192.in-addr.arpa.", strings.NewReplacer("2026010101", "2026010102", "1209600 600", "1209600 900").Replace(parentZone))
+	testkit.SetZone(t, &f, "2.0.192.in-addr.arpa.", strings.NewReplacer("2026010101", "2026010102", "1209600 600", "1209600 900").Replace(parentZone))
 	h.watch.round()
 	if got := ttl(h); got != 900 {
 		t.Errorf("TTL %d after the zone changed, want 900", got)
@@ -193,7 +186,7 @@ func TestTTL(t *testing.T) {
 	if got := ttl(h); got != 120 {
 		t.Errorf("TTL %d, want the ttl option's 120", got)
 	}
-	h = newHandler(t, parentBlock, nil, newFile(t, nil))
+	h = newHandler(t, parentBlock, nil, testkit.FileZones(t, nil))
 	if got := ttl(h); got != 3600 {
 		t.Errorf("TTL %d without a zone, want 3600", got)
 	}
@@ -207,7 +200,7 @@ func TestLargerZone(t *testing.T) {
 @ IN NS  ns1.isp.example.
 1.1 IN PTR host.isp.example.
 `
-	h := newHandler(t, parentBlock, []string{"0.192.in-addr.arpa."}, newFile(t, map[string]string{"0.192.in-addr.arpa.": zone}))
+	h := newHandler(t, parentBlock, []string{"0.192.in-addr.arpa."}, testkit.FileZones(t, map[string]string{"0.192.in-addr.arpa.": zone}))
 	soa := test.SOA("0.192.in-addr.arpa. 3600 IN SOA ns1.isp.example. hostmaster.isp.example. 5 7200 3600 1209600 1800")
 	check(t, h, test.Case{Qname: "2.0.192.in-addr.arpa.", Qtype: dns.TypeNS, Ns: []dns.RR{soa}}, true)
 	check(t, h, test.Case{Qname: "3.0.192.in-addr.arpa.", Qtype: dns.TypeNS, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa}}, true)
@@ -220,7 +213,7 @@ func TestLargerZone(t *testing.T) {
 // TestChild: behaviour 7, the customer's server answers the original names
 // of its addresses with the CNAME and the child zone's answer.
 func TestChild(t *testing.T) {
-	h := newHandler(t, "rfc2317 {\n child 192.0.2.0/29\n}", nil, newFile(t, map[string]string{cut: childZone}))
+	h := newHandler(t, "rfc2317 {\n child 192.0.2.0/29\n}", nil, testkit.FileZones(t, map[string]string{cut: childZone}))
 	cname := func(o string) dns.RR {
 		return test.CNAME(o + ".2.0.192.in-addr.arpa. 300 IN CNAME " + o + "." + cut)
 	}
@@ -262,7 +255,7 @@ func TestChild(t *testing.T) {
 // TestChildAlone: without the child zone beside it, the CNAME stands alone
 // with the default TTL.
 func TestChildAlone(t *testing.T) {
-	h := newHandler(t, "rfc2317 {\n child 192.0.2.0/29 0-7\n}", nil, newFile(t, nil))
+	h := newHandler(t, "rfc2317 {\n child 192.0.2.0/29 0-7\n}", nil, testkit.FileZones(t, nil))
 	check(t, h, test.Case{
 		Qname: "3.2.0.192.in-addr.arpa.", Qtype: dns.TypePTR,
 		Answer: []dns.RR{test.CNAME("3.2.0.192.in-addr.arpa. 3600 IN CNAME 3.0-7.2.0.192.in-addr.arpa.")},
@@ -273,7 +266,7 @@ func TestChildAlone(t *testing.T) {
 }
 
 func TestAuthoritative(t *testing.T) {
-	h := newHandler(t, "rfc2317 {\n delegate 192.0.2.0/29 ns1.customer.example.\n addresses 192.0.2.0/29 1-6\n child 192.0.2.8/29\n}", nil, newFile(t, nil))
+	h := newHandler(t, "rfc2317 {\n delegate 192.0.2.0/29 ns1.customer.example.\n addresses 192.0.2.0/29 1-6\n child 192.0.2.8/29\n}", nil, testkit.FileZones(t, nil))
 	for name, want := range map[string]bool{
 		"3.2.0.192.in-addr.arpa.":      true,
 		"3.2.0.192.in-addr.arpa":       true,
@@ -294,7 +287,7 @@ func TestAuthoritative(t *testing.T) {
 }
 
 func TestMetrics(t *testing.T) {
-	h := newHandler(t, "rfc2317 {\n delegate 192.0.2.0/29 ns1.customer.example.\n child 192.0.2.8/29\n}", nil, newFile(t, nil))
+	h := newHandler(t, "rfc2317 {\n delegate 192.0.2.0/29 ns1.customer.example.\n child 192.0.2.8/29\n}", nil, testkit.FileZones(t, nil))
 	count := func(kind string) float64 {
 		var m dto.Metric
 		if err := responses.WithLabelValues("", kind).Write(&m); err != nil {
@@ -315,7 +308,7 @@ func TestMetrics(t *testing.T) {
 
 // TestPassThrough: other opcodes, classes and zone transfers are not ours.
 func TestPassThrough(t *testing.T) {
-	h := newHandler(t, parentBlock, nil, newFile(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone}))
+	h := newHandler(t, parentBlock, nil, testkit.FileZones(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone}))
 	for _, m := range []*dns.Msg{
 		func() *dns.Msg {
 			m := new(dns.Msg).SetQuestion("3.2.0.192.in-addr.arpa.", dns.TypePTR)
@@ -335,10 +328,23 @@ func TestPassThrough(t *testing.T) {
 	}
 }
 
+// checkOwnData: CNAME and ANY ask for the owner's own data, so BIND does
+// not follow the CNAME and gives the parent zone's NS.
+func checkOwnData(t *testing.T, h *RFC2317) {
+	t.Helper()
+	for _, qtype := range []uint16{dns.TypeCNAME, dns.TypeANY} {
+		check(t, h, test.Case{
+			Qname: "3.2.0.192.in-addr.arpa.", Qtype: qtype,
+			Answer: []dns.RR{test.CNAME("3.2.0.192.in-addr.arpa. 600 IN CNAME 3.0/29.2.0.192.in-addr.arpa.")},
+			Ns:     []dns.RR{test.NS("2.0.192.in-addr.arpa. 86400 IN NS ns1.isp.example.")},
+		}, true)
+	}
+}
+
 // TestParentHostsChild: a parent that serves the child zone too answers
 // from it, as BIND does, instead of referring to itself.
 func TestParentHostsChild(t *testing.T) {
-	h := newHandler(t, parentBlock, nil, newFile(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone, cut: childZone}))
+	h := newHandler(t, parentBlock, nil, testkit.FileZones(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone, cut: childZone}))
 	childNS := []dns.RR{test.NS(cut + " 3600 IN NS ns1.customer.example.")}
 	check(t, h, test.Case{
 		Qname: "3.2.0.192.in-addr.arpa.", Qtype: dns.TypePTR,
@@ -349,21 +355,7 @@ func TestParentHostsChild(t *testing.T) {
 		Ns: childNS,
 	}, true)
 	// CNAME and ANY: the parent's own data and NS, the child zone not asked.
-	for _, qtype := range []uint16{dns.TypeCNAME, dns.TypeANY} {
-		check(t, h, test.Case{
-			Qname: "3.2.0.192.in-addr.arpa.", Qtype: qtype,
-			Answer: []dns.RR{test.CNAME("3.2.0.192.in-addr.arpa. 600 IN CNAME 3.0/29.2.0.192.in-addr.arpa.")},
-			Ns:     []dns.RR{test.NS("2.0.192.in-addr.arpa. 86400 IN NS ns1.isp.example.")},
-		}, true)
-	}
-	// CNAME and ANY: the parent's own data and NS, the child zone not asked.
-	for _, qtype := range []uint16{dns.TypeCNAME, dns.TypeANY} {
-		check(t, h, test.Case{
-			Qname: "3.2.0.192.in-addr.arpa.", Qtype: qtype,
-			Answer: []dns.RR{test.CNAME("3.2.0.192.in-addr.arpa. 600 IN CNAME 3.0/29.2.0.192.in-addr.arpa.")},
-			Ns:     []dns.RR{test.NS("2.0.192.in-addr.arpa. 86400 IN NS ns1.isp.example.")},
-		}, true)
-	}
+	checkOwnData(t, h)
 	check(t, h, test.Case{
 		Qname: "1." + cut, Qtype: dns.TypePTR,
 		Answer: []dns.RR{test.PTR("1." + cut + " 3600 IN PTR gw.customer.example.")},
@@ -375,7 +367,7 @@ func TestParentHostsChild(t *testing.T) {
 // it serves too only through its recursion; for RD=0 queries and clients
 // recursionacl denied, the CNAME stands alone, without authority.
 func TestParentHostsChildNoRecursion(t *testing.T) {
-	h := newHandler(t, parentBlock, nil, newFile(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone, cut: childZone}))
+	h := newHandler(t, parentBlock, nil, testkit.FileZones(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone, cut: childZone}))
 	cname := test.CNAME("3.2.0.192.in-addr.arpa. 600 IN CNAME 3.0/29.2.0.192.in-addr.arpa.")
 	for _, tc := range []struct {
 		name    string

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/corebind/corebind/internal/testkit"
+
 	"github.com/coredns/coredns/plugin/file"
 	"github.com/coredns/coredns/plugin/transfer"
 	"github.com/miekg/dns"
@@ -23,7 +25,7 @@ func collect(t *testing.T, ch <-chan []dns.RR) []dns.RR {
 // and NS records, without the records they replace, between the SOAs; the
 // result loads as a zone again.
 func TestTransfer(t *testing.T) {
-	f := newFile(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone + "0-7 IN NS ns.other.example.\n"})
+	f := testkit.FileZones(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone + "0-7 IN NS ns.other.example.\n"})
 	h := newHandler(t, `rfc2317 {
 		delegate 192.0.2.0/29 ns1.customer.example. ns.2.0.192.in-addr.arpa.
 		delegate 192.0.2.128/25 ns1.customer2.example.
@@ -110,7 +112,7 @@ func TestTransfer(t *testing.T) {
 // TestTransferIncremental: a stream whose second record is an older SOA is
 // an incremental transfer and passes untouched.
 func TestTransferIncremental(t *testing.T) {
-	h := newHandler(t, parentBlock, nil, newFile(t, nil))
+	h := newHandler(t, parentBlock, nil, testkit.FileZones(t, nil))
 	in := make(chan []dns.RR, 1)
 	soa := func(serial uint32) dns.RR {
 		return &dns.SOA{Hdr: dns.RR_Header{Name: "2.0.192.in-addr.arpa.", Rrtype: dns.TypeSOA, Class: dns.ClassINET}, Serial: serial}

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corebind/corebind/internal/testkit"
+
 	"github.com/coredns/coredns/plugin/file"
 	"github.com/coredns/coredns/plugin/transfer"
 )
@@ -12,7 +14,7 @@ import (
 // TestWatcherPolls: the polling goroutine picks up a zone change by itself
 // and ends on stop, as a reload's OnShutdown asks.
 func TestWatcherPolls(t *testing.T) {
-	f := newFile(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone})
+	f := testkit.FileZones(t, map[string]string{"2.0.192.in-addr.arpa.": parentZone})
 	cfg, err := parse(testController(parentBlock))
 	if err != nil {
 		t.Fatal(err)
@@ -28,7 +30,7 @@ func TestWatcherPolls(t *testing.T) {
 	// file swaps a zone under its lock on reload; here the map entry is
 	// replaced while the watcher reads the old one, which is safe.
 	co.watch.mu.Lock()
-	setZone(t, &f, "2.0.192.in-addr.arpa.", strings.NewReplacer("2026010101", "2026010102", "1209600 600", "1209600 60").Replace(parentZone))
+	testkit.SetZone(t, &f, "2.0.192.in-addr.arpa.", strings.NewReplacer("2026010101", "2026010102", "1209600 600", "1209600 60").Replace(parentZone))
 	co.watch.mu.Unlock()
 	deadline := time.Now().Add(10 * time.Second)
 	for b.r.Load().ttl != 60 && time.Now().Before(deadline) {
@@ -68,7 +70,7 @@ func TestWatcherNeverStarted(t *testing.T) {
 // secondary before its first transfer) is reported, the fallback TTL is used
 // until it loads, and then the zone's.
 func TestWatcherUnreadableZone(t *testing.T) {
-	f := newFile(t, nil)
+	f := testkit.FileZones(t, nil)
 	f.Z["2.0.192.in-addr.arpa."] = file.NewZone("2.0.192.in-addr.arpa.", "db")
 	f.Names = append(f.Names, "2.0.192.in-addr.arpa.")
 	h := newHandler(t, parentBlock, nil, f)
@@ -78,7 +80,7 @@ func TestWatcherUnreadableZone(t *testing.T) {
 	if p := h.watch.Problems(); len(p) != 1 || p[0] != "zone 2.0.192.in-addr.arpa.: no SOA" {
 		t.Errorf("problems %q", p)
 	}
-	setZone(t, &f, "2.0.192.in-addr.arpa.", parentZone)
+	testkit.SetZone(t, &f, "2.0.192.in-addr.arpa.", parentZone)
 	h.watch.round()
 	if got := h.blocks[0].r.Load().ttl; got != 600 {
 		t.Errorf("TTL %d once the zone loaded, want 600", got)

@@ -3,8 +3,9 @@ package stubzones
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
+
+	"github.com/corebind/corebind/internal/testkit"
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/file"
@@ -93,11 +94,7 @@ func BenchmarkClassify(b *testing.B) {
 // benchDelegations is delegations in front of file holding delegParent.
 func benchDelegations(b *testing.B) (*Delegations, file.File) {
 	b.Helper()
-	z, err := file.Parse(strings.NewReader(delegParent), "example.org.", "bench", 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	f := file.File{Zones: file.Zones{Z: map[string]*file.Zone{"example.org.": z}, Names: []string{"example.org."}}}
+	f := testkit.FileZones(b, map[string]string{"example.org.": delegParent})
 	d := newDelegations([]string{"example.org."}, &options{maxDepth: defaultMaxDepth, port: 53}, false)
 	d.Next = f
 	return d, f

@@ -5,9 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/corebind/corebind/internal/testkit"
+
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin"
-	"github.com/coredns/coredns/plugin/file"
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
 	"github.com/miekg/dns"
@@ -43,11 +44,7 @@ func startDelegTree(t *testing.T, forward bool) *delegTree {
 	startServer(t, "127.0.0.33", port, authServer(t, map[string]string{"sub.example.org.": treeSub}))
 	startServer(t, "127.0.0.34", port, authServer(t, map[string]string{"deep.sub.example.org.": treeDeep}))
 	startServer(t, "127.0.0.35", port, silent)
-	z, err := file.Parse(strings.NewReader(delegParent), "example.org.", "test", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := file.File{Zones: file.Zones{Z: map[string]*file.Zone{"example.org.": z}, Names: []string{"example.org."}}}
+	f := testkit.FileZones(t, map[string]string{"example.org.": delegParent})
 	o := &options{maxDepth: defaultMaxDepth, port: uint16(port)}
 	d := newDelegations([]string{"example.org."}, o, forward)
 	d.Next = f

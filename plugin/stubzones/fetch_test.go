@@ -22,6 +22,16 @@ func fetchOnce(t *testing.T, cur *stubData, primaries ...string) (*stubData, boo
 	return s.fetch(context.Background(), s.zones[zoneName], cur)
 }
 
+// mustFetch is fetchOnce with no data yet, failing the test on an error.
+func mustFetch(t *testing.T, primaries ...string) *stubData {
+	t.Helper()
+	d, _, err := fetchOnce(t, nil, primaries...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 func glueStrings(d *stubData) []string {
 	var out []string
 	for _, rr := range d.glue {
@@ -177,10 +187,7 @@ func TestFetchTruncatedUsesTCP(t *testing.T) {
 		}
 		good(w, r)
 	})
-	d, _, err := fetchOnce(t, nil, p.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := mustFetch(t, p.Addr)
 	if d.soa.Serial != 7 || p.tcpQueries() != 2 {
 		t.Errorf("serial %d after %d TCP queries; want 7 after 2", d.soa.Serial, p.tcpQueries())
 	}
@@ -198,10 +205,7 @@ func TestFetchWithoutEDNSAfterFormerr(t *testing.T) {
 		}
 		good(w, r)
 	})
-	d, _, err := fetchOnce(t, nil, p.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := mustFetch(t, p.Addr)
 	if d.soa.Serial != 7 {
 		t.Errorf("serial %d", d.soa.Serial)
 	}
@@ -211,10 +215,7 @@ func TestFetchTriesNextPrimary(t *testing.T) {
 	t.Parallel()
 	bad := startServer(t, "127.0.0.1", 0, lie(authServer(t, map[string]string{zoneName: exampleZone}), func(_, m *dns.Msg) { m.Authoritative = false }))
 	good := startServer(t, "127.0.0.1", 0, authServer(t, map[string]string{zoneName: exampleZone}))
-	d, _, err := fetchOnce(t, nil, bad.Addr, good.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := mustFetch(t, bad.Addr, good.Addr)
 	if d.primary != good.Addr {
 		t.Errorf("primary %s, want %s", d.primary, good.Addr)
 	}
@@ -236,10 +237,7 @@ func TestFetchKeepsOnlyInZoneGlue(t *testing.T) {
 			m.Extra = append(m.Extra, rr)
 		}
 	}))
-	d, _, err := fetchOnce(t, nil, p.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := mustFetch(t, p.Addr)
 	for _, g := range glueStrings(d) {
 		if strings.Contains(g, "203.0.113") || strings.Contains(g, "TXT") {
 			t.Errorf("kept %q", g)
@@ -258,10 +256,7 @@ func TestFetchAsksForMissingGlue(t *testing.T) {
 			m.Extra = nil
 		}
 	}))
-	d, _, err := fetchOnce(t, nil, p.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := mustFetch(t, p.Addr)
 	if len(d.glue) != 3 {
 		t.Errorf("glue %v", glueStrings(d))
 	}
@@ -279,10 +274,7 @@ func TestFetchAsksForMissingGlue(t *testing.T) {
 func TestFetchSerialNotNewer(t *testing.T) {
 	t.Parallel()
 	p := startServer(t, "127.0.0.1", 0, authServer(t, map[string]string{zoneName: exampleZone}))
-	cur, _, err := fetchOnce(t, nil, p.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cur := mustFetch(t, p.Addr)
 	p.questions()
 	for _, serial := range []uint32{7, 8, 0xFFFFFFF0} { // equal, higher (RFC 1982: ours is newer), far lower
 		c := *cur

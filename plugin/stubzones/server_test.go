@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corebind/corebind/internal/testkit"
+
 	"github.com/coredns/coredns/plugin"
-	"github.com/coredns/coredns/plugin/file"
 	"github.com/miekg/dns"
 )
 
@@ -69,37 +70,13 @@ func (s *testServer) tcpQueries() int {
 func startServer(t testing.TB, ip string, port int, h dns.HandlerFunc, secrets ...map[string]string) *testServer {
 	t.Helper()
 	s := &testServer{IP: ip, handler: h}
-	for range 50 {
-		pc, err := net.ListenPacket("udp", net.JoinHostPort(ip, fmt.Sprint(port)))
-		if err != nil {
-			t.Fatalf("listen udp %s:%d: %v", ip, port, err)
-		}
-		p := pc.LocalAddr().(*net.UDPAddr).Port
-		l, err := net.Listen("tcp", net.JoinHostPort(ip, fmt.Sprint(p)))
-		if err != nil {
-			pc.Close()
-			if port != 0 {
-				t.Fatalf("listen tcp %s:%d: %v", ip, port, err)
-			}
-			continue
-		}
-		s.Port = p
-		s.Addr = net.JoinHostPort(ip, fmt.Sprint(p))
-		var tsig map[string]string
-		if len(secrets) > 0 {
-			tsig = secrets[0]
-		}
-		for _, srv := range []*dns.Server{{PacketConn: pc, Handler: s, TsigSecret: tsig}, {Listener: l, Handler: s, TsigSecret: tsig}} {
-			started := make(chan struct{})
-			srv.NotifyStartedFunc = func() { close(started) }
-			go srv.ActivateAndServe()
-			<-started
-			t.Cleanup(func() { srv.Shutdown() })
-		}
-		return s
+	var tsig map[string]string
+	if len(secrets) > 0 {
+		tsig = secrets[0]
 	}
-	t.Fatalf("no free port on %s", ip)
-	return nil
+	s.Port = testkit.ServeDNS(t, ip, port, s, tsig)
+	s.Addr = testkit.HostPort(ip, s.Port)
+	return s
 }
 
 // commonPort returns a port free for UDP and TCP on every ip.
@@ -144,15 +121,7 @@ func commonPort(t testing.TB, ips ...string) int {
 // and CNAME chasing.
 func authServer(t testing.TB, zones map[string]string) dns.HandlerFunc {
 	t.Helper()
-	f := file.File{Zones: file.Zones{Z: map[string]*file.Zone{}}}
-	for origin, text := range zones {
-		z, err := file.Parse(strings.NewReader(text), origin, "test", 0)
-		if err != nil {
-			t.Fatalf("zone %s: %v", origin, err)
-		}
-		f.Zones.Z[dns.Fqdn(origin)] = z
-		f.Zones.Names = append(f.Zones.Names, dns.Fqdn(origin))
-	}
+	f := testkit.FileZones(t, zones)
 	return func(w dns.ResponseWriter, r *dns.Msg) {
 		rcode, _ := f.ServeDNS(context.Background(), w, r)
 		if !plugin.ClientWrite(rcode) {

@@ -3,13 +3,14 @@ package stubzones
 import (
 	"encoding/base64"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/corebind/corebind/plugin/pkg/serverlabel"
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
@@ -42,7 +43,7 @@ func setup(c *caddy.Controller) error {
 	// the opcode is part of what this plugin serves.
 	cfg.AllowOpcode(dns.OpcodeNotify)
 
-	c.OnStartup(func() error { return s.OnStartup(serverLabel(cfg)) })
+	c.OnStartup(func() error { return s.OnStartup(serverlabel.First(cfg)) })
 	c.OnShutdown(s.OnShutdown)
 
 	cfg.AddPlugin(func(next plugin.Handler) plugin.Handler {
@@ -264,19 +265,4 @@ func checkDir(dir string) error {
 	name := f.Name()
 	f.Close()
 	return os.Remove(name)
-}
-
-// serverLabel is the server label CoreDNS's metrics use for this config's
-// first listener (what metrics.WithServer returns while serving it), for
-// metrics recorded outside a query, such as refreshes.
-func serverLabel(cfg *dnsserver.Config) string {
-	host := ""
-	if len(cfg.ListenHosts) > 0 {
-		host = cfg.ListenHosts[0]
-	}
-	addr := net.JoinHostPort(host, cfg.Port)
-	if a, err := net.ResolveTCPAddr("tcp", addr); err == nil {
-		addr = a.String()
-	}
-	return cfg.Transport + "://" + addr
 }

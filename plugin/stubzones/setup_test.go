@@ -196,21 +196,3 @@ func TestSetupInlineKeyJoinsServerKeys(t *testing.T) {
 		t.Errorf("the tsig plugin's map was changed: %v", theirs)
 	}
 }
-
-func TestServerLabel(t *testing.T) {
-	for _, tc := range []struct {
-		hosts []string
-		port  string
-		want  string
-	}{
-		{nil, "53", "dns://:53"},
-		{[]string{""}, "1053", "dns://:1053"},
-		{[]string{"127.0.0.1"}, "53", "dns://127.0.0.1:53"},
-		{[]string{"::1"}, "53", "dns://[::1]:53"},
-	} {
-		cfg := &dnsserver.Config{ListenHosts: tc.hosts, Port: tc.port, Transport: "dns"}
-		if got := serverLabel(cfg); got != tc.want {
-			t.Errorf("serverLabel(%v, %s) = %s, want %s", tc.hosts, tc.port, got, tc.want)
-		}
-	}
-}

@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/corebind/corebind/internal/testkit"
 )
 
 // rec is the record type of these tests.
@@ -470,21 +472,6 @@ func TestUDP(t *testing.T) {
 	}
 }
 
-// readOctetCounted reads one RFC 6587 octet-counted frame.
-func readOctetCounted(r *bufio.Reader) (string, error) {
-	ls, err := r.ReadString(' ')
-	if err != nil {
-		return "", err
-	}
-	n, err := strconv.Atoi(strings.TrimSuffix(ls, " "))
-	if err != nil {
-		return "", fmt.Errorf("bad frame length %q", ls)
-	}
-	b := make([]byte, n)
-	_, err = io.ReadFull(r, b)
-	return string(b), err
-}
-
 // TestTCPReconnect: octet-counted frames over TCP; when the collector goes
 // away the writer counts errors and reconnects once it is back.
 func TestTCPReconnect(t *testing.T) {
@@ -508,7 +495,7 @@ func TestTCPReconnect(t *testing.T) {
 	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
 	r := bufio.NewReader(conn)
 	for i := range 3 {
-		m, err := readOctetCounted(r)
+		m, err := testkit.ReadOctetCounted(r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -546,7 +533,7 @@ func TestTCPReconnect(t *testing.T) {
 	}
 	defer conn.Close()
 	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
-	m, err := readOctetCounted(bufio.NewReader(conn))
+	m, err := testkit.ReadOctetCounted(bufio.NewReader(conn))
 	if err != nil {
 		t.Fatal(err)
 	}
