@@ -35,7 +35,7 @@ EXPOSE 53 53/udp
 ARG VERSION=0.1.0
 ARG REVISION=unknown
 LABEL org.opencontainers.image.title="corebind" \
-      org.opencontainers.image.description="CoreDNS v1.15.0 with corebind's plugins: querylog, recursionacl, rfc2317, stubzones, chaosmask" \
+      org.opencontainers.image.description="CoreDNS v1.15.0 with corebind's plugins: querylog, recursionacl, rfc2317, stubzones, chaosmask, rrl" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.source="https://github.com/corebind/corebind"
