@@ -7,22 +7,28 @@ readonly ROOT=$PWD
 readonly BINARY=$ROOT/coredns
 readonly VANILLA=$ROOT/coredns-vanilla
 readonly N2C=$ROOT/named2corefile
+readonly NOPGO=$ROOT/coredns-nopgo
 
 usage() {
 	cat <<'USAGE'
 usage: ./build.sh [command]
 
 commands:
-  build        build ./coredns, a static binary (CGO off), from plugin.cfg, and
-               ./named2corefile, the named.conf converter (default)
+  build        build ./coredns, a static binary (CGO off), from plugin.cfg, optimized
+               with the CPU profile default.pgo, and ./named2corefile, the
+               named.conf converter (default)
+  pgo          refresh default.pgo: profile a binary built without it under a
+               representative load (bench/pgo.sh), write the profile, then time a
+               cold build with and without it (bench/pgo-build.tsv) and build
   run          build, then serve Corefile.example on 127.0.0.1 (ports 1053-1056, stats on 9154)
   vanilla      build ./coredns-vanilla: upstream CoreDNS v1.15.0, same module versions,
-               for side-by-side comparisons
+               no profile (as users get it upstream), for side-by-side comparisons
   image        build ./coredns, then its container image without a container engine,
                reproducibly: OCI layout ./image/oci, `docker load` tarball
                ./image/corebind-VERSION.tar (SOURCE_DATE_EPOCH or the commit time)
   bench [--quick]
-               build ./coredns and ./coredns-vanilla, then measure corebind against
+               build ./coredns, ./coredns-nopgo (the same without the profile) and
+               ./coredns-vanilla, then measure corebind against
                vanilla CoreDNS and BIND 9 side by side (dnsperf, loopback; under
                15 minutes) and write bench/RESULTS.md and bench/results.json;
                --quick checks the harness in a minute or two (bench/out/quick/)
@@ -59,13 +65,42 @@ commit() {
 	echo "$c"
 }
 
+# go build uses default.pgo, beside coredns.go, by itself (-pgo=auto): the
+# binary and the image are built with it; other main packages (vanilla,
+# named2corefile) and importers of one plugin are not.
+build_coredns() {
+	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.commit=$(commit)" "$@" .
+}
+
 cmd_build() {
 	require_go
-	step "building ./coredns (corebind $(version), $(commit))"
-	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.commit=$(commit)" -o "$BINARY" .
+	step "building ./coredns (corebind $(version), $(commit)), profile-guided (default.pgo)"
+	build_coredns -o "$BINARY"
 	"$BINARY" -version
 	step "building ./named2corefile"
 	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$N2C" ./cmd/named2corefile
+}
+
+# The profile is taken from a binary built without it, with the same
+# data, Corefile and load every time (bench/pgo.sh), so a refresh depends
+# on the code, not on the previous profile. Refresh it after a CoreDNS, Go
+# or miekg/dns upgrade and after changing a hot path: the benchmark warns
+# when the code has moved on many commits since.
+cmd_pgo() {
+	require_go
+	cmd_deps
+	step "profiling a representative load for default.pgo"
+	bench/pgo.sh "$ROOT/default.pgo"
+	step "timing a cold build with and without the profile (go build -a)"
+	local t0 t1 t2
+	t0=$SECONDS
+	build_coredns -a -pgo=off -o "$NOPGO"
+	t1=$SECONDS
+	build_coredns -a -o "$BINARY"
+	t2=$SECONDS
+	printf 'build_seconds_nopgo\t%d\nbuild_seconds_pgo\t%d\n' $((t1 - t0)) $((t2 - t1)) >bench/pgo-build.tsv
+	echo "cold build: $((t1 - t0))s without the profile, $((t2 - t1))s with it"
+	cmd_build
 }
 
 cmd_vanilla() {
@@ -103,7 +138,16 @@ cmd_bench() {
 	esac
 	cmd_build
 	cmd_vanilla
-	bench/run.sh "${quick[@]}" "$BINARY" "$VANILLA"
+	# The same code without the profile shows what the profile gains. A
+	# quick run only checks the harness: it reuses ./coredns rather than
+	# compile everything a second time.
+	local nopgo=$BINARY
+	if ((${#quick[@]} == 0)); then
+		step "building ./coredns-nopgo (the same, without the profile)"
+		build_coredns -pgo=off -o "$NOPGO"
+		nopgo=$NOPGO
+	fi
+	bench/run.sh "${quick[@]}" "$BINARY" "$VANILLA" "$nopgo"
 }
 
 cmd_run() {
@@ -227,6 +271,7 @@ main() {
 	(($#)) && shift
 	case $cmd in
 	build) cmd_build "$@" ;;
+	pgo) cmd_pgo "$@" ;;
 	run) cmd_run "$@" ;;
 	vanilla) cmd_vanilla "$@" ;;
 	image) cmd_image "$@" ;;

@@ -3,7 +3,9 @@
 # one run (issue 8). Run it through ./build.sh bench [--quick], which builds
 # both binaries first; bench/README.md says what each scenario measures.
 #
-# usage: bench/run.sh [--quick] COREBIND_BINARY VANILLA_BINARY
+# usage: bench/run.sh [--quick] COREBIND_BINARY VANILLA_BINARY NOPGO_BINARY
+#
+# NOPGO_BINARY is corebind built from the same code without default.pgo.
 #
 # Every server listens on 127.0.0.1 at a high port and runs pinned to one
 # core; dnsperf runs pinned to the others. The variants of a scenario run
@@ -25,10 +27,11 @@ if [[ ${1:-} == --quick ]]; then
 	QUICK=true
 	shift
 fi
-(($# == 2)) || die "usage: bench/run.sh [--quick] COREBIND_BINARY VANILLA_BINARY"
+(($# == 3)) || die "usage: bench/run.sh [--quick] COREBIND_BINARY VANILLA_BINARY NOPGO_BINARY"
 COREBIND=$(realpath "$1")
 VANILLA=$(realpath "$2")
-readonly COREBIND VANILLA QUICK
+NOPGO=$(realpath "$3")
+readonly COREBIND VANILLA NOPGO QUICK
 for tool in dnsperf named dig taskset go; do
 	command -v "$tool" >/dev/null || die "$tool is not installed (./build.sh deps installs the Debian packages)"
 done
@@ -124,12 +127,14 @@ link() {
 	for f; do ln -sf "$DATA/$f" "${DIR[$v]}/$f"; done
 }
 
-# start_coredns VARIANT BINARY: starts $SRV/VARIANT/Corefile. With
-# BENCH_PROFILE=1 the server block also gets a pprof listener, and measure
-# takes a CPU profile during the last round.
+# start_coredns VARIANT BINARY: starts $SRV/VARIANT/Corefile. A variant
+# in PROFILED (and every one with BENCH_PROFILE=1) also gets a pprof
+# listener; measure profiles it in a round of its own after the counted
+# ones.
+readonly PROFILED=" s1-vanilla s1-corebind "
 start_coredns() {
 	local v=$1 bin=$2
-	if [[ -n ${BENCH_PROFILE:-} ]]; then
+	if [[ -n ${BENCH_PROFILE:-} || $PROFILED == *" $v "* ]]; then
 		port
 		PPROF[$v]=$REPLY
 		sed -i "0,/^\( *\)bind 127.0.0.1.*\$/s//&\n\1pprof 127.0.0.1:$REPLY/" "${DIR[$v]}/Corefile"
@@ -314,20 +319,12 @@ measure() {
 		for v in "${order[@]}"; do
 			alive "$v"
 			out=$RUNS/$v-$r.txt
-			local profiler=""
-			if [[ -n ${PPROF[$v]:-} ]] && ((r == ROUNDS)); then
-				mkdir -p "$OUT/profiles"
-				curl -sf -o "$OUT/profiles/$v.pprof" \
-					"http://127.0.0.1:${PPROF[$v]}/debug/pprof/profile?seconds=$((SECONDS_PER_RUN > 1 ? SECONDS_PER_RUN - 1 : 1))" &
-				profiler=$!
-			fi
 			cpu=$(cputicks "${PID[$v]}")
 			dnsperf_run "$v" "$SECONDS_PER_RUN" "$file" "${extra[@]}" >"$out" 2>&1 || die "dnsperf failed against $v (see $out)"
 			# A query log's writer may still be catching up: its work
 			# belongs to this run.
 			[[ -z ${QLOG[$v]:-} ]] || lines=$(settle "${QLOG[$v]}")
 			cpu=$(($(cputicks "${PID[$v]}") - cpu))
-			[[ -z $profiler ]] || wait "$profiler" || note "no CPU profile of $v"
 			checked "$out" "$v" "$rcodes"
 			record run "$v" "$r" "$out"
 			record cpu "$v" "$r" "$cpu"
@@ -341,6 +338,27 @@ measure() {
 	for v in "${variants[@]}"; do
 		record mem "$v" "$(rss "${PID[$v]}")" "$(hwm "${PID[$v]}")"
 	done
+	for v in "${variants[@]}"; do
+		[[ -z ${PPROF[$v]:-} ]] || profile "$scenario" "$v" "$file" "${extra[@]}"
+	done
+}
+
+# profile SCENARIO VARIANT QUERYFILE [DNSPERF-ARGS...]: a CPU profile of the
+# variant under the scenario's load, in a round of its own (the profiler's
+# cost stays out of the counted rounds); its top entries go to the report.
+profile() {
+	local scenario=$1 v=$2 file=$3 secs=$((SECONDS_PER_RUN > 1 ? SECONDS_PER_RUN - 1 : 1)) out
+	shift 3
+	mkdir -p "$OUT/profiles"
+	out=$OUT/profiles/$v
+	curl -sf -o "$out.pprof" "http://127.0.0.1:${PPROF[$v]}/debug/pprof/profile?seconds=$secs" &
+	local profiler=$!
+	dnsperf_run "$v" "$SECONDS_PER_RUN" "$file" "$@" >"$RUNS/$v-profiled.txt" 2>&1 || die "dnsperf failed against $v (see $RUNS/$v-profiled.txt)"
+	if wait "$profiler" && go tool pprof -top -nodecount=25 "$out.pprof" 2>/dev/null | grep -Ev "^(File|Build ID|Time):" >"$out.top"; then
+		record profile "$scenario" "$v" "$out.top"
+	else
+		note "no CPU profile of $v"
+	fi
 }
 
 # --- data --------------------------------------------------------------------
@@ -363,7 +381,7 @@ generate() {
 	for size in "${PREFIX_SIZES[@]}"; do
 		"$BENCHTOOL" prefixes -count "$size" -last 127.0.0.0/8 -o "$DATA/prefixes-$size.txt"
 	done
-	mapfile -t PORTS < <("$BENCHTOOL" ports -n 60)
+	mapfile -t PORTS < <("$BENCHTOOL" ports -n 100)
 }
 
 # amp_zone: the zone of the amplification runs: big.amp.test TXT answers
@@ -394,9 +412,10 @@ start_upstream() {
 # corebind — every plugin configured — against vanilla CoreDNS serving the
 # zone with file alone; and (scenario 7) BIND 9 serving the same zone.
 scenario_authoritative() {
-	step "scenario 1: authoritative zone — corebind (all five plugins) vs vanilla CoreDNS (file), and BIND 9 (scenario 7)"
+	step "scenario 1: authoritative zone — corebind (all five plugins) vs vanilla CoreDNS (file), BIND 9 (scenario 7), with and without the profile (scenario 10)"
 	record scenario 1 "Authoritative zone ($NAMES names, 10% NXDOMAIN): corebind with all five plugins vs vanilla CoreDNS with file only"
 	record scenario 7 "Reference: BIND 9 named, authoritative, same zone and query file, vs corebind of scenario 1"
+	record scenario 10 "Profile-guided build (default.pgo): corebind with and without the profile, all five plugins (scenario 1's Corefile) and file only (vanilla's), vs stock vanilla CoreDNS; scenario 1's servers and rounds; the stubzones workload, which the profile was not taken from, in scenario 6"
 
 	server s1-vanilla
 	link s1-vanilla bench.test.zone
@@ -409,14 +428,79 @@ scenario_authoritative() {
 	record variant 1 s1-vanilla vanilla "vanilla CoreDNS 1.15.0: file"
 
 	server s1-corebind
-	port
-	local stats=127.0.0.1:$REPLY
 	link s1-corebind bench.test.zone rfc2317-parent.zone
-	cat >"$SRV/s1-corebind/Corefile" <<-EOF
+	s1_corefile s1-corebind
+	QLOG[s1-corebind]=$SRV/s1-corebind/query.log
+	record variant 1 s1-corebind corebind "corebind: querylog (file, bind, stats), chaosmask, recursionacl (load denied recursion), rfc2317, file, stubzones, forward"
+
+	# The same without the profile (scenario 10), and corebind serving the
+	# zone as vanilla does, with and without it.
+	server s1-nopgo
+	link s1-nopgo bench.test.zone rfc2317-parent.zone
+	s1_corefile s1-nopgo
+	QLOG[s1-nopgo]=$SRV/s1-nopgo/query.log
+	record variant 1 s1-nopgo corebind-nopgo "the same corebind configuration, built without the profile"
+	local v
+	for v in s1-file s1-file-nopgo; do
+		server "$v"
+		link "$v" bench.test.zone
+		sed "s/:${PORT[s1-vanilla]} {/:${PORT[$v]} {/" "$SRV/s1-vanilla/Corefile" >"$SRV/$v/Corefile"
+	done
+	record variant 1 s1-file corebind "corebind (profile-guided): file only, vanilla's Corefile"
+	record variant 1 s1-file-nopgo corebind-nopgo "corebind without the profile: file only, vanilla's Corefile"
+
+	server s1-bind
+	link s1-bind bench.test.zone
+	record variant 1 s1-bind named "BIND 9: authoritative, recursion no, one worker thread"
+
+	start_coredns s1-vanilla "$VANILLA"
+	start_coredns s1-corebind "$COREBIND"
+	start_coredns s1-nopgo "$NOPGO"
+	start_coredns s1-file "$COREBIND"
+	start_coredns s1-file-nopgo "$NOPGO"
+	start_named s1-bind 'zone "bench.test" { type primary; file "bench.test.zone"; };'
+	local all=(s1-vanilla s1-corebind s1-bind s1-nopgo s1-file s1-file-nopgo)
+	for v in "${all[@]}"; do
+		ready "$v" h00001.bench.test
+		expect "$v" 'status: NXDOMAIN' "h$((NAMES + 1)).bench.test"
+	done
+	# What corebind's other plugins do for the other clients and names.
+	for v in s1-corebind s1-nopgo; do
+		expect "$v" 'flags: qr aa rd;' h00001.bench.test
+		expect "$v" 'status: REFUSED' www.example.com
+		expect "$v" 'status: NOERROR.* ANSWER: 0,' version.bind CH TXT
+		expect "$v" 'status: REFUSED' h00001.stub.test
+		expect "$v" 'CNAME' -x 10.0.0.3
+		same_answer "$v" s1-vanilla h00002.bench.test A
+	done
+	same_answer s1-file s1-vanilla h00002.bench.test A
+	# BIND as shipped: minimal-responses no-auth-recursive leaves out the
+	# authority and additional sections of answers to RD=1 queries.
+	SECTIONS=+answer same_answer s1-corebind s1-bind h00002.bench.test A
+
+	measure 1 "$DATA/bench.queries" "NOERROR NXDOMAIN" "${all[@]}"
+	record compare 1 s1-corebind s1-vanilla ">=" 0.95 "corebind (all five plugins) vs vanilla CoreDNS (file)"
+	record memory 1 s1-corebind s1-vanilla 1.10 "corebind (all five plugins) vs vanilla CoreDNS (file), resident size after the last round"
+	record compare 7 s1-bind s1-corebind "" "" "BIND 9 vs corebind (scenario 1)"
+	record compare 10 s1-corebind s1-vanilla ">=" 1.00 "corebind, all five plugins, profile-guided vs stock vanilla (file)"
+	record compare 10 s1-file s1-vanilla ">=" 1.10 "corebind, file only, profile-guided vs stock vanilla (file)"
+	record compare 10 s1-nopgo s1-vanilla "" "" "corebind, all five plugins, without the profile vs stock vanilla (file)"
+	record compare 10 s1-file-nopgo s1-vanilla "" "" "corebind, file only, without the profile vs stock vanilla (file)"
+	record compare 10 s1-corebind s1-nopgo "" "" "the profile's gain: all five plugins, with vs without"
+	record compare 10 s1-file s1-file-nopgo "" "" "the profile's gain: file only, with vs without"
+	stop "${all[@]}"
+}
+
+# s1_corefile VARIANT: scenario 1's corebind Corefile, on the variant's port.
+s1_corefile() {
+	local v=$1 stats
+	port
+	stats=127.0.0.1:$REPLY
+	cat >"$SRV/$v/Corefile" <<-EOF
 		# An external server: authoritative for its zones to everyone, a
 		# resolver (forward, stub zones) only for the operator's own
 		# network, which the load's clients are not part of.
-		.:${PORT[s1-corebind]} {
+		.:${PORT[$v]} {
 		    bind 127.0.0.1
 		    querylog {
 		        output file query.log
@@ -443,36 +527,6 @@ scenario_authoritative() {
 		    forward . $UPSTREAM
 		}
 	EOF
-	QLOG[s1-corebind]=$SRV/s1-corebind/query.log
-	record variant 1 s1-corebind corebind "corebind: querylog (file, bind, stats), chaosmask, recursionacl (load denied recursion), rfc2317, file, stubzones, forward"
-
-	server s1-bind
-	link s1-bind bench.test.zone
-	record variant 1 s1-bind named "BIND 9: authoritative, recursion no, one worker thread"
-
-	start_coredns s1-vanilla "$VANILLA"
-	start_coredns s1-corebind "$COREBIND"
-	start_named s1-bind 'zone "bench.test" { type primary; file "bench.test.zone"; };'
-	local v
-	for v in s1-vanilla s1-corebind s1-bind; do
-		ready "$v" h00001.bench.test
-		expect "$v" 'status: NXDOMAIN' "h$((NAMES + 1)).bench.test"
-	done
-	# What corebind's other plugins do for the other clients and names.
-	expect s1-corebind 'flags: qr aa rd;' h00001.bench.test
-	expect s1-corebind 'status: REFUSED' www.example.com
-	expect s1-corebind 'status: NOERROR.* ANSWER: 0,' version.bind CH TXT
-	expect s1-corebind 'status: REFUSED' h00001.stub.test
-	expect s1-corebind 'CNAME' -x 10.0.0.3
-	same_answer s1-corebind s1-vanilla h00002.bench.test A
-	# BIND as shipped: minimal-responses no-auth-recursive leaves out the
-	# authority and additional sections of answers to RD=1 queries.
-	SECTIONS=+answer same_answer s1-corebind s1-bind h00002.bench.test A
-
-	measure 1 "$DATA/bench.queries" "NOERROR NXDOMAIN" s1-vanilla s1-corebind s1-bind
-	record compare 1 s1-corebind s1-vanilla ">=" 0.90 "corebind (all five plugins) vs vanilla CoreDNS (file)"
-	record compare 7 s1-bind s1-corebind "" "" "BIND 9 vs corebind (scenario 1)"
-	stop s1-vanilla s1-corebind s1-bind
 }
 
 # Scenario 2: querylog writing every query to a file in bind format with
@@ -524,7 +578,7 @@ scenario_querylog() {
 	grep -q '"A IN h00001.bench.test. udp' "${QLOG[s2-log]}" || die "log did not log the probe (see ${QLOG[s2-log]})"
 
 	measure 2 "$DATA/bench.queries" "NOERROR NXDOMAIN" s2-none s2-querylog s2-log
-	record compare 2 s2-querylog s2-none ">=" 0.90 "querylog vs no logging"
+	record compare 2 s2-querylog s2-none ">=" 0.96 "querylog vs no logging"
 	record compare 2 s2-querylog s2-log ">" 1.0 "querylog vs CoreDNS log"
 	record compare 2 s2-log s2-none "" "" "CoreDNS log vs no logging"
 	stop s2-none s2-querylog s2-log
@@ -589,11 +643,47 @@ scenario_recursionacl() {
 	measure 3 "$DATA/bench.queries" "NOERROR NXDOMAIN" "${variants[@]}"
 	for n in "${PREFIX_SIZES[@]}"; do
 		local target="" op=""
-		((n != 100000)) || { target=0.97 op=">="; }
-		record compare 3 "s3-recursionacl-$n" s3-none "$op" "$target" "recursionacl ($n prefixes) vs no ACL"
+		((n != 100)) || { target=0.98 op=">="; }
+		record compare 3 "s3-recursionacl-$n" s3-none "$op" "$target" "recursionacl ($n prefixes) vs no ACL (denied client, authoritative answers)"
 		record compare 3 "s3-recursionacl-$n" "s3-acl-$n" ">=" 1.0 "recursionacl vs acl ($n prefixes)"
 	done
 	stop "${variants[@]}"
+	scenario_recursionacl_cached
+}
+
+# The other path most traffic takes through recursionacl: a client it
+# allows, answered from the cache.
+scenario_recursionacl_cached() {
+	local v allow
+	for v in s3-cache s3-cache-recursionacl; do
+		server "$v"
+		allow=""
+		[[ $v != *recursionacl ]] || printf -v allow 'recursionacl {\n        allow 127.0.0.1\n    }'
+		cat >"$SRV/$v/Corefile" <<-EOF
+			.:${PORT[$v]} {
+			    bind 127.0.0.1
+			    $allow
+			    cache 3600 {
+			        success 65536
+			        denial 65536
+			    }
+			    forward . $UPSTREAM
+			}
+		EOF
+		start_coredns "$v" "$COREBIND"
+	done
+	record variant 3 s3-cache corebind "cache + forward, cache filled"
+	record variant 3 s3-cache-recursionacl corebind "recursionacl { allow 127.0.0.1 } + cache + forward, cache filled"
+	for v in s3-cache s3-cache-recursionacl; do
+		ready "$v" h00001.stub.test
+		dnsperf_run "$v" 600 "$DATA/stub-warm.queries" -n 1 >"$RUNS/$v-fill.txt" 2>&1 || die "dnsperf failed against $v"
+		checked "$RUNS/$v-fill.txt" "$v" "NOERROR NXDOMAIN"
+	done
+	expect s3-cache-recursionacl 'status: REFUSED' h00001.stub.test -b 127.0.0.3
+	expect s3-cache-recursionacl 'flags: qr rd ra;' h00001.stub.test
+	measure 3 "$DATA/stub.queries" "NOERROR NXDOMAIN" s3-cache s3-cache-recursionacl
+	record compare 3 s3-cache-recursionacl s3-cache ">=" 0.98 "recursionacl (allowed client, cache hit) vs none"
+	stop s3-cache s3-cache-recursionacl
 }
 
 # Scenario 4: chaosmask answering CH queries against chaos answering them
@@ -695,6 +785,32 @@ scenario_rfc2317() {
 	measure 5 "$DATA/rfc2317.queries" "NOERROR" s5-rfc2317 s5-file
 	record compare 5 s5-rfc2317 s5-file ">=" 0.95 "rfc2317 vs the records written out in file"
 	stop s5-rfc2317 s5-file
+
+	# The path most traffic takes: queries for another zone of the block.
+	for v in s5-other-file s5-other-rfc2317; do
+		server "$v"
+		link "$v" bench.test.zone rfc2317-parent.zone
+		local block=""
+		[[ $v != *rfc2317 ]] || block="rfc2317 0.10.in-addr.arpa {
+$(cat "$DATA/rfc2317-delegate.conf")
+    }"
+		cat >"$SRV/$v/Corefile" <<-EOF
+			.:${PORT[$v]} {
+			    bind 127.0.0.1
+			    $block
+			    file bench.test.zone bench.test
+			    file rfc2317-parent.zone 0.10.in-addr.arpa
+			}
+		EOF
+		start_coredns "$v" "$COREBIND"
+	done
+	record variant 5 s5-other-file corebind "file (bench.test, and the parent reverse zone)"
+	record variant 5 s5-other-rfc2317 corebind "rfc2317 ($blocks delegate lines) + the same files; queries for bench.test"
+	for v in s5-other-file s5-other-rfc2317; do ready "$v" h00001.bench.test; done
+	expect s5-other-rfc2317 'IN.CNAME.3\.0/26\.0\.0\.10\.in-addr\.arpa\.' 3.0.0.10.in-addr.arpa PTR
+	measure 5 "$DATA/bench.queries" "NOERROR NXDOMAIN" s5-other-file s5-other-rfc2317
+	record compare 5 s5-other-rfc2317 s5-other-file ">=" 0.99 "rfc2317 vs none, queries for another zone"
+	stop s5-other-file s5-other-rfc2317
 }
 
 # Scenario 6: stubzones against forward, both to the upstream BIND 9; cold
@@ -754,6 +870,47 @@ scenario_stubzones() {
 	record compare 6 s6-cold-stubzones s6-cold-forward "" "" "stubzones vs forward, cold"
 	record compare 6 s6-warm-stubzones s6-warm-forward "" "" "stubzones vs forward, warm cache"
 	stop s6-cold-stubzones s6-cold-forward s6-warm-stubzones s6-warm-forward
+
+	# The path most traffic takes: queries for another zone of the block.
+	# And the profile's gain on this workload, which it was not taken from.
+	for v in s6-other-file s6-other-stubzones s6-cold-stubzones-pgo s6-cold-stubzones-nopgo; do
+		server "$v"
+		link "$v" bench.test.zone
+	done
+	cat >"$SRV/s6-other-file/Corefile" <<-EOF
+		.:${PORT[s6-other-file]} {
+		    bind 127.0.0.1
+		    file bench.test.zone bench.test
+		}
+	EOF
+	cat >"$SRV/s6-other-stubzones/Corefile" <<-EOF
+		.:${PORT[s6-other-stubzones]} {
+		    bind 127.0.0.1
+		    stubzones stub.test {
+		        primaries $UPSTREAM
+		        port ${PORT[upstream]}
+		    }
+		    file bench.test.zone bench.test
+		}
+	EOF
+	for v in s6-cold-stubzones-pgo s6-cold-stubzones-nopgo; do
+		sed "s/:${PORT[s6-cold-stubzones]} {/:${PORT[$v]} {/" "$SRV/s6-cold-stubzones/Corefile" >"$SRV/$v/Corefile"
+	done
+	record variant 6 s6-other-file corebind "file (bench.test)"
+	record variant 6 s6-other-stubzones corebind "stubzones stub.test + file; queries for bench.test"
+	record variant 6 s6-cold-stubzones-pgo corebind "stubzones (no cache), profile-guided"
+	record variant 6 s6-cold-stubzones-nopgo corebind-nopgo "stubzones (no cache), built without the profile"
+	start_coredns s6-other-file "$COREBIND"
+	start_coredns s6-other-stubzones "$COREBIND"
+	start_coredns s6-cold-stubzones-pgo "$COREBIND"
+	start_coredns s6-cold-stubzones-nopgo "$NOPGO"
+	for v in s6-other-file s6-other-stubzones; do ready "$v" h00001.bench.test; done
+	for v in s6-other-stubzones s6-cold-stubzones-pgo s6-cold-stubzones-nopgo; do ready "$v" h00001.stub.test; done
+	measure 6 "$DATA/bench.queries" "NOERROR NXDOMAIN" s6-other-file s6-other-stubzones
+	record compare 6 s6-other-stubzones s6-other-file ">=" 0.99 "stubzones vs none, queries for another zone"
+	measure 6 "$DATA/stub.queries" "NOERROR NXDOMAIN" s6-cold-stubzones-pgo s6-cold-stubzones-nopgo
+	record compare 10 s6-cold-stubzones-pgo s6-cold-stubzones-nopgo "" "" "the profile's gain on a workload it was not taken from: stubzones, cold (scenario 6)"
+	stop s6-other-file s6-other-stubzones s6-cold-stubzones-pgo s6-cold-stubzones-nopgo
 }
 
 # Scenario 8: rrl. Throughput of an authoritative server with rrl
@@ -887,9 +1044,34 @@ machine() {
 	record meta go "$(go version)"
 	record meta commit "$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$([[ -z $(git status --porcelain 2>/dev/null) ]] || echo -dirty)"
 	record meta pinning "servers on CPU $SERVER_CPU (BIND with one worker thread, Go sees one CPU); dnsperf and the flood tool on CPU $LOAD_CPUS"
+	record meta sizes "corebind $(du -m "$COREBIND" | cut -f1) MB; without the profile $(du -m "$NOPGO" | cut -f1) MB; vanilla $(du -m "$VANILLA" | cut -f1) MB"
+	pgo_age
+	if [[ -f bench/pgo-build.tsv ]]; then
+		record meta build_times "$(awk '$1 == "build_seconds_nopgo" { a = $2 } $1 == "build_seconds_pgo" { b = $2 } END { printf "%ss without the profile, %ss with it (measured by ./build.sh pgo)", a, b }' bench/pgo-build.tsv)"
+	fi
 	record meta rounds "$ROUNDS"
 	record meta seconds "$SECONDS_PER_RUN"
 	record meta warmup "$WARMUP"
+}
+
+# pgo_age: where default.pgo comes from, and a warning when the code it
+# profiles has moved on by more than PGO_MAX_COMMITS commits since: the
+# profile still works, but it optimizes for paths that may be gone.
+readonly PGO_MAX_COMMITS=25
+pgo_age() {
+	local since n
+	[[ -f default.pgo ]] || { record meta pgo "none: ./coredns was built without a profile"; return; }
+	since=$(git log -1 --format=%h -- default.pgo 2>/dev/null)
+	if [[ -z $since ]]; then
+		record meta pgo "default.pgo, not committed yet"
+		return
+	fi
+	n=$(git rev-list --count "$since..HEAD" -- '*.go' go.mod plugin.cfg)
+	record meta pgo "default.pgo from commit $since; $n commit(s) changing Go code since"
+	if ((n > PGO_MAX_COMMITS)); then
+		note "WARNING: default.pgo is $n commits older than the code it profiles (more than $PGO_MAX_COMMITS): refresh it with ./build.sh pgo"
+		record meta pgo_warning "default.pgo is $n commits older than the code (refresh: ./build.sh pgo)"
+	fi
 }
 
 # wanted SCENARIO: the scenario is part of this run (BENCH_ONLY, a list
@@ -903,7 +1085,7 @@ main() {
 	record meta load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 	note "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 	generate
-	if wanted 1 || wanted 6; then start_upstream; fi
+	if wanted 1 || wanted 3 || wanted 6; then start_upstream; fi
 	if wanted 1; then scenario_authoritative; fi
 	if wanted 2; then scenario_querylog; fi
 	if wanted 3; then scenario_recursionacl; fi

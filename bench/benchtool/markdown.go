@@ -16,6 +16,9 @@ func (res *results) markdown() string {
 	p("# corebind benchmark results\n\n")
 	p("Written by `./build.sh bench` (`bench/run.sh`, `bench/benchtool`): a **%s** run on %s that took %s. ", m["mode"], m["date"], m["duration"])
 	p("Every figure below comes from that run; bench/README.md describes the method and each scenario.\n\n")
+	if w := m["pgo_warning"]; w != "" {
+		p("> **Warning: %s.**\n\n", w)
+	}
 	if m["mode"] != "full" {
 		p("> **A %s run checks the harness only: its figures mean nothing.**\n\n", m["mode"])
 	}
@@ -34,13 +37,27 @@ func (res *results) markdown() string {
 		}
 	}
 
+	var mems []*memCompare
+	for _, s := range res.Scenarios {
+		mems = append(mems, s.Memory...)
+	}
+	if len(mems) > 0 {
+		p("\n| Memory | Ratio of resident sizes | Target | |\n|---|---:|---|---|\n")
+		for _, m := range mems {
+			p("| %s (`%s` / `%s`) | **%.3f** | ≤ %.2f | %s |\n", m.Title, m.A, m.B, m.Ratio, m.Max, verdict(&m.Met))
+		}
+	}
+
 	p("\n## Machine and versions\n\n| | |\n|---|---|\n")
 	for _, k := range []struct{ key, label string }{
 		{"cpu", "CPU"}, {"cores", "Cores"}, {"memory", "Memory"}, {"kernel", "Kernel"},
 		{"corebind", "corebind"}, {"vanilla", "Vanilla CoreDNS"}, {"bind", "BIND"},
 		{"dnsperf", "dnsperf"}, {"go", "Go"}, {"commit", "Commit"},
+		{"pgo", "Profile (default.pgo)"}, {"sizes", "Binary sizes"}, {"build_times", "Cold build (go build -a)"},
 	} {
-		p("| %s | %s |\n", k.label, m[k.key])
+		if m[k.key] != "" {
+			p("| %s | %s |\n", k.label, m[k.key])
+		}
 	}
 
 	p("\n## Method\n\n")
@@ -71,6 +88,9 @@ func (res *results) markdown() string {
 					ratios(c.Pairs), c.Ratio.Median, c.Ratio.Min, c.Ratio.Max, c.target(), verdict(c.Met),
 					ratios(c.CostPairs), c.Cost.Median)
 			}
+		}
+		for _, pr := range s.Profiles {
+			p("\nCPU profile of `%s` (a round of its own after the counted ones; `go tool pprof -top`):\n\n```\n%s```\n", pr.Variant, pr.Top)
 		}
 	}
 

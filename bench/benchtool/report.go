@@ -31,6 +31,24 @@ type scenario struct {
 	Commands    []string      `json:"commands,omitempty"`
 	Variants    []*variant    `json:"variants,omitempty"`
 	Comparisons []*comparison `json:"comparisons"`
+	Memory      []*memCompare `json:"memory_comparisons,omitempty"`
+	Profiles    []*profile    `json:"profiles,omitempty"`
+}
+
+// memCompare is a resident-size target: A's RSS over B's, at most Max.
+type memCompare struct {
+	Title string  `json:"title"`
+	A     string  `json:"a"`
+	B     string  `json:"b"`
+	Max   float64 `json:"max_ratio"`
+	Ratio float64 `json:"ratio"`
+	Met   bool    `json:"met"`
+}
+
+// profile is the top of a variant's CPU profile (go tool pprof -top).
+type profile struct {
+	Variant string `json:"variant"`
+	Top     string `json:"top"`
 }
 
 type variant struct {
@@ -237,6 +255,24 @@ func readLog(path string) (*results, error) {
 				return nil, bad(err)
 			}
 			res.Amplify = append(res.Amplify, a)
+		case "memory":
+			m := &memCompare{A: arg(2), B: arg(3), Title: arg(5)}
+			var err error
+			if m.Max, err = strconv.ParseFloat(arg(4), 64); err != nil {
+				return nil, bad(err)
+			}
+			if variants[m.A] == nil || variants[m.B] == nil {
+				return nil, bad(fmt.Errorf("unknown variant %q or %q", m.A, m.B))
+			}
+			s := getScenario(arg(1))
+			s.Memory = append(s.Memory, m)
+		case "profile":
+			data, err := os.ReadFile(arg(3))
+			if err != nil {
+				return nil, bad(err)
+			}
+			s := getScenario(arg(1))
+			s.Profiles = append(s.Profiles, &profile{Variant: arg(2), Top: string(data)})
 		case "gobench":
 			g, err := os.Open(arg(1))
 			if err != nil {
@@ -268,8 +304,23 @@ func readLog(path string) (*results, error) {
 		for _, c := range s.Comparisons {
 			c.compute(variants[c.A], variants[c.B])
 		}
+		for _, m := range s.Memory {
+			a, b := variants[m.A].Memory, variants[m.B].Memory
+			if a != nil && b != nil && b.RSSKiB > 0 {
+				m.Ratio = float64(a.RSSKiB) / float64(b.RSSKiB)
+				m.Met = m.Ratio <= m.Max
+			}
+		}
 	}
-	slices.SortStableFunc(res.Scenarios, func(a, b *scenario) int { return strings.Compare(a.ID, b.ID) })
+	// Numbered scenarios in number order (10 after 9), then the others.
+	slices.SortStableFunc(res.Scenarios, func(a, b *scenario) int {
+		na, ea := strconv.Atoi(a.ID)
+		nb, eb := strconv.Atoi(b.ID)
+		if ea == nil && eb == nil {
+			return na - nb
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 	return res, nil
 }
 
