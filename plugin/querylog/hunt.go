@@ -17,7 +17,19 @@ import (
 type hunt struct {
 	failed  [failClasses]*spaceSaving[string, struct{}]
 	senders *spaceSaving[netip.Addr, struct{}] // counted in bytes sent
+	rcodes  [rcodeClasses]uint64               // every query, by response
 }
+
+// The response codes counted over all queries (hunt.rcodes); a query
+// without a reply counts as other.
+const (
+	rcodeNoError = iota
+	rcodeNXDomain
+	rcodeServFail
+	rcodeRefused
+	rcodeOther
+	rcodeClasses
+)
 
 // The response classes whose names are tracked, in the order of hunt.failed.
 const (
@@ -42,6 +54,7 @@ func newHunt(top, names int) hunt {
 // add counts a query; name is the case-folded name as the names table
 // holds it (no allocation: the string is shared).
 func (h *hunt) add(rec *record, addr netip.Addr, name string) {
+	h.rcodes[rcodeClass(rec)]++
 	if rec.responded {
 		fail := -1
 		switch rec.rcode {
@@ -70,7 +83,26 @@ func (h *hunt) add(rec *record, addr netip.Addr, name string) {
 	}
 }
 
+// rcodeClass is the index of a query's response in hunt.rcodes.
+func rcodeClass(rec *record) int {
+	if !rec.responded {
+		return rcodeOther
+	}
+	switch rec.rcode {
+	case dns.RcodeSuccess:
+		return rcodeNoError
+	case dns.RcodeNameError:
+		return rcodeNXDomain
+	case dns.RcodeServerFailure:
+		return rcodeServFail
+	case dns.RcodeRefused:
+		return rcodeRefused
+	}
+	return rcodeOther
+}
+
 func (h *hunt) reset() {
+	h.rcodes = [rcodeClasses]uint64{}
 	for _, t := range h.failed {
 		t.reset()
 	}
@@ -90,6 +122,7 @@ type huntSnapshot struct {
 	FailedBound [failClasses]uint64
 	Senders     []countSnapshot[netip.Addr]
 	SenderBound uint64
+	Rcodes      [rcodeClasses]uint64
 }
 
 // countSnapshot is an entry of a Space-Saving table: its count, which is
@@ -101,7 +134,7 @@ type countSnapshot[K any] struct {
 }
 
 func (h *hunt) snapshot() huntSnapshot {
-	var hs huntSnapshot
+	hs := huntSnapshot{Rcodes: h.rcodes}
 	for i, t := range h.failed {
 		hs.Failed[i] = copyCounts(t)
 		hs.FailedBound[i] = t.min()

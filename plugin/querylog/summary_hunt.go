@@ -1,6 +1,8 @@
 package querylog
 
 import (
+	"strconv"
+
 	"github.com/corebind/corebind/plugin/pkg/bindfmt"
 	"github.com/corebind/corebind/plugin/pkg/logsink"
 )
@@ -9,6 +11,7 @@ import (
 // and the json interval summary, which leaves the history out).
 type (
 	huntJSON struct {
+		Responses       responsesJSON   `json:"responses"`
 		NXDomainNames   []classNameJSON `json:"nxdomain_names"`
 		ServFailNames   []classNameJSON `json:"servfail_names"`
 		RefusedNames    []classNameJSON `json:"refused_names"`
@@ -16,6 +19,14 @@ type (
 		BytesSent       []bytesSentJSON `json:"clients_by_bytes_sent"`
 		BytesSentBound  uint64          `json:"bytes_sent_error_bound"`
 		History         *historyJSON    `json:"history,omitempty"`
+	}
+	// responsesJSON counts every query by its response (exact).
+	responsesJSON struct {
+		NoError  uint64 `json:"noerror"`
+		NXDomain uint64 `json:"nxdomain"`
+		ServFail uint64 `json:"servfail"`
+		Refused  uint64 `json:"refused"`
+		Other    uint64 `json:"other"`
 	}
 	classNameJSON struct {
 		Name    string `json:"name"`
@@ -46,7 +57,12 @@ type (
 // (limit <= 0: all, with the history).
 func (s *snapshot) huntJSON(limit int) huntJSON {
 	h := &s.Hunt
+	r := &h.Rcodes
 	j := huntJSON{
+		Responses: responsesJSON{
+			NoError: r[rcodeNoError], NXDomain: r[rcodeNXDomain], ServFail: r[rcodeServFail],
+			Refused: r[rcodeRefused], Other: r[rcodeOther],
+		},
 		ClassNameBounds: classBoundsJSON{
 			NXDomain: h.FailedBound[failNXDomain],
 			ServFail: h.FailedBound[failServFail],
@@ -80,10 +96,21 @@ func (s *snapshot) huntJSON(limit int) huntJSON {
 // writeHuntSummary writes the hunt tables into the bind-format summary, the
 // top summaryTop of each, after the names:
 //
+//	statistics: info: responses=12840 noerror=12700 nxdomain=110 servfail=0 refused=30 other=0
 //	statistics: info: nxdomain_name=nx.example.org queries=110 error=0
 //	statistics: info: sender=192.0.2.7 bytes_sent=552600 error=0
 func writeHuntSummary(e *logsink.Emitter, s *snapshot) {
 	h := &s.Hunt
+	r := &h.Rcodes
+	b := e.Buf()
+	b = append(b, "responses="...)
+	b = strconv.AppendUint(b, r[rcodeNoError]+r[rcodeNXDomain]+r[rcodeServFail]+r[rcodeRefused]+r[rcodeOther], 10)
+	b = appendKV(b, "noerror", r[rcodeNoError])
+	b = appendKV(b, "nxdomain", r[rcodeNXDomain])
+	b = appendKV(b, "servfail", r[rcodeServFail])
+	b = appendKV(b, "refused", r[rcodeRefused])
+	b = appendKV(b, "other", r[rcodeOther])
+	e.Emit(s.Now, logsink.SevInfo, "statistics", b)
 	for c, list := range h.Failed {
 		for i, n := range list {
 			if i == summaryTop {
