@@ -117,6 +117,7 @@ cmd_run() {
 readonly -A TOOLS=(
 	[named]=bind9 [dig]=bind9-dnsutils [kdig]=knot-dnsutils [dnsperf]=dnsperf
 	[fail2ban-regex]=fail2ban [nmap]=nmap [ip]=iproute2 [curl]=curl [jq]=jq
+	[chromium]=chromium
 )
 
 cmd_deps() {
