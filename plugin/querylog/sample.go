@@ -15,7 +15,9 @@ func parseSample(c *caddy.Controller) (uint32, error) {
 
 // sampleHash is the hash that decides whether a query is sampled: FNV-1a
 // (64 bits) over the client's address (16 bytes, IPv4 mapped), its port,
-// the message ID and the query name in lower case. It is deterministic: the
+// the message ID and the query name in lower case, then SplitMix64's
+// finalizer (FNV's low bits, which the modulo uses, depend only on the low
+// bits of the input; the finalizer spreads every bit). It is deterministic: the
 // same query is in or out of the sample in every directive and every run,
 // and with sample N and sample M where M is a multiple of N, what the M
 // output logs the N output logs too. A client cannot aim at being left out
@@ -42,7 +44,7 @@ func sampleHash(rec *record) uint64 {
 		}
 		h = (h ^ uint64(c)) * prime
 	}
-	return h
+	return mix(h)
 }
 
 // sampled reports whether a query whose sampleHash is h is logged by a
