@@ -3,9 +3,11 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -186,4 +188,53 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestQuerylogStatsAllowMatchesBIND: `stats { allow }` decides like BIND's
+// statistics-channels allow, side by side with named 9.18: the listed
+// client is served, another is not. The difference, written down in the
+// README: BIND closes the connection without an answer (and logs
+// "rejected statistics connection"), corebind answers 403 and counts it.
+func TestQuerylogStatsAllowMatchesBIND(t *testing.T) {
+	testkit.Require(t, "named", "curl")
+	bindStats := testkit.HostPort("127.0.0.1", testkit.FreePort(t))
+	testkit.StartNamed(t, testkit.NamedOptions{
+		Conf: fmt.Sprintf("statistics-channels { inet 127.0.0.1 port %s allow { 127.0.0.2; }; };", strings.Split(bindStats, ":")[1]),
+	})
+	port := testkit.FreePort(t)
+	ours := testkit.HostPort("127.0.0.1", testkit.FreePort(t))
+	testkit.StartCoreDNS(t, fmt.Sprintf(`.:%d {
+	bind 127.0.0.1
+	querylog {
+		output file query.log
+		stats {
+			listen %s
+			allow 127.0.0.2
+		}
+	}
+	file example.org.db example.org
+}
+`, port, ours), testkit.CoreDNSOptions{Wait: testkit.HostPort("127.0.0.1", port), Files: map[string]string{"example.org.db": querylogZone}})
+	curl := func(from, url string) (code string, exit int) {
+		out, err := exec.Command("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5",
+			"--retry", "20", "--retry-connrefused", "--retry-delay", "0", "--interface", from, url).Output()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			exit = ee.ExitCode()
+		}
+		return string(out), exit
+	}
+	if code, exit := curl("127.0.0.2", "http://"+bindStats+"/json/v1/server"); code != "200" {
+		t.Errorf("BIND, allowed client: %s (curl exit %d)", code, exit)
+	}
+	if code, exit := curl("127.0.0.2", "http://"+ours+"/json"); code != "200" {
+		t.Errorf("corebind, allowed client: %s (curl exit %d)", code, exit)
+	}
+	// curl exit 52 (empty reply) or 56 (reset): closed with no answer.
+	if code, exit := curl("127.0.0.3", "http://"+bindStats+"/json/v1/server"); code != "000" || exit != 52 && exit != 56 {
+		t.Errorf("BIND, other client: HTTP %s, curl exit %d; want no answer (000, exit 52 or 56)", code, exit)
+	}
+	if code, exit := curl("127.0.0.3", "http://"+ours+"/json"); code != "403" {
+		t.Errorf("corebind, other client: %s (curl exit %d), want 403", code, exit)
+	}
 }
