@@ -1,12 +1,15 @@
 package querylog
 
 import (
+	"context"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/plugin/test"
 	"github.com/miekg/dns"
 )
 
@@ -214,6 +217,52 @@ func TestSetupUI(t *testing.T) {
 		err := setup(c)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s:\n got %v\nwant %q", tc.input, err, tc.want)
+		}
+	}
+}
+
+// TestSummaryHunt: the interval summary carries the response totals, the
+// failing names by class and the top senders, in both formats.
+func TestSummaryHunt(t *testing.T) {
+	for _, f := range []string{"bind", "json"} {
+		h, path := newTestHandler(t, "querylog {\noutput file LOG\nformat "+f+"\nstats {\ninterval 1s\n}\n}", answer)
+		for _, q := range []struct{ ip, name string }{{"127.0.0.2", "nx.example.org."}, {"127.0.0.2", "nx.example.org."}, {"127.0.0.3", "refused.example.org."}, {"127.0.0.4", "www.example.org."}} {
+			h.ServeDNS(context.Background(), &test.ResponseWriter{RemoteIP: q.ip}, query(q.name, dns.TypeA))
+		}
+		var text string
+		deadline := time.Now().Add(20 * time.Second)
+		for !strings.Contains(text, "statistics") {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: no summary after 20s:\n%s", f, text)
+			}
+			time.Sleep(50 * time.Millisecond)
+			data, _ := os.ReadFile(path)
+			text = string(data)
+		}
+		text = strings.Join(lines(t, h, path), "\n")
+		var want []string
+		if f == "bind" {
+			want = []string{
+				" statistics: info: responses=4 noerror=1 nxdomain=2 servfail=0 refused=1 other=0\n",
+				" statistics: info: nxdomain_name=nx.example.org queries=2 error=0\n",
+				" statistics: info: refused_name=refused.example.org queries=1 error=0\n",
+				" statistics: info: sender=127.0.0.2 bytes_sent=",
+			}
+		} else {
+			want = []string{
+				`"responses":{"noerror":1,"nxdomain":2,"servfail":0,"refused":1,"other":0}`,
+				`"nxdomain_names":[{"name":"nx.example.org.","queries":2,"error":0}]`,
+				`"refused_names":[{"name":"refused.example.org.","queries":1,"error":0}]`,
+				`"clients_by_bytes_sent":[{"ip":"127.0.0.2","bytes_sent":`,
+			}
+		}
+		for _, w := range want {
+			if !strings.Contains(text+"\n", w) {
+				t.Errorf("%s summary lacks %q:\n%s", f, w, text)
+			}
+		}
+		if strings.Contains(text, `"history"`) {
+			t.Errorf("json summary carries the history")
 		}
 	}
 }
