@@ -23,7 +23,8 @@ import (
 // confined to loopback. The known clients and counts are in the DOM, the
 // chart has data points, the page wrote nothing to the console and nothing
 // left loopback. The screenshot is kept in the test's artifact directory
-// (go test -artifacts); with COREBIND_UPDATE_SCREENSHOT=1 it also replaces
+// (go test -artifacts; ./build.sh test keeps it under ./artifacts/_artifacts);
+// with COREBIND_UPDATE_SCREENSHOT=1 it also replaces
 // the one the querylog README shows.
 func TestQuerylogPage(t *testing.T) {
 	testkit.Require(t, "dig", "chromium")
