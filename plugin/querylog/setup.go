@@ -272,7 +272,7 @@ func parseDirective(c *caddy.Controller) (*logger, error) {
 func parseStats(c *caddy.Controller, l *logger) error {
 	l.top, l.names = defaultTop, defaultNames
 	if args := c.RemainingArgs(); len(args) != 0 {
-		return c.Errf("stats takes no argument, only a block: stats { top N names N interval DURATION listen ADDRESS }")
+		return c.Errf("stats takes no argument, only a block: stats { top N names N interval DURATION listen ADDRESS allow ELEMENT... }")
 	}
 	var allow []string
 	if c.NextArg() { // the "{" RemainingArgs stopped at
