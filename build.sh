@@ -161,6 +161,7 @@ cmd_run() {
 readonly -A TOOLS=(
 	[named]=bind9 [dig]=bind9-dnsutils [kdig]=knot-dnsutils [dnsperf]=dnsperf
 	[fail2ban-regex]=fail2ban [nmap]=nmap [ip]=iproute2 [curl]=curl [jq]=jq
+	[chromium]=chromium
 )
 
 cmd_deps() {
@@ -229,7 +230,10 @@ cmd_test() {
 	# The e2e step includes the hardening tests and the 60-second soak
 	# (e2e/soak_test.go; ./build.sh soak runs the long one).
 	step "end-to-end tests against ./coredns"
-	go test -count=1 -timeout 30m ./e2e/
+	# -artifacts keeps what tests save with t.ArtifactDir (the screenshot of
+	# querylog's page) under ./artifacts.
+	mkdir -p "$ROOT/artifacts"
+	go test -count=1 -timeout 30m -artifacts -outputdir "$ROOT/artifacts" ./e2e/
 	cmd_test_import
 	./build.sh bench --quick
 

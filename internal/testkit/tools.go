@@ -15,7 +15,7 @@ func Require(t testing.TB, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("testkit: %s is not installed; run ./build.sh deps (Debian packages bind9, bind9-dnsutils, knot-dnsutils, dnsperf, fail2ban, nmap)", tool)
+			t.Fatalf("testkit: %s is not installed; run ./build.sh deps (Debian packages bind9, bind9-dnsutils, knot-dnsutils, dnsperf, fail2ban, nmap, chromium)", tool)
 		}
 	}
 }

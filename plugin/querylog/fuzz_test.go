@@ -35,6 +35,10 @@ func FuzzParse(f *testing.F) {
 		{"bad-interval", "querylog {\n stats {\n  interval 1ns\n }\n}"},
 		{"bad-listen", "querylog {\n stats {\n  listen nowhere\n }\n}"},
 		{"unknown", "querylog {\n verbose\n}"},
+		{"mask-sample-allow", "querylog {\n mask 24 48\n sample 10\n stats {\n  listen 127.0.0.1:9154\n  allow !127.0.0.9 127.0.0.0/8 ::1 localhost\n }\n}"},
+		{"bad-mask", "querylog {\n mask 33 129\n}"},
+		{"bad-sample", "querylog {\n sample 0\n}"},
+		{"allow-without-listen", "querylog {\n stats {\n  allow any\n }\n}"},
 	} {
 		testkit.Seed(f, s.name, s.text)
 	}
@@ -52,6 +56,9 @@ func FuzzParse(f *testing.F) {
 		for _, l := range loggers {
 			if l.buffer < 1 || l.buffer > maxBuffer || l.top < 0 || l.top > maxTop || l.names < 0 || l.names > maxNames {
 				t.Fatalf("out of bounds: buffer %d, top %d, names %d (%q)", l.buffer, l.top, l.names, input)
+			}
+			if l.mask.v4 < 0 || l.mask.v4 > 32 || l.mask.v6 < 0 || l.mask.v6 > 128 || l.sample > maxSample || (l.http != nil && l.http.allow == nil) {
+				t.Fatalf("out of bounds: mask %+v, sample %d, allow %v (%q)", l.mask, l.sample, l.http, input)
 			}
 		}
 	})

@@ -35,6 +35,8 @@ type logger struct {
 	responses  bool
 	output     logsink.Output
 	buffer     int
+	mask       addrMask // client addresses truncated in the output
+	sample     uint32   // log one query in sample (0, 1: all)
 
 	// stats, nil without a stats block.
 	stats    *stats
@@ -109,6 +111,11 @@ func (l *logger) formatRecord(e *logsink.Emitter, rec *record) {
 		l.lastServer, l.lastRecords = rec.server, recordsTotal.WithLabelValues(rec.server)
 	}
 	l.lastRecords.Inc()
+	if l.mask.on {
+		masked := *rec
+		l.mask.apply(&masked)
+		rec = &masked
+	}
 	switch l.format {
 	case formatJSON:
 		l.formatJSON(e, rec)

@@ -41,6 +41,20 @@ var (
 		Help:      "Counter of requests that get no query line, as in BIND, by reason: notify, update, opcode (other opcodes), tsig (signature failed), class (refused class other than IN and CH).",
 	}, []string{"server", "reason"})
 
+	sampledOut = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "sampled_out_total",
+		Help:      "Counter of query records not written because of sample: the queries the statistics count but the output leaves out.",
+	}, []string{"server"})
+
+	statsDenied = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "stats_denied_total",
+		Help:      "Counter of requests to the statistics listener refused, by reason: address (not in allow, 403), origin (a cross-origin POST /reset, 403).",
+	}, []string{"listen", "reason"})
+
 	trackedClients = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: pluginName,

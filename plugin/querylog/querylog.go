@@ -145,6 +145,10 @@ func (h *Querylog) end(ctx context.Context, rw *responseWriter, r *dns.Msg, want
 	}
 	rec.duration = int64(time.Since(rw.start))
 	rec.server = metrics.WithServer(ctx)
+	var (
+		hash   uint64
+		hashed bool
+	)
 	for i, l := range h.loggers {
 		if want&(1<<i) == 0 {
 			continue
@@ -152,9 +156,19 @@ func (h *Querylog) end(ctx context.Context, rw *responseWriter, r *dns.Msg, want
 		if l.stats != nil {
 			l.stats.add(rec)
 		}
-		if l.classes.has(rw.class) {
-			l.queue.Enqueue(*rec)
+		if !l.classes.has(rw.class) {
+			continue
 		}
+		if l.sample > 1 {
+			if !hashed {
+				hash, hashed = sampleHash(rec), true
+			}
+			if !sampled(hash, l.sample) {
+				sampledOut.WithLabelValues(rec.server).Inc()
+				continue
+			}
+		}
+		l.queue.Enqueue(*rec)
 	}
 }
 

@@ -174,7 +174,7 @@ func parseDirective(c *caddy.Controller) (*logger, error) {
 	for c.NextBlock() {
 		opt := c.Val()
 		switch opt {
-		case "output", "format", "facility", "tag", "responses", "buffer", "stats":
+		case "output", "format", "facility", "tag", "responses", "buffer", "stats", "mask", "sample":
 			if seen[opt] {
 				return nil, c.Errf("%s given twice", opt)
 			}
@@ -234,6 +234,18 @@ func parseDirective(c *caddy.Controller) (*logger, error) {
 			if err := parseStats(c, l); err != nil {
 				return nil, err
 			}
+		case "mask":
+			m, err := parseMask(c)
+			if err != nil {
+				return nil, err
+			}
+			l.mask = m
+		case "sample":
+			n, err := parseSample(c)
+			if err != nil {
+				return nil, err
+			}
+			l.sample = n
 		default:
 			return nil, c.Errf("unknown property %q", opt)
 		}
@@ -260,8 +272,9 @@ func parseDirective(c *caddy.Controller) (*logger, error) {
 func parseStats(c *caddy.Controller, l *logger) error {
 	l.top, l.names = defaultTop, defaultNames
 	if args := c.RemainingArgs(); len(args) != 0 {
-		return c.Errf("stats takes no argument, only a block: stats { top N names N interval DURATION listen ADDRESS }")
+		return c.Errf("stats takes no argument, only a block: stats { top N names N interval DURATION listen ADDRESS allow ELEMENT... }")
 	}
+	var allow []string
 	if c.NextArg() { // the "{" RemainingArgs stopped at
 		seen := map[string]bool{}
 		for {
@@ -286,8 +299,12 @@ func parseStats(c *caddy.Controller, l *logger) error {
 				l.interval, err = durationArg(c)
 			case "listen":
 				l.listen, err = listenArg(c)
+			case "allow":
+				if allow = c.RemainingArgs(); len(allow) == 0 {
+					err = c.Err("allow needs address match list elements, e.g. allow 127.0.0.1 192.0.2.0/24")
+				}
 			default:
-				return c.Errf("unknown stats property %q: want top, names, interval or listen", opt)
+				return c.Errf("unknown stats property %q: want top, names, interval, listen or allow", opt)
 			}
 			if err != nil {
 				return err
@@ -295,8 +312,15 @@ func parseStats(c *caddy.Controller, l *logger) error {
 		}
 	}
 	l.stats = newStats(l.top, l.names, time.Now())
+	if allow != nil && l.listen == "" {
+		return c.Err("stats allow needs listen: it says who may use the HTTP listener")
+	}
 	if l.listen != "" {
-		l.http = &statsServer{addr: l.listen, stats: l.stats}
+		list, err := compileAllow(c, allow)
+		if err != nil {
+			return err
+		}
+		l.http = &statsServer{addr: l.listen, stats: l.stats, allow: list}
 	}
 	return nil
 }

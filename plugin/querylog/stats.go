@@ -30,6 +30,8 @@ type stats struct {
 	names   *spaceSaving[string, nameCounters]
 	seen    distinct // distinct clients overall
 	seed    uint64
+	hist    history // queries per second and per minute
+	hunt    hunt    // failing names by class, clients by bytes sent
 }
 
 // clientCounters are a tracked client's counters. Apart from the Space-Saving
@@ -61,6 +63,7 @@ func newStats(top, names int, now time.Time) *stats {
 		names:   newSpaceSaving[string, nameCounters](names),
 		seen:    newDistinct(4096),
 		seed:    rand.Uint64(),
+		hunt:    newHunt(top, names),
 	}
 	// Allocate every name's sketch now, not on the query path; insert
 	// leaves slot values alone.
@@ -81,11 +84,13 @@ func (s *stats) add(rec *record) {
 	defer s.mu.Unlock()
 	s.queries++
 	s.seen.add(h)
+	s.hist.add(rec.time)
 
 	ns := s.nameSlot(rec.qname)
 	s.names.incr(ns)
 	ns.v.clients.add(h)
 	name := ns.key
+	s.hunt.add(rec, addr, name)
 
 	cs, ok := s.clients.lookup(addr)
 	if !ok {
@@ -217,6 +222,8 @@ func (s *stats) resetLocked(now time.Time) {
 	}
 	s.clients.reset()
 	s.names.reset()
+	s.hist.reset()
+	s.hunt.reset()
 }
 
 // snapshot is a copy of the statistics, sorted by count, for the JSON
@@ -231,6 +238,8 @@ type snapshot struct {
 	NameBound  uint64 // the same for names
 	Tracked    []clientSnapshot
 	Names      []nameSnapshot
+	Hist       historySnapshot
+	Hunt       huntSnapshot
 }
 
 type clientSnapshot struct {
@@ -268,6 +277,8 @@ func (s *stats) copyLocked(now time.Time) *snapshot {
 		NameBound:  s.names.min(),
 		Tracked:    make([]clientSnapshot, 0, s.clients.len()),
 		Names:      make([]nameSnapshot, 0, s.names.len()),
+		Hist:       s.hist.snapshot(now),
+		Hunt:       s.hunt.snapshot(),
 	}
 	for _, sl := range s.clients.slots {
 		snap.Tracked = append(snap.Tracked, clientSnapshot{Addr: sl.key, Queries: sl.count, Error: sl.err, Counters: sl.v})
@@ -283,6 +294,7 @@ func (s *stats) copyLocked(now time.Time) *snapshot {
 // under a flood of one-off sources, the newcomers' counts are mostly
 // inherited error), then count, then address or name.
 func (snap *snapshot) sort() {
+	snap.Hunt.sort()
 	slices.SortFunc(snap.Tracked, func(a, b clientSnapshot) int {
 		if c := cmp.Compare(b.Queries-b.Error, a.Queries-a.Error); c != 0 {
 			return c

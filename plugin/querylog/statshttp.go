@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/corebind/corebind/plugin/pkg/addrmatch"
 	"github.com/coredns/coredns/plugin/pkg/reuseport"
 )
 
@@ -17,6 +18,7 @@ import (
 type statsServer struct {
 	addr  string
 	stats *stats
+	allow *addrmatch.List // who may connect; never nil
 
 	mu  sync.Mutex
 	srv *http.Server
@@ -36,11 +38,12 @@ func (s *statsServer) start() error {
 		return err
 	}
 	mux := http.NewServeMux()
+	mux.HandleFunc("/", s.servePage)
 	mux.HandleFunc("/json", s.serveJSON)
 	mux.HandleFunc("/reset", s.serveReset)
 	s.ln = ln
 	s.srv = &http.Server{
-		Handler:           mux,
+		Handler:           s.guard(mux),
 		ReadHeaderTimeout: 5 * time.Second,
 		WriteTimeout:      10 * time.Second,
 		IdleTimeout:       30 * time.Second,
@@ -80,6 +83,11 @@ func (s *statsServer) serveReset(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "use POST", http.StatusMethodNotAllowed)
 		return
 	}
+	if !s.sameOrigin(r) {
+		statsDenied.WithLabelValues(s.addr, deniedOrigin).Inc()
+		http.Error(w, "forbidden: reset only from this listener's own page, or without Origin (curl)", http.StatusForbidden)
+		return
+	}
 	now := time.Now()
 	snap := s.stats.resetSnapshot(now)
 	writeJSON(w, snap.toJSON(0))
@@ -93,5 +101,6 @@ func writeJSON(w http.ResponseWriter, v any) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Write(append(data, '\n'))
 }

@@ -29,6 +29,7 @@ type (
 		NameErrorBound uint64       `json:"name_error_bound"`
 		Clients        []clientJSON `json:"clients"`
 		Names          []nameJSON   `json:"names"`
+		huntJSON
 	}
 	clientJSON struct {
 		IP            string          `json:"ip"`
@@ -108,6 +109,7 @@ func (s *snapshot) toJSON(limit int) *statsJSON {
 		}
 		j.Names = append(j.Names, nameJSON{Name: jsonName(n.Name), Queries: n.Queries, Error: n.Error, Clients: n.Clients})
 	}
+	j.huntJSON = s.huntJSON(limit)
 	return j
 }
 
@@ -180,6 +182,7 @@ func (l *logger) writeSummary(e *logsink.Emitter, s *snapshot) {
 		b = appendKV(b, "clients", n.Clients)
 		e.Emit(s.Now, logsink.SevInfo, "statistics", b)
 	}
+	writeHuntSummary(e, s)
 }
 
 func appendKV(b []byte, key string, v uint64) []byte {

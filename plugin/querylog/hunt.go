@@ -1,0 +1,175 @@
+package querylog
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+
+	"github.com/miekg/dns"
+)
+
+// hunt holds the tables an operator hunting trouble asks for besides the
+// top clients and names: the names that fail, by response class, and the
+// clients that are sent the most bytes (the victims of an amplification,
+// or the heaviest legitimate users). Each is a Space-Saving table, bounded
+// like the others: names tables have the names slots, the senders table
+// the top slots. They are guarded by the stats mutex.
+type hunt struct {
+	failed  [failClasses]*spaceSaving[string, struct{}]
+	senders *spaceSaving[netip.Addr, struct{}] // counted in bytes sent
+	rcodes  [rcodeClasses]uint64               // every query, by response
+}
+
+// The response codes counted over all queries (hunt.rcodes); a query
+// without a reply counts as other.
+const (
+	rcodeNoError = iota
+	rcodeNXDomain
+	rcodeServFail
+	rcodeRefused
+	rcodeOther
+	rcodeClasses
+)
+
+// The response classes whose names are tracked, in the order of hunt.failed.
+const (
+	failNXDomain = iota
+	failServFail
+	failRefused
+	failClasses
+)
+
+// failNames are the JSON keys and summary prefixes of the classes.
+var failNames = [failClasses]string{"nxdomain", "servfail", "refused"}
+
+func newHunt(top, names int) hunt {
+	var h hunt
+	for i := range h.failed {
+		h.failed[i] = newSpaceSaving[string, struct{}](names)
+	}
+	h.senders = newSpaceSaving[netip.Addr, struct{}](top)
+	return h
+}
+
+// add counts a query; name is the case-folded name as the names table
+// holds it (no allocation: the string is shared).
+func (h *hunt) add(rec *record, addr netip.Addr, name string) {
+	h.rcodes[rcodeClass(rec)]++
+	if rec.responded {
+		fail := -1
+		switch rec.rcode {
+		case dns.RcodeNameError:
+			fail = failNXDomain
+		case dns.RcodeServerFailure:
+			fail = failServFail
+		case dns.RcodeRefused:
+			fail = failRefused
+		}
+		if fail >= 0 {
+			t := h.failed[fail]
+			sl, ok := t.lookup(name)
+			if !ok {
+				sl = t.insert(name)
+			}
+			t.incr(sl)
+		}
+	}
+	if rec.size > 0 {
+		sl, ok := h.senders.lookup(addr)
+		if !ok {
+			sl = h.senders.insert(addr)
+		}
+		h.senders.incrBy(sl, uint64(rec.size))
+	}
+}
+
+// rcodeClass is the index of a query's response in hunt.rcodes.
+func rcodeClass(rec *record) int {
+	if !rec.responded {
+		return rcodeOther
+	}
+	switch rec.rcode {
+	case dns.RcodeSuccess:
+		return rcodeNoError
+	case dns.RcodeNameError:
+		return rcodeNXDomain
+	case dns.RcodeServerFailure:
+		return rcodeServFail
+	case dns.RcodeRefused:
+		return rcodeRefused
+	}
+	return rcodeOther
+}
+
+func (h *hunt) reset() {
+	h.rcodes = [rcodeClasses]uint64{}
+	for _, t := range h.failed {
+		t.reset()
+	}
+	h.senders.reset()
+}
+
+// incrBy adds n to a slot's count: weighted Space-Saving, whose bounds hold
+// with N the total weight.
+func (s *spaceSaving[K, V]) incrBy(sl *ssSlot[K, V], n uint64) {
+	sl.count += n
+	s.down(int(sl.pos))
+}
+
+// huntSnapshot is a copy of the hunt tables, sorted by guaranteed count.
+type huntSnapshot struct {
+	Failed      [failClasses][]countSnapshot[string]
+	FailedBound [failClasses]uint64
+	Senders     []countSnapshot[netip.Addr]
+	SenderBound uint64
+	Rcodes      [rcodeClasses]uint64
+}
+
+// countSnapshot is an entry of a Space-Saving table: its count, which is
+// at most Error above the truth.
+type countSnapshot[K any] struct {
+	Key   K
+	Count uint64
+	Error uint64
+}
+
+func (h *hunt) snapshot() huntSnapshot {
+	hs := huntSnapshot{Rcodes: h.rcodes}
+	for i, t := range h.failed {
+		hs.Failed[i] = copyCounts(t)
+		hs.FailedBound[i] = t.min()
+	}
+	hs.Senders = copyCounts(h.senders)
+	hs.SenderBound = h.senders.min()
+	return hs
+}
+
+// sort sorts the tables; called outside the stats mutex.
+func (hs *huntSnapshot) sort() {
+	for _, f := range hs.Failed {
+		sortCounts(f, func(a, b string) int { return cmp.Compare(a, b) })
+	}
+	sortCounts(hs.Senders, func(a, b netip.Addr) int { return a.Compare(b) })
+}
+
+func copyCounts[K comparable, V any](t *spaceSaving[K, V]) []countSnapshot[K] {
+	out := make([]countSnapshot[K], 0, t.len())
+	for _, sl := range t.slots {
+		out = append(out, countSnapshot[K]{Key: sl.key, Count: sl.count, Error: sl.err})
+	}
+	return out
+}
+
+// sortCounts sorts a table as the others are: by guaranteed count (count
+// less error), then count, then key.
+func sortCounts[K any](out []countSnapshot[K], keyCmp func(a, b K) int) {
+	slices.SortFunc(out, func(a, b countSnapshot[K]) int {
+		if c := cmp.Compare(b.Count-b.Error, a.Count-a.Error); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return keyCmp(a.Key, b.Key)
+	})
+}

@@ -1,0 +1,68 @@
+package querylog
+
+import (
+	"net/netip"
+	"strconv"
+
+	"github.com/coredns/caddy"
+)
+
+// addrMask truncates the client addresses a directive writes to prefixes
+// (`mask V4BITS V6BITS`), so an output that goes where full addresses are
+// personal data keeps only the network. The statistics, and the other
+// directives' outputs, keep the full address.
+type addrMask struct {
+	on     bool
+	v4, v6 int
+}
+
+// parseMask reads `mask V4BITS V6BITS`.
+func parseMask(c *caddy.Controller) (addrMask, error) {
+	args := c.RemainingArgs()
+	if len(args) != 2 {
+		return addrMask{}, c.Errf("mask needs two prefix lengths, IPv4 then IPv6, e.g. mask 24 48")
+	}
+	v4, err4 := strconv.Atoi(args[0])
+	v6, err6 := strconv.Atoi(args[1])
+	if err4 != nil || v4 < 0 || v4 > 32 {
+		return addrMask{}, c.Errf("mask %q: the IPv4 prefix length must be a number from 0 to 32", args[0])
+	}
+	if err6 != nil || v6 < 0 || v6 > 128 {
+		return addrMask{}, c.Errf("mask %q: the IPv6 prefix length must be a number from 0 to 128", args[1])
+	}
+	return addrMask{on: true, v4: v4, v6: v6}, nil
+}
+
+// addr truncates a to its prefix: the host bits become zero, so a masked
+// address still parses as an address (192.0.2.0, 2001:db8:1::).
+func (m addrMask) addr(a netip.Addr) netip.Addr {
+	a = a.Unmap()
+	bits := m.v6
+	if a.Is4() {
+		bits = m.v4
+	}
+	p, err := a.Prefix(bits)
+	if err != nil {
+		return a
+	}
+	return p.Addr()
+}
+
+// apply masks the client of a record, and the address of its EDNS Client
+// Subnet option (the client's network, which may say more than the mask):
+// the option's prefix lengths are kept as the client sent them.
+func (m addrMask) apply(rec *record) {
+	rec.client = netip.AddrPortFrom(m.addr(rec.client.Addr()), rec.client.Port())
+	if rec.hasECS && (rec.ecsFamily == 1 || rec.ecsFamily == 2) {
+		e := rec.ecs()
+		if e.Addr.IsValid() {
+			a := m.addr(e.Addr)
+			if rec.ecsFamily == 1 {
+				b := a.As4()
+				copy(rec.ecsAddr[:4], b[:])
+			} else {
+				rec.ecsAddr = a.As16()
+			}
+		}
+	}
+}
