@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corebind/corebind/internal/testkit"
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin/pkg/response"
 )
@@ -172,4 +173,19 @@ func TestStartupFailure(t *testing.T) {
 	if h.loggers[0].http.srv != nil {
 		t.Error("the statistics server runs after a failed startup")
 	}
+}
+
+// TestSetupInert: parsing opens no output file, binds no statistics
+// listener and starts no writer; OnStartup does.
+func TestSetupInert(t *testing.T) {
+	listen := testkit.HostPort("127.0.0.1", testkit.FreePort(t))
+	testkit.SetupInert(t, setup, `querylog {
+		output file query.log
+		stats {
+			listen `+listen+`
+		}
+	}
+	querylog example.org {
+		output file other/query.log
+	}`, listen)
 }
