@@ -1,9 +1,11 @@
 package testkit
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,5 +45,24 @@ func SetupInert(t *testing.T, setup func(*caddy.Controller) error, corefile stri
 			continue
 		}
 		ln.Close()
+	}
+}
+
+// CheckParseErrorAt fails t unless err is a Corefile error framed as
+// CoreDNS frames it (plugin.Error around the controller's Errf): it names
+// the plugin when plugin is not "", the test Corefile's line and holds want,
+// the problem and what to write instead.
+func CheckParseErrorAt(t testing.TB, err error, plugin string, line int, want string) {
+	t.Helper()
+	if err == nil {
+		t.Errorf("no error, want line %d: %q", line, want)
+		return
+	}
+	at := fmt.Sprintf("Testfile:%d - Error during parsing: ", line)
+	if plugin != "" {
+		at = "plugin/" + plugin + ": " + at
+	}
+	if msg := err.Error(); !strings.Contains(msg, at) || !strings.Contains(msg, want) {
+		t.Errorf("error\n %s\nwant it to hold\n %s…%s", msg, at, want)
 	}
 }

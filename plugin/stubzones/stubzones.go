@@ -193,6 +193,13 @@ func copyRRs(rrs []dns.RR) []dns.RR {
 // server is the metrics label for work done outside queries.
 func (s *Stubzones) OnStartup(server string) error {
 	s.server = server
+	for _, z := range s.order {
+		if z.opts.dir != "" {
+			if err := makeDir(z.opts.dir); err != nil {
+				return plugin.Error(pluginName, err)
+			}
+		}
+	}
 	now := s.clock.Now()
 	for _, z := range s.order {
 		if z.file == "" {
