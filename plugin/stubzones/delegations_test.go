@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/corebind/corebind/internal/testkit"
+	"github.com/corebind/corebind/plugin/pkg/dnsreply"
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin"
@@ -317,7 +318,7 @@ func TestReferralWriterCNAMEQuery(t *testing.T) {
 	m.Ns = rrs("0-7.2.0.192.in-addr.arpa. 300 IN NS ns.customer.test.")
 	for qtype, held := range map[uint16]bool{dns.TypePTR: true, dns.TypeA: true, dns.TypeCNAME: false, dns.TypeANY: false} {
 		rec := dnstest.NewRecorder(&test.ResponseWriter{})
-		w := &referralWriter{ResponseWriter: rec, parent: "2.0.192.in-addr.arpa.", qname: "3.2.0.192.in-addr.arpa.", qtype: qtype}
+		w := &referralWriter{Writer: dnsreply.Writer{ResponseWriter: rec}, parent: "2.0.192.in-addr.arpa.", qname: "3.2.0.192.in-addr.arpa.", qtype: qtype}
 		w.WriteMsg(m)
 		if (w.held != nil) != held || (rec.Msg == nil) != held {
 			t.Errorf("%s: held %v, written %v; want held %v", dns.TypeToString[qtype], w.held != nil, rec.Msg != nil, held)
