@@ -46,10 +46,9 @@ func setup(c *caddy.Controller) error {
 	}
 	servers := blockConfigs(c)
 	h.cfg = servers[0]
-	addPending(c.Context(), h) // for the parsing callbacks that place the barriers (wiring.go)
+	addPending(c, h) // for the parsing callbacks that place the barriers (wiring.go)
 
 	c.OnStartup(func() error {
-		dropPending(c.Context())
 		if err := h.checkWiring(); err != nil {
 			return plugin.Error(pluginName, err)
 		}
