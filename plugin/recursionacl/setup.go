@@ -131,7 +131,7 @@ func parse(c *caddy.Controller) (*config, error) {
 	blocks := 0
 	for c.Next() {
 		if blocks++; blocks > 1 {
-			return nil, c.Errf("only one recursionacl per server block")
+			return nil, c.Errf("only one recursionacl per server block; merge the recursionacl blocks into one")
 		}
 		cfg.zones = plugin.OriginsFromArgsOrServerBlock(c.RemainingArgs(), c.ServerBlockKeys)
 		for c.NextBlock() {

@@ -114,7 +114,7 @@ func parse(c *caddy.Controller) (*config, error) {
 	blocks := 0
 	for c.Next() {
 		if blocks++; blocks > 1 {
-			return nil, c.Errf("only one rrl per server block")
+			return nil, c.Errf("only one rrl per server block; merge the rrl blocks into one")
 		}
 		cfg.zones = plugin.OriginsFromArgsOrServerBlock(c.RemainingArgs(), c.ServerBlockKeys)
 		set := map[string]int64{}
