@@ -41,7 +41,7 @@ commands:
                reloads under load, a 60-second soak); installs missing Debian
                test tools
   soak [-d DURATION]
-               build, then run the soak test: mixed load through all five
+               build, then run the soak test: mixed load through all six
                plugins for DURATION (default 10m), printing queries, errors,
                memory, goroutines and file descriptors at start and end
   deps         install the Debian packages the tests use (needs root or sudo)
@@ -265,7 +265,7 @@ cmd_soak() {
 	esac
 	cmd_deps
 	cmd_build
-	step "soak: mixed load through all five plugins for $duration"
+	step "soak: mixed load through all six plugins for $duration"
 	COREBIND_BINARY=$BINARY COREBIND_SOAK=$duration \
 		go test -count=1 -timeout "$((secs + 600))s" -run '^TestSoak$' -v ./e2e/
 }

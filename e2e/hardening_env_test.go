@@ -11,8 +11,9 @@ import (
 )
 
 // The hardening tests (hostile input, failure injection, reload under load,
-// soak) run one deployment with all five plugins: an internal resolver
-// that serves its own zones, a parent reverse zone with an RFC 2317
+// soak) run one deployment with all six plugins: an internal resolver
+// that serves its own zones, response rate limiting that only logs (the
+// tests' loads must not be limited), a parent reverse zone with an RFC 2317
 // delegation, a stub zone whose primary is BIND 9, and recursion through
 // forward to another BIND 9. Loopback plays the networks: 127.0.0.0/26 is
 // the office (allowed to recurse), other 127.x sources are strangers,
@@ -158,6 +159,11 @@ func (e *hardeningEnv) makeCorefile(port int) string {
 	TIMEOUTS
 	querylog {
 		QUERYLOG
+	}
+	rrl {
+		responses-per-second 50
+		log-only
+		log file rate-limit.log
 	}
 	chaosmask {
 		version none

@@ -228,7 +228,7 @@ func hostileExchange(t *testing.T, network, from, addr string, wire []byte, wait
 }
 
 // TestHardeningHostileInput sends every hostile message of hostileCases
-// over UDP and TCP to corebind with all five plugins on, and checks that
+// over UDP and TCP to corebind with all six plugins on, and checks that
 // each gets its FORMERR, REFUSED, NOTIMP (or the documented rcode) or a
 // drop, and that the server keeps answering an ordinary client after each.
 // Names holding every byte value are answered and logged without forging

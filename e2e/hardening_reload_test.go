@@ -60,7 +60,7 @@ func reloadUnderLoad(t *testing.T, c *testkit.CoreDNS, addr string, measure func
 	return perf.Stop(t)
 }
 
-// TestHardeningReloadUnderLoad reloads corebind (all five plugins) 50
+// TestHardeningReloadUnderLoad reloads corebind (all six plugins) 50
 // times under a steady dnsperf load, and upstream CoreDNS with the same
 // Corefile less corebind's plugins likewise. corebind may lose no more
 // queries than CoreDNS does; no query is answered SERVFAIL (the stub zone
@@ -148,7 +148,7 @@ func reloadReadStats(t *testing.T, addr string) reloadStats {
 	return s
 }
 
-// reloadVanilla removes corebind's five directives, with their blocks,
+// reloadVanilla removes corebind's six directives, with their blocks,
 // from a hardening Corefile: what upstream CoreDNS can run of it.
 func reloadVanilla(corefile string) string {
 	var out []string
@@ -158,7 +158,7 @@ func reloadVanilla(corefile string) string {
 		switch {
 		case depth > 0:
 			depth += strings.Count(line, "{") - strings.Count(line, "}")
-		case len(f) > 0 && slices.Contains([]string{"querylog", "chaosmask", "recursionacl", "rfc2317", "stubzones"}, f[0]):
+		case len(f) > 0 && slices.Contains([]string{"querylog", "rrl", "chaosmask", "recursionacl", "rfc2317", "stubzones"}, f[0]):
 			depth = strings.Count(line, "{") - strings.Count(line, "}")
 		default:
 			out = append(out, line)

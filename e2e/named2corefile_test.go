@@ -63,27 +63,6 @@ func n2cRewrite(conf, dir string) string {
 	return conf
 }
 
-func copyDir(t *testing.T, from, to string) {
-	t.Helper()
-	err := filepath.Walk(from, func(p string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		if fi.IsDir() {
-			return os.MkdirAll(filepath.Join(to, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(to, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // n2cKnown are the differences the report announces, by corpus: each
 // difference verify prints must match one, and each pattern names the
 // report entry that explains it. Everything else is a failure.
@@ -144,7 +123,7 @@ func TestNamed2CorefileCorpus(t *testing.T) {
 				Options: "recursion yes; allow-recursion { any; }; forward only; forwarders { " + n2cPrimary + "; };"})
 
 			dir := t.TempDir()
-			copyDir(t, filepath.Join(corpus, name), dir)
+			testkit.CopyDir(t, filepath.Join(corpus, name), dir, nil)
 			for _, sub := range []string{"stub", "secondary"} {
 				if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 					t.Fatal(err)

@@ -76,7 +76,7 @@ type soakCount struct {
 	firstWrong                        atomic.Pointer[string]
 }
 
-// TestSoak runs the mixed load through all five plugins for the soak's
+// TestSoak runs the mixed load through all six plugins for the soak's
 // length, then checks: every query answered, each as its kind must be;
 // no SERVFAIL, no panic, no error logged; querylog wrote every record it
 // made and dropped none; resident memory flat after warm-up; goroutines and

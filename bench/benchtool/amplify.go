@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -122,19 +121,8 @@ func cmdAmplify(fs *flag.FlagSet, args []string) error {
 		res.Amplification = float64(res.BytesReceived) / float64(res.BytesSent)
 	}
 
-	f, err := create(*out)
-	if err != nil {
+	if err := writeJSON(*out, res); err != nil {
 		return err
-	}
-	enc := json.NewEncoder(f)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(res); err != nil {
-		return err
-	}
-	if *out != "-" {
-		if err := f.Close(); err != nil {
-			return err
-		}
 	}
 	fmt.Fprintf(os.Stderr, "amplify: %d queries (%d bytes) from %s, %d replies (%d truncated, %d bytes): amplification %.2f\n",
 		res.Queries, res.BytesSent, *victim, res.Replies, res.Truncated, res.BytesReceived, res.Amplification)

@@ -211,19 +211,8 @@ func cmdFlood(fs *flag.FlagSet, args []string) error {
 		}
 	}
 
-	f, err := create(*out)
-	if err != nil {
+	if err := writeJSON(*out, res); err != nil {
 		return err
-	}
-	enc := json.NewEncoder(f)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(res); err != nil {
-		return err
-	}
-	if *out != "-" {
-		if err := f.Close(); err != nil {
-			return err
-		}
 	}
 	fmt.Fprintf(os.Stderr, "flood: %d queries from %d distinct clients in %.1fs, %d answered\n",
 		res.Queries, res.Clients, res.Seconds, res.Answered)

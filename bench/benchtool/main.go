@@ -9,6 +9,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -73,4 +74,21 @@ func create(path string) (*os.File, error) {
 		return os.Stdout, nil
 	}
 	return os.Create(path)
+}
+
+// writeJSON writes v, indented, to path ("-": stdout): a command's result.
+func writeJSON(path string, v any) error {
+	f, err := create(path)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(f)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	if path != "-" {
+		return f.Close()
+	}
+	return nil
 }

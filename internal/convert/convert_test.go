@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/corebind/corebind/internal/namedconf"
+	"github.com/corebind/corebind/internal/testkit"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden Corefiles and reports")
@@ -90,28 +91,15 @@ func TestCorpusGolden(t *testing.T) {
 	}
 }
 
+// copyCorpus copies a corpus directory, pointing its named.conf paths
+// (/etc/bind, /usr/share/dns) at the copy.
 func copyCorpus(t *testing.T, from, to string) {
-	t.Helper()
-	err := filepath.Walk(from, func(p string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		if fi.IsDir() {
-			return os.MkdirAll(filepath.Join(to, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
+	testkit.CopyDir(t, from, to, func(p string, b []byte) []byte {
 		if strings.Contains(filepath.Base(p), "conf") {
 			b = []byte(strings.NewReplacer("/etc/bind/", to+"/", "/usr/share/dns/", to+"/").Replace(string(b)))
 		}
-		return os.WriteFile(filepath.Join(to, rel), b, 0o644)
+		return b
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 func convertText(t *testing.T, text string) *Result {

@@ -1,6 +1,8 @@
 package testkit
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -41,4 +43,31 @@ func SetZone(t testing.TB, f *file.File, origin, text string) {
 // newline), which give at least ns1's address.
 func Zone(records string) string {
 	return "$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n@ IN NS ns1\n" + records
+}
+
+// CopyDir copies the tree from into to (a test's corpus into its temporary
+// directory). edit, when not nil, may rewrite each file's content on the
+// way, e.g. absolute paths in a named.conf.
+func CopyDir(t testing.TB, from, to string, edit func(path string, b []byte) []byte) {
+	t.Helper()
+	err := filepath.Walk(from, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		if fi.IsDir() {
+			return os.MkdirAll(filepath.Join(to, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if edit != nil {
+			b = edit(p, b)
+		}
+		return os.WriteFile(filepath.Join(to, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/corebind/corebind/plugin/pkg/addrmatch"
 	"github.com/corebind/corebind/plugin/pkg/client"
+	"github.com/corebind/corebind/plugin/pkg/dnsreply"
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/metrics"
@@ -43,7 +44,7 @@ func (cm *Chaosmask) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 	}
 	if r.Question[0].Qclass == dns.ClassINET {
 		if cm.hideNSID && hasNSID(r) && !cm.revealed(ctx, w, r) {
-			w = &nsidHider{w}
+			w = &nsidHider{dnsreply.Writer{ResponseWriter: w}}
 		}
 		return plugin.NextOrFailure(cm.Name(), cm.Next, ctx, w, r)
 	}
@@ -60,7 +61,7 @@ func (cm *Chaosmask) serveNonIN(ctx context.Context, w dns.ResponseWriter, r *dn
 			return dns.RcodeRefused, nil
 		}
 		if cm.hideNSID && !revealed && hasNSID(r) {
-			w = &nsidHider{w}
+			w = &nsidHider{dnsreply.Writer{ResponseWriter: w}}
 		}
 		return plugin.NextOrFailure(cm.Name(), cm.Next, ctx, w, r)
 	}
@@ -112,15 +113,11 @@ func answer(r *dns.Msg, act action, txt [][]string) *dns.Msg {
 		}
 	}
 	if ro := r.IsEdns0(); ro != nil {
-		o := &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
-		o.SetUDPSize(max(ro.UDPSize(), dns.MinMsgSize))
-		if ro.Do() {
-			o.SetDo()
-		}
+		var opts []dns.EDNS0
 		if act == actRefuse {
-			o.Option = []dns.EDNS0{&dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeProhibited}}
+			opts = []dns.EDNS0{&dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeProhibited}}
 		}
-		m.Extra = []dns.RR{o}
+		m.Extra = []dns.RR{dnsreply.OPT(r, max(ro.UDPSize(), dns.MinMsgSize), opts...)}
 	}
 	return m
 }

@@ -1,8 +1,7 @@
 package chaosmask
 
 import (
-	"crypto/tls"
-
+	"github.com/corebind/corebind/plugin/pkg/dnsreply"
 	"github.com/miekg/dns"
 )
 
@@ -42,7 +41,7 @@ func stripNSID(m *dns.Msg) {
 // nsidHider is the ResponseWriter handed down the chain for an unrevealed
 // client that asked for NSID: whatever the nsid plugin or an upstream adds
 // is taken out before the response leaves.
-type nsidHider struct{ dns.ResponseWriter }
+type nsidHider struct{ dnsreply.Writer }
 
 // WriteMsg implements dns.ResponseWriter.
 func (w *nsidHider) WriteMsg(m *dns.Msg) error {
@@ -67,14 +66,4 @@ func (w *nsidHider) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	return len(b), nil
-}
-
-// ConnectionState passes the TLS state through, as CoreDNS's ScrubWriter
-// does, so plugins after chaosmask still see it (the interface is not
-// promoted through the embedded ResponseWriter).
-func (w *nsidHider) ConnectionState() *tls.ConnectionState {
-	if cs, ok := w.ResponseWriter.(dns.ConnectionStater); ok {
-		return cs.ConnectionState()
-	}
-	return nil
 }

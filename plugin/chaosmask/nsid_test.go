@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"testing"
 
+	"github.com/corebind/corebind/plugin/pkg/dnsreply"
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/nsid"
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
@@ -134,7 +135,7 @@ func TestNSIDHiderWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	rw := &wireWriter{}
-	h := &nsidHider{rw}
+	h := &nsidHider{dnsreply.Writer{ResponseWriter: rw}}
 	n, err := h.Write(wire)
 	if err != nil || n != len(wire) {
 		t.Fatalf("Write: %d, %v; want %d, nil", n, err, len(wire))
@@ -169,10 +170,10 @@ func (w *wireWriter) ConnectionState() *tls.ConnectionState {
 }
 
 func TestNSIDHiderConnectionState(t *testing.T) {
-	if cs := (&nsidHider{&wireWriter{}}).ConnectionState(); cs == nil || cs.ServerName != "dns.example" {
+	if cs := (&nsidHider{dnsreply.Writer{ResponseWriter: &wireWriter{}}}).ConnectionState(); cs == nil || cs.ServerName != "dns.example" {
 		t.Errorf("TLS state not passed through: %v", cs)
 	}
-	if cs := (&nsidHider{&test.ResponseWriter{}}).ConnectionState(); cs != nil {
+	if cs := (&nsidHider{dnsreply.Writer{ResponseWriter: &test.ResponseWriter{}}}).ConnectionState(); cs != nil {
 		t.Errorf("TLS state %v from a writer without one", cs)
 	}
 }

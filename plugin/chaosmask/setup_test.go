@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/corebind/corebind/internal/testkit"
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
 )
@@ -107,38 +108,34 @@ func TestParse(t *testing.T) {
 func TestParseErrors(t *testing.T) {
 	long := strings.Repeat("x", maxText+1)
 	for _, tc := range []struct {
-		input, want string
+		input string
+		line  int
+		want  string
 	}{
-		{"chaosmask version", "unexpected argument \"version\""},
-		{"chaosmask\nchaosmask", "only be used once"},
-		{"chaosmask {\nversion\n}", "version needs TEXT, none or refuse"},
-		{"chaosmask {\nversion my server\n}", `quote text with spaces: version "my server"`},
-		{"chaosmask {\nhostname a b\n}", "hostname takes one TEXT"},
-		{"chaosmask {\nid a b\n}", "id takes one TEXT"},
-		{"chaosmask {\nauthors alice none\n}", "none cannot be mixed with TEXT"},
-		{"chaosmask {\nauthors refuse bob\n}", "refuse cannot be mixed with TEXT"},
-		{"chaosmask {\nversion " + long + "\n}", "at most 4096"},
-		{"chaosmask {\nother\n}", "other takes one argument"},
-		{"chaosmask {\nother text\n}", "want none or refuse"},
-		{"chaosmask {\nnsid\n}", "nsid takes one argument"},
-		{"chaosmask {\nnsid strip\n}", `nsid "strip": want hide or pass`},
-		{"chaosmask {\nreveal\n}", "reveal needs at least one"},
-		{"chaosmask {\nreveal 10.0.0/8\n}", `parsing reveal element "10.0.0/8": not a CIDR prefix; write IPv4 prefixes with all four octets, e.g. 10.0.0.0/8`},
-		{"chaosmask {\nreveal admins\n}", `parsing reveal element "admins"`},
-		{"chaosmask {\nversion none\nversion refuse\n}", "version is given twice"},
-		{"chaosmask {\nhide-version\n}", `unknown option "hide-version"`},
+		{"chaosmask version", 1, "unexpected argument \"version\""},
+		{"chaosmask\nchaosmask", 2, "only be used once"},
+		{"chaosmask {\nversion\n}", 2, "version needs TEXT, none or refuse"},
+		{"chaosmask {\nversion my server\n}", 2, `quote text with spaces: version "my server"`},
+		{"chaosmask {\nhostname a b\n}", 2, "hostname takes one TEXT"},
+		{"chaosmask {\nid a b\n}", 2, "id takes one TEXT"},
+		{"chaosmask {\nauthors alice none\n}", 2, "none cannot be mixed with TEXT"},
+		{"chaosmask {\nauthors refuse bob\n}", 2, "refuse cannot be mixed with TEXT"},
+		{"chaosmask {\nversion " + long + "\n}", 2, "at most 4096"},
+		{"chaosmask {\nother\n}", 2, "other takes one argument"},
+		{"chaosmask {\nother text\n}", 2, "want none or refuse"},
+		{"chaosmask {\nnsid\n}", 2, "nsid takes one argument"},
+		{"chaosmask {\nnsid strip\n}", 2, `nsid "strip": want hide or pass`},
+		{"chaosmask {\nreveal\n}", 2, "reveal needs at least one"},
+		{"chaosmask {\nreveal 10.0.0/8\n}", 2, `parsing reveal element "10.0.0/8": not a CIDR prefix; write IPv4 prefixes with all four octets, e.g. 10.0.0.0/8`},
+		{"chaosmask {\nreveal admins\n}", 2, `parsing reveal element "admins"`},
+		{"chaosmask {\nversion none\nversion refuse\n}", 3, "version is given twice"},
+		{"chaosmask {\nhide-version\n}", 2, `unknown option "hide-version"`},
 	} {
 		_, err := parse(caddy.NewTestController("dns", tc.input))
 		if len(tc.input) > 60 {
 			tc.input = tc.input[:60] + "..."
 		}
-		if err == nil {
-			t.Errorf("%q: no error, want %q", tc.input, tc.want)
-			continue
-		}
-		if !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%q: error %q, want it to contain %q", tc.input, err, tc.want)
-		}
+		t.Run(tc.input, func(t *testing.T) { testkit.CheckParseErrorAt(t, err, "", tc.line, tc.want) })
 	}
 }
 
@@ -177,3 +174,8 @@ func TestSplitText(t *testing.T) {
 }
 
 func equalTxt(a, b [][]string) bool { return slices.EqualFunc(a, b, slices.Equal[[]string]) }
+
+// TestSetupInert: parsing starts nothing.
+func TestSetupInert(t *testing.T) {
+	testkit.SetupInert(t, setup, "chaosmask {\n version none\n}")
+}

@@ -5,7 +5,6 @@ package querylog
 
 import (
 	"context"
-	"crypto/tls"
 	"net"
 	"net/netip"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/corebind/corebind/plugin/pkg/bindfmt"
 	"github.com/corebind/corebind/plugin/pkg/client"
+	"github.com/corebind/corebind/plugin/pkg/dnsreply"
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/metrics"
 	"github.com/coredns/coredns/plugin/pkg/response"
@@ -93,7 +93,7 @@ func (h *Querylog) begin(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) 
 	// put a monotonic-only clock at 130-210 ns per query against time.Now's
 	// 220-310 ns, about 0.6% of the whole server's ~17-20 µs per query, under
 	// issue 15's 1% bar, and BenchmarkServeDNS could not tell them apart.
-	rw := &responseWriter{ResponseWriter: w, classify: h.classify, class: response.Error, start: time.Now()}
+	rw := &responseWriter{Writer: dnsreply.Writer{ResponseWriter: w}, classify: h.classify, class: response.Error, start: time.Now()}
 	rec := &rw.rec
 	rec.time = rw.start.UnixNano()
 	rec.id = h.ids.Add(1)
@@ -231,7 +231,7 @@ func longestZone(qname string, zones []string) string {
 // CoreDNS's ScrubWriter, so a message is measured as sent: truncated to the
 // client's buffer, compressed.
 type responseWriter struct {
-	dns.ResponseWriter
+	dnsreply.Writer
 	start    time.Time // when the query arrived
 	rec      record
 	classify bool
@@ -259,15 +259,6 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 	}
 	w.rec.fromWire(b)
 	return n, err
-}
-
-// ConnectionState passes the TLS state through, as request.ScrubWriter does,
-// for the plugins after this one that look at it.
-func (w *responseWriter) ConnectionState() *tls.ConnectionState {
-	if cs, ok := w.ResponseWriter.(dns.ConnectionStater); ok {
-		return cs.ConnectionState()
-	}
-	return nil
 }
 
 // classOfRcode is the log plugin's response class of a reply that has only

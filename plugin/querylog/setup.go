@@ -12,6 +12,7 @@ import (
 	"github.com/corebind/corebind/plugin/pkg/logsink"
 	"github.com/corebind/corebind/plugin/pkg/serverlabel"
 	"github.com/coredns/caddy"
+	"github.com/coredns/caddy/caddyfile"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/response"
@@ -170,6 +171,8 @@ func parseDirective(c *caddy.Controller) (*logger, error) {
 		clients    []string
 		allClasses bool
 		seen       = map[string]bool{}
+		optAt      = c.Dispenser // the last facility or tag line
+		clientsAt  caddyfile.Dispenser
 	)
 	for c.NextBlock() {
 		opt := c.Val()
@@ -182,6 +185,9 @@ func parseDirective(c *caddy.Controller) (*logger, error) {
 		}
 		switch opt {
 		case "output", "facility", "tag":
+			if opt != "output" {
+				optAt = c.Dispenser
+			}
 			if _, err := l.output.Option(opt, c.RemainingArgs()); err != nil {
 				return nil, c.Err(err.Error())
 			}
@@ -217,6 +223,9 @@ func parseDirective(c *caddy.Controller) (*logger, error) {
 			args := c.RemainingArgs()
 			if len(args) == 0 {
 				return nil, c.Errf("clients needs address match list elements, e.g. 192.0.2.0/24 !192.0.2.1 any")
+			}
+			if clients == nil {
+				clientsAt = c.Dispenser
 			}
 			clients = append(clients, args...)
 		case "responses":
@@ -254,13 +263,13 @@ func parseDirective(c *caddy.Controller) (*logger, error) {
 		l.classes = 0 // the empty set: every class
 	}
 	if err := l.output.Validate(); err != nil {
-		return nil, c.Err(err.Error())
+		return nil, optAt.Err(err.Error())
 	}
 	if clients != nil {
 		env := &addrmatch.Env{}
 		list, err := env.Compile(clients)
 		if err != nil {
-			return nil, c.Errf("parsing clients %v", err)
+			return nil, clientsAt.Errf("parsing clients %v", err)
 		}
 		l.clients = list
 	}

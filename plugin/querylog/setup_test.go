@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corebind/corebind/internal/testkit"
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin/pkg/response"
 )
@@ -104,45 +105,43 @@ func block(lines string) string {
 }
 
 func TestSetupErrors(t *testing.T) {
-	tests := []struct{ input, want string }{
-		{block("output"), "output needs stdout"},
-		{block("output file"), "output file needs exactly one PATH"},
-		{block("output syslog tcp://127.0.0.1"), "missing port"},
-		{block("output stdout;output stderr"), "output given twice"},
-		{block("format text"), `unknown format "text": want bind or json`},
-		{block("format"), "format needs one of bind, json"},
-		{block("facility local0"), "facility and tag apply to syslog output only, not to stdout"},
-		{block("output syslog;facility local9"), `unknown syslog facility "local9"`},
-		{block("class"), "class needs one or more of success, denial, error, all"},
-		{block("class nxdomain"), `unknown class "nxdomain"`},
-		{block("clients"), "clients needs address match list elements"},
-		{block("clients 10.0.0/8"), `parsing clients element "10.0.0/8"`},
-		{block("responses yes"), `responses takes no argument, got "yes"`},
-		{block("buffer 0"), `buffer "0": want a number from 1 to 1048576`},
-		{block("buffer lots"), `buffer "lots": want a number`},
-		{block("stats 10"), "stats takes no argument, only a block"},
-		{block("stats {;top 0;}"), `top "0": want a number from 1`},
-		{block("stats {;names;}"), "names needs one number"},
-		{block("stats {;interval 10;}"), `interval "10": want a duration of 1s or more`},
-		{block("stats {;interval 100ms;}"), `interval "100ms": want a duration of 1s or more`},
-		{block("stats {;listen 9154;}"), `listen "9154": address 9154: missing port in address`},
-		{block("stats {;listen 127.0.0.1:http;}"), `listen "127.0.0.1:http": bad port "http"`},
-		{block("stats {;top 5;top 6;}"), "stats top given twice"},
-		{block("stats {;format json;}"), `unknown stats property "format"`},
-		{block("verbose"), `unknown property "verbose"`},
-		{block("stats {;listen 127.0.0.1:9154;}") + block("stats {;listen 127.0.0.1:9154;}"), "already used by another querylog directive"},
+	tests := []struct {
+		input string
+		line  int
+		want  string
+	}{
+		{block("output"), 2, "output needs stdout"},
+		{block("output file"), 2, "output file needs exactly one PATH"},
+		{block("output syslog tcp://127.0.0.1"), 2, "missing port"},
+		{block("output stdout;output stderr"), 3, "output given twice"},
+		{block("format text"), 2, `unknown format "text": want bind or json`},
+		{block("format"), 2, "format needs one of bind, json"},
+		{block("facility local0"), 2, "facility and tag apply to syslog output only, not to stdout"},
+		{block("output syslog;facility local9"), 3, `unknown syslog facility "local9"`},
+		{block("class"), 2, "class needs one or more of success, denial, error, all"},
+		{block("class nxdomain"), 2, `unknown class "nxdomain"`},
+		{block("clients"), 2, "clients needs address match list elements"},
+		{block("clients 10.0.0/8"), 2, `parsing clients element "10.0.0/8"`},
+		{block("responses yes"), 2, `responses takes no argument, got "yes"`},
+		{block("buffer 0"), 2, `buffer "0": want a number from 1 to 1048576`},
+		{block("buffer lots"), 2, `buffer "lots": want a number`},
+		{block("stats 10"), 2, "stats takes no argument, only a block"},
+		{block("stats {;top 0;}"), 3, `top "0": want a number from 1`},
+		{block("stats {;names;}"), 3, "names needs one number"},
+		{block("stats {;interval 10;}"), 3, `interval "10": want a duration of 1s or more`},
+		{block("stats {;interval 100ms;}"), 3, `interval "100ms": want a duration of 1s or more`},
+		{block("stats {;listen 9154;}"), 3, `listen "9154": address 9154: missing port in address`},
+		{block("stats {;listen 127.0.0.1:http;}"), 3, `listen "127.0.0.1:http": bad port "http"`},
+		{block("stats {;top 5;top 6;}"), 4, "stats top given twice"},
+		{block("stats {;format json;}"), 3, `unknown stats property "format"`},
+		{block("verbose"), 2, `unknown property "verbose"`},
+		{block("stats {;listen 127.0.0.1:9154;}") + block("stats {;listen 127.0.0.1:9154;}"), 10, "already used by another querylog directive"},
 	}
 	for _, tc := range tests {
 		c := caddy.NewTestController("dns", tc.input)
 		c.ServerBlockKeys = []string{"."}
 		err := setup(c)
-		if err == nil {
-			t.Errorf("%s: no error, want %q", tc.input, tc.want)
-			continue
-		}
-		if !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "plugin/querylog") {
-			t.Errorf("%s:\n got %v\nwant %q", tc.input, err, tc.want)
-		}
+		t.Run(tc.input, func(t *testing.T) { testkit.CheckParseErrorAt(t, err, pluginName, tc.line, tc.want) })
 	}
 }
 
@@ -172,4 +171,19 @@ func TestStartupFailure(t *testing.T) {
 	if h.loggers[0].http.srv != nil {
 		t.Error("the statistics server runs after a failed startup")
 	}
+}
+
+// TestSetupInert: parsing opens no output file, binds no statistics
+// listener and starts no writer; OnStartup does.
+func TestSetupInert(t *testing.T) {
+	listen := testkit.HostPort("127.0.0.1", testkit.FreePort(t))
+	testkit.SetupInert(t, setup, `querylog {
+		output file query.log
+		stats {
+			listen `+listen+`
+		}
+	}
+	querylog example.org {
+		output file other/query.log
+	}`, listen)
 }

@@ -16,7 +16,7 @@ import (
 func (cfg *config) compile() (*addrmatch.List, error) {
 	for _, a := range cfg.acls {
 		if _, err := cfg.env.Compile(a.tokens); err != nil {
-			return nil, a.errorf("parsing acl %s %v", a.name, err)
+			return nil, a.at.Errf("parsing acl %s %v", a.name, err)
 		}
 	}
 
@@ -26,14 +26,14 @@ func (cfg *config) compile() (*addrmatch.List, error) {
 	for _, l := range cfg.allow {
 		if l.path == "" {
 			if _, err := cfg.env.Compile(l.tokens); err != nil {
-				return nil, l.errorf("parsing allow %v", err)
+				return nil, l.at.Errf("parsing allow %v", err)
 			}
 			tokens = append(tokens, l.tokens...)
 			continue
 		}
 		f, err := readAllowFile(l.path)
 		if err != nil {
-			return nil, l.errorf("%v", err)
+			return nil, l.at.Errf("%v", err)
 		}
 		files, fileLines = append(files, f), append(fileLines, l)
 		tokens = append(tokens, f.tokens...)
@@ -42,7 +42,7 @@ func (cfg *config) compile() (*addrmatch.List, error) {
 		tokens = defaultAllow
 	}
 	if len(tokens) == 0 {
-		return nil, cfg.allow[0].errorf("the allow-file lines hold no element; write none to allow nobody")
+		return nil, cfg.allow[0].at.Errf("the allow-file lines hold no element; write none to allow nobody")
 	}
 
 	list, err := cfg.env.Compile(tokens)
@@ -52,11 +52,11 @@ func (cfg *config) compile() (*addrmatch.List, error) {
 		if errors.As(err, &ee) {
 			for i, f := range files {
 				if n := f.lineOf(ee.Element); n > 0 {
-					return nil, fileLines[i].errorf("parsing allow-file %s line %d: %v", f.path, n, err)
+					return nil, fileLines[i].at.Errf("parsing allow-file %s line %d: %v", f.path, n, err)
 				}
 			}
 		}
-		return nil, fmt.Errorf("%s: parsing the allow list: %w", pluginName, err)
+		return nil, fmt.Errorf("parsing the allow list: %w", err)
 	}
 	return list, nil
 }

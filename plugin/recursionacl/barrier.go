@@ -2,8 +2,8 @@ package recursionacl
 
 import (
 	"context"
-	"crypto/tls"
 
+	"github.com/corebind/corebind/plugin/pkg/dnsreply"
 	"github.com/coredns/coredns/plugin"
 
 	"github.com/miekg/dns"
@@ -44,13 +44,13 @@ func (b *barrier) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 		// Nothing from behind this point is our own data: BIND sets AA
 		// only on data from its own zones. (Other opcodes, such as a
 		// NOTIFY for stubzones, are left as their plugin answers them.)
-		w = &aaWriter{ResponseWriter: w}
+		w = &aaWriter{Writer: dnsreply.Writer{ResponseWriter: w}}
 	}
 	return plugin.NextOrFailure(b.name, b.Next, ctx, w, r)
 }
 
 // aaWriter clears the AA bit of the replies written through it.
-type aaWriter struct{ dns.ResponseWriter }
+type aaWriter struct{ dnsreply.Writer }
 
 // WriteMsg implements dns.ResponseWriter, on a copy when AA must change.
 func (w *aaWriter) WriteMsg(m *dns.Msg) error {
@@ -81,21 +81,8 @@ func (w *aaWriter) Write(b []byte) (int, error) {
 func cacheMiss(r *dns.Msg) *dns.Msg {
 	m := new(dns.Msg)
 	m.SetReply(r)
-	if o := r.IsEdns0(); o != nil {
-		opt := &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
-		opt.SetUDPSize(dns.DefaultMsgSize)
-		if o.Do() {
-			opt.SetDo()
-		}
-		m.Extra = []dns.RR{opt}
+	if o := dnsreply.OPT(r, dns.DefaultMsgSize); o != nil {
+		m.Extra = []dns.RR{o}
 	}
 	return m
-}
-
-// ConnectionState forwards the TLS state (DoT, DoH, DoQ).
-func (w *aaWriter) ConnectionState() *tls.ConnectionState {
-	if cs, ok := w.ResponseWriter.(dns.ConnectionStater); ok {
-		return cs.ConnectionState()
-	}
-	return nil
 }

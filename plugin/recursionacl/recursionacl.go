@@ -12,6 +12,7 @@ import (
 
 	"github.com/corebind/corebind/plugin/pkg/addrmatch"
 	"github.com/corebind/corebind/plugin/pkg/client"
+	"github.com/corebind/corebind/plugin/pkg/dnsreply"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/tsig"
@@ -153,7 +154,7 @@ func (h *RecursionACL) refuse(ctx context.Context, w dns.ResponseWriter, r *dns.
 // which so never stores it for RD=1 queries.
 func (h *RecursionACL) serve(ctx context.Context, next plugin.Handler, w dns.ResponseWriter, r *dns.Msg, q *query, ra bool) (int, error) {
 	internal := client.Internal(ctx)
-	rw := &raWriter{ResponseWriter: w, ra: ra}
+	rw := &raWriter{Writer: dnsreply.Writer{ResponseWriter: w}, ra: ra}
 	if q != nil && q.denied && !internal && r.IsEdns0() != nil {
 		rw.chased = &q.chased
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/corebind/corebind/plugin/pkg/logsink"
 	"github.com/corebind/corebind/plugin/pkg/serverlabel"
 	"github.com/coredns/caddy"
+	"github.com/coredns/caddy/caddyfile"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
 	clog "github.com/coredns/coredns/plugin/pkg/log"
@@ -25,7 +26,7 @@ func init() { plugin.Register(pluginName, setup) }
 func setup(c *caddy.Controller) error {
 	cfg, err := parse(c)
 	if err != nil {
-		return err
+		return plugin.Error(pluginName, err)
 	}
 	h := &RecursionACL{zones: newZoneSet(cfg.zones), drop: cfg.drop}
 	if cfg.log != nil {
@@ -36,7 +37,7 @@ func setup(c *caddy.Controller) error {
 	w := newWatcher(cfg, h) // stats the allow-files before they are read: no change is missed
 	list, err := cfg.compile()
 	if err != nil {
-		return err
+		return plugin.Error(pluginName, err)
 	}
 	h.allow.Store(list)
 
@@ -45,10 +46,9 @@ func setup(c *caddy.Controller) error {
 	}
 	servers := blockConfigs(c)
 	h.cfg = servers[0]
-	addPending(c.Context(), h) // for the parsing callbacks that place the barriers (wiring.go)
+	addPending(c, h) // for the parsing callbacks that place the barriers (wiring.go)
 
 	c.OnStartup(func() error {
-		dropPending(c.Context())
 		if err := h.checkWiring(); err != nil {
 			return plugin.Error(pluginName, err)
 		}
@@ -93,7 +93,7 @@ func blockConfigs(c *caddy.Controller) []*dnsserver.Config {
 type config struct {
 	zones  []string
 	env    *addrmatch.Env
-	acls   []allowLine // acl lines (name in where), checked in the order written
+	acls   []allowLine // acl lines, checked in the order written
 	allow  []allowLine // allow and allow-file lines, in the order written
 	auth   []string    // authoritative zones; nil: detect
 	drop   bool
@@ -103,21 +103,13 @@ type config struct {
 	logRate, logBurst float64
 }
 
-// where is a Corefile position, for errors found after parsing (an acl may
-// be used before it is defined).
-type where struct {
-	file string
-	line int
-	name string
-}
-
-func (w where) errorf(format string, args ...any) error {
-	return fmt.Errorf("%s:%d - Error during parsing: %s: %s", w.file, w.line, pluginName, fmt.Sprintf(format, args...))
-}
-
-// allowLine is an allow line (tokens) or an allow-file line (path).
+// allowLine is an acl line (name, tokens), an allow line (tokens) or an
+// allow-file line (path). at is the parser at the line, to name it in errors
+// found later: an acl may be used before it is defined, and allow-files are
+// read again on change.
 type allowLine struct {
-	where
+	at     caddyfile.Dispenser
+	name   string
 	tokens []string
 	path   string
 }
@@ -133,114 +125,119 @@ const (
 
 func parse(c *caddy.Controller) (*config, error) {
 	cfg := &config{env: &addrmatch.Env{}, reload: defaultReload, logRate: defaultLogRate, logBurst: defaultLogBurst}
-	var out logsink.Output // facility and tag may come before log
+	var out logsink.Output
+	optAt := c.Dispenser // the last facility or tag line; they may come before log
 	root := dnsserver.GetConfig(c).Root
 	blocks := 0
 	for c.Next() {
 		if blocks++; blocks > 1 {
-			return nil, c.Errf("%s: only one recursionacl per server block", pluginName)
+			return nil, c.Errf("only one recursionacl per server block; merge the recursionacl blocks into one")
 		}
 		cfg.zones = plugin.OriginsFromArgsOrServerBlock(c.RemainingArgs(), c.ServerBlockKeys)
 		for c.NextBlock() {
-			here := where{file: c.File(), line: c.Line()}
+			here := allowLine{at: c.Dispenser}
 			switch opt := c.Val(); opt {
 			case "acl":
 				args := c.RemainingArgs()
 				if len(args) < 2 {
-					return nil, c.Errf("%s: acl needs a name and at least one element, e.g. acl trusted 192.0.2.0/24", pluginName)
+					return nil, c.Errf("acl needs a name and at least one element, e.g. acl trusted 192.0.2.0/24")
 				}
 				if err := cfg.env.Define(args[0], args[1:]); err != nil {
-					return nil, c.Errf("%s: %v", pluginName, err)
+					return nil, c.Errf("%v", err)
 				}
 				here.name = args[0]
-				cfg.acls = append(cfg.acls, allowLine{where: here, tokens: args[1:]})
+				here.tokens = args[1:]
+				cfg.acls = append(cfg.acls, here)
 			case "allow":
 				args := c.RemainingArgs()
 				if len(args) == 0 {
-					return nil, c.Errf("%s: allow needs at least one element, e.g. allow 192.0.2.0/24 (none allows nobody)", pluginName)
+					return nil, c.Errf("allow needs at least one element, e.g. allow 192.0.2.0/24 (none allows nobody)")
 				}
-				cfg.allow = append(cfg.allow, allowLine{where: here, tokens: args})
+				here.tokens = args
+				cfg.allow = append(cfg.allow, here)
 			case "allow-file":
 				args := c.RemainingArgs()
 				if len(args) != 1 {
-					return nil, c.Errf("%s: allow-file needs exactly one path", pluginName)
+					return nil, c.Errf("allow-file needs exactly one path")
 				}
 				path := args[0]
 				if !filepath.IsAbs(path) && root != "" {
 					path = filepath.Join(root, path)
 				}
-				cfg.allow = append(cfg.allow, allowLine{where: here, path: path})
+				here.path = path
+				cfg.allow = append(cfg.allow, here)
 			case "authoritative":
 				args := c.RemainingArgs()
 				if len(args) == 0 {
-					return nil, c.Errf("%s: authoritative needs at least one zone", pluginName)
+					return nil, c.Errf("authoritative needs at least one zone")
 				}
 				for _, z := range args {
 					norm := plugin.Host(z).NormalizeExact()
 					if len(norm) == 0 {
-						return nil, c.Errf("%s: authoritative: %q is not a zone name or CIDR", pluginName, z)
+						return nil, c.Errf("authoritative: %q is not a zone name or CIDR", z)
 					}
 					cfg.auth = append(cfg.auth, norm...)
 				}
 			case "deny":
 				args := c.RemainingArgs()
 				if len(args) != 1 || (args[0] != "refuse" && args[0] != "drop") {
-					return nil, c.Errf("%s: deny takes refuse or drop", pluginName)
+					return nil, c.Errf("deny takes refuse or drop")
 				}
 				cfg.drop = args[0] == "drop"
 			case "reload":
 				args := c.RemainingArgs()
 				if len(args) != 1 {
-					return nil, c.Errf("%s: reload takes one duration, e.g. reload 5s (0 turns checking off)", pluginName)
+					return nil, c.Errf("reload takes one duration, e.g. reload 5s (0 turns checking off)")
 				}
 				d, err := time.ParseDuration(args[0])
 				if err == nil && d != 0 && d < minReload {
 					err = strconv.ErrRange
 				}
 				if err != nil {
-					return nil, c.Errf("%s: reload %q: want a duration of at least %v, such as 5s, or 0", pluginName, args[0], minReload)
+					return nil, c.Errf("reload %q: want a duration of at least %v, such as 5s, or 0", args[0], minReload)
 				}
 				cfg.reload = d
 			case "log":
 				if cfg.log != nil {
-					return nil, c.Errf("%s: log given twice", pluginName)
+					return nil, c.Errf("log given twice")
 				}
 				args := c.RemainingArgs()
 				if len(args) == 0 {
 					args = []string{"stdout"}
 				}
 				if err := out.ParseOutput(args); err != nil {
-					return nil, c.Errf("%s: log: %v", pluginName, err)
+					return nil, c.Errf("log: %v", err)
 				}
 				cfg.log = &out
 			case "facility", "tag":
+				optAt = c.Dispenser
 				if _, err := out.Option(opt, c.RemainingArgs()); err != nil {
-					return nil, c.Errf("%s: %v", pluginName, err)
+					return nil, c.Errf("%v", err)
 				}
 			case "log-rate":
 				args := c.RemainingArgs()
 				if len(args) < 1 || len(args) > 2 {
-					return nil, c.Errf("%s: log-rate takes a rate per client per second and an optional burst, e.g. log-rate 1 5", pluginName)
+					return nil, c.Errf("log-rate takes a rate per client per second and an optional burst, e.g. log-rate 1 5")
 				}
 				rate, err := strconv.ParseFloat(args[0], 64)
 				if err != nil || !(rate > 0) || math.IsInf(rate, 0) {
-					return nil, c.Errf("%s: log-rate %q: want a number of lines per second above 0, e.g. 1 or 0.1", pluginName, args[0])
+					return nil, c.Errf("log-rate %q: want a number of lines per second above 0, e.g. 1 or 0.1", args[0])
 				}
 				cfg.logRate, cfg.logBurst = rate, max(1, math.Ceil(rate))
 				if len(args) == 2 {
 					burst, err := strconv.ParseUint(args[1], 10, 31)
 					if err != nil || burst == 0 {
-						return nil, c.Errf("%s: log-rate burst %q: want a whole number of lines above 0", pluginName, args[1])
+						return nil, c.Errf("log-rate burst %q: want a whole number of lines above 0", args[1])
 					}
 					cfg.logBurst = float64(burst)
 				}
 			default:
-				return nil, c.Errf("%s: unknown option %q; want acl, allow, allow-file, authoritative, deny, log, log-rate, facility, tag or reload", pluginName, opt)
+				return nil, c.Errf("unknown option %q; want acl, allow, allow-file, authoritative, deny, log, log-rate, facility, tag or reload", opt)
 			}
 		}
 	}
 	if err := out.Validate(); err != nil {
-		return nil, c.Errf("%s: %v", pluginName, err)
+		return nil, optAt.Errf("%v", err)
 	}
 	return cfg, nil
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corebind/corebind/internal/testkit"
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
 )
@@ -25,10 +26,11 @@ func TestSetup(t *testing.T) {
 	tests := []struct {
 		name    string
 		input   string
+		line    int    // of the error
 		wantErr string // "" = must succeed
 	}{
-		{"defaults", `recursionacl`, ""},
-		{"zones", `recursionacl example.org 10.0.0.0/8`, ""},
+		{"defaults", `recursionacl`, 0, ""},
+		{"zones", `recursionacl example.org 10.0.0.0/8`, 0, ""},
 		{"full", `recursionacl {
 			acl trusted 192.0.2.0/24 2001:db8::/32
 			acl office !192.0.2.99 trusted
@@ -38,36 +40,32 @@ func TestSetup(t *testing.T) {
 			authoritative example.org 192.0.2.0/24
 			deny drop
 			reload 100ms
-		}`, ""},
-		{"acl defined after use", "recursionacl {\nallow later\nacl later 10.0.0.0/8\n}", ""},
-		{"empty file next to allow", "recursionacl {\nallow 10.0.0.0/8\nallow-file " + empty + "\n}", ""},
-		{"named.conf paste", "recursionacl {\nallow 10.0.0.0/8; !10.1.0.0/16; any;\n}", ""},
+		}`, 0, ""},
+		{"acl defined after use", "recursionacl {\nallow later\nacl later 10.0.0.0/8\n}", 0, ""},
+		{"empty file next to allow", "recursionacl {\nallow 10.0.0.0/8\nallow-file " + empty + "\n}", 0, ""},
+		{"named.conf paste", "recursionacl {\nallow 10.0.0.0/8; !10.1.0.0/16; any;\n}", 0, ""},
 
-		{"bad element", "recursionacl {\n allow 10.0.0.0/8 10.0.0/8\n}",
-			`Testfile:2 - Error during parsing: recursionacl: parsing allow element "10.0.0/8": not a CIDR prefix; write IPv4 prefixes with all four octets, e.g. 10.0.0.0/8`},
-		{"unknown acl", "recursionacl {\n\n allow trusted\n}",
-			`Testfile:3 - Error during parsing: recursionacl: parsing allow element "trusted": not an IP address, CIDR prefix, keyword`},
-		{"bad acl element", "recursionacl {\n acl a 10.0.0.0/8\n acl b a 300.0.0.1\n allow b\n}",
-			`Testfile:3 - Error during parsing: recursionacl: parsing acl b element "300.0.0.1": not a valid IP address`},
-		{"acl loop", "recursionacl {\n acl a b\n acl b a\n allow a\n}", `Testfile:2 - Error during parsing: recursionacl: parsing acl a element "b": in acl "b": element "a": in acl "a": element "b": acl loop: b -> a -> b`},
-		{"acl self loop", "recursionacl {\n acl a 10.0.0.0/8 a\n allow 10.0.0.1\n}", `acl loop`},
-		{"acl twice", "recursionacl {\n acl a 10.0.0.0/8\n acl A 10.0.0.0/8\n}", `Testfile:3 - Error during parsing: recursionacl: acl "A" is defined twice`},
-		{"acl builtin name", "recursionacl {\n acl any 10.0.0.0/8\n}", `built-in element`},
-		{"acl without elements", "recursionacl {\n acl a\n}", `acl needs a name and at least one element`},
-		{"empty allow", "recursionacl {\n allow\n}", `Testfile:2 - Error during parsing: recursionacl: allow needs at least one element`},
-		{"dangling bang", "recursionacl {\n allow 10.0.0.0/8 !\n}", `'!' must be followed by an element`},
-		{"file error names its line", "recursionacl {\n allow-file " + bad + "\n}",
-			`Testfile:2 - Error during parsing: recursionacl: parsing allow-file ` + bad + ` line 3: element "10.0.0/8": not a CIDR prefix`},
-		{"missing file", "recursionacl {\n allow-file " + filepath.Join(dir, "nope") + "\n}", `Testfile:2 - Error during parsing: recursionacl: reading allow-file: open`},
-		{"only an empty file", "recursionacl {\n allow-file " + empty + "\n}", `Testfile:2 - Error during parsing: recursionacl: the allow-file lines hold no element; write none to allow nobody`},
-		{"allow-file two paths", "recursionacl {\n allow-file a b\n}", `allow-file needs exactly one path`},
-		{"deny", "recursionacl {\n deny ignore\n}", `Testfile:2 - Error during parsing: recursionacl: deny takes refuse or drop`},
-		{"authoritative empty", "recursionacl {\n authoritative\n}", `authoritative needs at least one zone`},
-		{"reload", "recursionacl {\n reload soon\n}", `reload "soon": want a duration`},
-		{"reload negative", "recursionacl {\n reload -1s\n}", `reload "-1s": want a duration`},
-		{"reload too often", "recursionacl {\n reload 1ms\n}", `reload "1ms": want a duration of at least 10ms`},
-		{"unknown option", "recursionacl {\n allow-recursion 10.0.0.0/8\n}", `Testfile:2 - Error during parsing: recursionacl: unknown option "allow-recursion"`},
-		{"twice", "recursionacl\nrecursionacl", `only one recursionacl per server block`},
+		{"bad element", "recursionacl {\n allow 10.0.0.0/8 10.0.0/8\n}", 2, `plugin/recursionacl: Testfile:2 - Error during parsing: parsing allow element "10.0.0/8": not a CIDR prefix; write IPv4 prefixes with all four octets, e.g. 10.0.0.0/8`},
+		{"unknown acl", "recursionacl {\n\n allow trusted\n}", 3, `plugin/recursionacl: Testfile:3 - Error during parsing: parsing allow element "trusted": not an IP address, CIDR prefix, keyword`},
+		{"bad acl element", "recursionacl {\n acl a 10.0.0.0/8\n acl b a 300.0.0.1\n allow b\n}", 3, `plugin/recursionacl: Testfile:3 - Error during parsing: parsing acl b element "300.0.0.1": not a valid IP address`},
+		{"acl loop", "recursionacl {\n acl a b\n acl b a\n allow a\n}", 2, `plugin/recursionacl: Testfile:2 - Error during parsing: parsing acl a element "b": in acl "b": element "a": in acl "a": element "b": acl loop: b -> a -> b`},
+		{"acl self loop", "recursionacl {\n acl a 10.0.0.0/8 a\n allow 10.0.0.1\n}", 2, `acl loop`},
+		{"acl twice", "recursionacl {\n acl a 10.0.0.0/8\n acl A 10.0.0.0/8\n}", 3, `plugin/recursionacl: Testfile:3 - Error during parsing: acl "A" is defined twice`},
+		{"acl builtin name", "recursionacl {\n acl any 10.0.0.0/8\n}", 2, `built-in element`},
+		{"acl without elements", "recursionacl {\n acl a\n}", 2, `acl needs a name and at least one element`},
+		{"empty allow", "recursionacl {\n allow\n}", 2, `plugin/recursionacl: Testfile:2 - Error during parsing: allow needs at least one element`},
+		{"dangling bang", "recursionacl {\n allow 10.0.0.0/8 !\n}", 2, `'!' must be followed by an element`},
+		{"file error names its line", "recursionacl {\n allow-file " + bad + "\n}", 2, `plugin/recursionacl: Testfile:2 - Error during parsing: parsing allow-file ` + bad + ` line 3: element "10.0.0/8": not a CIDR prefix`},
+		{"missing file", "recursionacl {\n allow-file " + filepath.Join(dir, "nope") + "\n}", 2, `plugin/recursionacl: Testfile:2 - Error during parsing: reading allow-file: open`},
+		{"only an empty file", "recursionacl {\n allow-file " + empty + "\n}", 2, `plugin/recursionacl: Testfile:2 - Error during parsing: the allow-file lines hold no element; write none to allow nobody`},
+		{"allow-file two paths", "recursionacl {\n allow-file a b\n}", 2, `allow-file needs exactly one path`},
+		{"deny", "recursionacl {\n deny ignore\n}", 2, `plugin/recursionacl: Testfile:2 - Error during parsing: deny takes refuse or drop`},
+		{"authoritative empty", "recursionacl {\n authoritative\n}", 2, `authoritative needs at least one zone`},
+		{"reload", "recursionacl {\n reload soon\n}", 2, `reload "soon": want a duration`},
+		{"reload negative", "recursionacl {\n reload -1s\n}", 2, `reload "-1s": want a duration`},
+		{"reload too often", "recursionacl {\n reload 1ms\n}", 2, `reload "1ms": want a duration of at least 10ms`},
+		{"unknown option", "recursionacl {\n allow-recursion 10.0.0.0/8\n}", 2, `plugin/recursionacl: Testfile:2 - Error during parsing: unknown option "allow-recursion"`},
+		{"twice", "recursionacl\nrecursionacl", 2, `only one recursionacl per server block`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -78,8 +76,8 @@ func TestSetup(t *testing.T) {
 				t.Fatalf("unexpected error: %v", err)
 			case tc.wantErr != "" && err == nil:
 				t.Fatalf("no error, want %q", tc.wantErr)
-			case tc.wantErr != "" && !strings.Contains(err.Error(), tc.wantErr):
-				t.Fatalf("error\n %v\nwant it to contain\n %s", err, tc.wantErr)
+			case tc.wantErr != "":
+				testkit.CheckParseErrorAt(t, err, pluginName, tc.line, tc.wantErr)
 			}
 			if err == nil && len(dnsserver.GetConfig(c).Plugin) != 1 {
 				t.Errorf("setup added %d plugins, want 1", len(dnsserver.GetConfig(c).Plugin))
@@ -189,4 +187,12 @@ func TestReadAllowFile(t *testing.T) {
 	if n := f.lineOf(`key xfer.key`); n != 5 {
 		t.Errorf("lineOf(key xfer.key) = %d, want 5", n)
 	}
+}
+
+// TestSetupInert: parsing opens no denial log, starts no writer and no
+// allow-file watcher.
+func TestSetupInert(t *testing.T) {
+	acl := filepath.Join(t.TempDir(), "trusted.acl")
+	writeFile(t, acl, "192.0.2.0/24\n")
+	testkit.SetupInert(t, setup, "recursionacl {\n allow-file "+acl+"\n reload 10ms\n log file security.log\n}")
 }

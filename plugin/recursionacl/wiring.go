@@ -3,7 +3,6 @@ package recursionacl
 import (
 	"errors"
 	"slices"
-	"sync"
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
@@ -38,36 +37,47 @@ func init() {
 	caddy.RegisterParsingCallback("dns", afterStub, placeAfter(afterStub))
 }
 
-// pending hands the recursionacl handlers of a configuration being set up
-// (keyed by its caddy.Context) from setup to the parsing callbacks, which
-// know only the context. Emptied by the last callback, or at startup.
-var pending = struct {
-	sync.Mutex
-	m map[caddy.Context][]*RecursionACL
-}{m: map[caddy.Context][]*RecursionACL{}}
-
-func addPending(ctx caddy.Context, h *RecursionACL) {
-	pending.Lock()
-	defer pending.Unlock()
-	pending.m[ctx] = append(pending.m[ctx], h)
+// pending is what setup hands to the parsing callbacks, which know only
+// the caddy.Context of the configuration being loaded: the recursionacl
+// handlers of its server blocks. It lives in that load's caddy.Instance
+// (Storage, which caddy keeps for plugins' per-instance state), so it goes
+// with the instance, also when a later directive fails the load.
+type pending struct {
+	ctx caddy.Context
+	hs  []*RecursionACL
 }
 
-func dropPending(ctx caddy.Context) {
-	pending.Lock()
-	defer pending.Unlock()
-	delete(pending.m, ctx)
+// pendingKey is pending's key in the instance's Storage.
+type pendingKey struct{}
+
+func addPending(c *caddy.Controller, h *RecursionACL) {
+	p, _ := c.Get(pendingKey{}).(*pending)
+	if p == nil {
+		p = &pending{ctx: c.Context()}
+		c.Set(pendingKey{}, p)
+	}
+	p.hs = append(p.hs, h)
+}
+
+// pendingOf returns the handlers of the load whose context is ctx. caddy
+// lists an instance among Instances from the start of its load, so that
+// plugins can reach it while they are set up.
+func pendingOf(ctx caddy.Context) []*RecursionACL {
+	for _, inst := range caddy.Instances() {
+		inst.StorageMu.RLock()
+		p, _ := inst.Storage[pendingKey{}].(*pending)
+		inst.StorageMu.RUnlock()
+		if p != nil && p.ctx == ctx {
+			return p.hs
+		}
+	}
+	return nil
 }
 
 // placeAfter returns the parsing callback that runs after directive dir.
 func placeAfter(dir string) caddy.ParsingCallback {
 	return func(ctx caddy.Context) error {
-		pending.Lock()
-		hs := pending.m[ctx]
-		if dir == afterStub {
-			delete(pending.m, ctx)
-		}
-		pending.Unlock()
-		for _, h := range hs {
+		for _, h := range pendingOf(ctx) {
 			h.place(dir)
 		}
 		return nil

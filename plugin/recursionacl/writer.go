@@ -1,9 +1,9 @@
 package recursionacl
 
 import (
-	"crypto/tls"
 	"slices"
 
+	"github.com/corebind/corebind/plugin/pkg/dnsreply"
 	"github.com/miekg/dns"
 )
 
@@ -16,15 +16,14 @@ import (
 // It writes through, at once, and returns the write's error; a message it
 // changes is changed on a copy, as the plugin that wrote it may keep it.
 type raWriter struct {
-	dns.ResponseWriter
+	dnsreply.Writer
 	ra      bool
 	chased  *bool // denied client, EDNS query: true when a lookup made for it was refused
 	written bool
 }
 
 var (
-	_ dns.ResponseWriter   = (*raWriter)(nil)
-	_ dns.ConnectionStater = (*raWriter)(nil)
+	_ dns.ResponseWriter = (*raWriter)(nil)
 )
 
 // WriteMsg implements dns.ResponseWriter.
@@ -51,15 +50,6 @@ func (w *raWriter) Write(b []byte) (int, error) {
 		b[3] ^= 0x80
 	}
 	return w.ResponseWriter.Write(b)
-}
-
-// ConnectionState forwards the TLS state (DoT, DoH, DoQ), which embedding
-// alone does not surface: it belongs to dns.ConnectionStater.
-func (w *raWriter) ConnectionState() *tls.ConnectionState {
-	if cs, ok := w.ResponseWriter.(dns.ConnectionStater); ok {
-		return cs.ConnectionState()
-	}
-	return nil
 }
 
 // withEDE adds an Extended DNS Error to m, a shallow copy whose Extra

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/corebind/corebind/plugin/pkg/dnsreply"
 	"github.com/coredns/coredns/plugin/test"
 
 	"github.com/miekg/dns"
@@ -51,7 +52,7 @@ func reply(name string, ra bool) *dns.Msg {
 // was; the write's error comes back.
 func TestRAWriterWritesThrough(t *testing.T) {
 	s := &sink{}
-	w := &raWriter{ResponseWriter: s, ra: true}
+	w := &raWriter{Writer: dnsreply.Writer{ResponseWriter: s}, ra: true}
 	a := reply("a.", false)
 	w.WriteMsg(a)
 	if got := join(s.got); got != "a.+ra" {
@@ -67,7 +68,7 @@ func TestRAWriterWritesThrough(t *testing.T) {
 	}
 
 	s = &sink{err: errors.New("gone")}
-	w = &raWriter{ResponseWriter: s, ra: false}
+	w = &raWriter{Writer: dnsreply.Writer{ResponseWriter: s}, ra: false}
 	if err := w.WriteMsg(reply("a.", true)); err == nil || join(s.got) != "a.-ra" {
 		t.Errorf("write error %v, client got %q", err, join(s.got))
 	}
@@ -78,7 +79,7 @@ func TestRAWriterWritesThrough(t *testing.T) {
 func TestRAWriterEDE(t *testing.T) {
 	s := &sink{}
 	chased := false
-	w := &raWriter{ResponseWriter: s, chased: &chased}
+	w := &raWriter{Writer: dnsreply.Writer{ResponseWriter: s}, chased: &chased}
 	m := reply("a.", false)
 	m.SetEdns0(1232, false)
 	chased = true
@@ -90,7 +91,7 @@ func TestRAWriterEDE(t *testing.T) {
 		t.Errorf("no EDE 18 in %v", s.last)
 	}
 	s = &sink{}
-	w = &raWriter{ResponseWriter: s, chased: &chased}
+	w = &raWriter{Writer: dnsreply.Writer{ResponseWriter: s}, chased: &chased}
 	w.WriteMsg(reply("b.", false)) // no OPT from the plugin: one is added
 	if !hasEDE(s.last, dns.ExtendedErrorCodeProhibited) {
 		t.Errorf("no EDE 18 in %v", s.last)

@@ -109,10 +109,7 @@ func (b *block) finish(label string) {
 	b.r.Store(&rendered{ttl: defaultTTL})
 }
 
-// has reports whether octet gets a CNAME.
-func (b *block) has(octet uint8) bool { return octet >= b.first && octet <= b.last }
-
-// target is the CNAME target for octet, which must satisfy has.
+// target is the CNAME target for octet, from first to last.
 func (b *block) target(octet uint8) string { return b.targets[octet-b.first] }
 
 // side names the block's role in messages.

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/corebind/corebind/plugin/pkg/client"
+	"github.com/corebind/corebind/plugin/pkg/dnsreply"
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/nonwriter"
@@ -227,19 +228,22 @@ func (h *RFC2317) chase(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b
 // it (or a DS at a zone cut) to the next plugin, turning its NXDOMAIN into
 // NODATA: the zone beside does not know about the synthesized names.
 func (h *RFC2317) nextExisting(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
-	rc, err := plugin.NextOrFailure(h.Name(), h.Next, ctx, &existWriter{ResponseWriter: w}, r)
+	rc, err := plugin.NextOrFailure(h.Name(), h.Next, ctx, &existWriter{Writer: dnsreply.Writer{ResponseWriter: w}}, r)
 	if rc == dns.RcodeNameError {
 		rc = dns.RcodeSuccess
 	}
 	return rc, err
 }
 
-// existWriter turns NXDOMAIN into NOERROR.
-type existWriter struct{ dns.ResponseWriter }
+// existWriter turns NXDOMAIN into NOERROR, on a copy: the plugin that
+// wrote the message may keep it.
+type existWriter struct{ dnsreply.Writer }
 
 func (w *existWriter) WriteMsg(m *dns.Msg) error {
 	if m.Rcode == dns.RcodeNameError {
-		m.Rcode = dns.RcodeSuccess
+		c := *m
+		c.Rcode = dns.RcodeSuccess
+		m = &c
 	}
 	return w.ResponseWriter.WriteMsg(m)
 }

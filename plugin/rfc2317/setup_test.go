@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/corebind/corebind/internal/testkit"
 	"github.com/coredns/caddy"
 )
 
@@ -144,4 +145,13 @@ func TestParseErrors(t *testing.T) {
 			t.Errorf("%q:\n got  %v\n want line%s and %q", tc.input, err, tc.line, tc.want)
 		}
 	}
+}
+
+// TestSetupInert: parsing starts nothing; neighbouring zones are read at
+// startup.
+func TestSetupInert(t *testing.T) {
+	testkit.SetupInert(t, func(c *caddy.Controller) error {
+		c.ServerBlockKeys = []string{"2.0.192.in-addr.arpa."}
+		return setup(c)
+	}, "rfc2317 {\n delegate 192.0.2.0/29 ns.example.net.\n}")
 }

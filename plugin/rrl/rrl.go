@@ -15,6 +15,7 @@ import (
 
 	"github.com/corebind/corebind/plugin/pkg/addrmatch"
 	"github.com/corebind/corebind/plugin/pkg/client"
+	"github.com/corebind/corebind/plugin/pkg/dnsreply"
 	"github.com/corebind/corebind/plugin/pkg/logsink"
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/metrics"
@@ -61,7 +62,7 @@ func (h *RRL) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (i
 		// limit queries carrying a client subnet (EDNS ECS).
 		return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
 	}
-	rw := &writer{ResponseWriter: w, h: h, ctx: ctx, addr: addr, tcp: tcp, zone: zone}
+	rw := &writer{Writer: dnsreply.Writer{ResponseWriter: w}, h: h, ctx: ctx, addr: addr, tcp: tcp, zone: zone}
 	rc, err := plugin.NextOrFailure(h.Name(), h.Next, ctx, rw, r)
 	if !rw.judged && !plugin.ClientWrite(rc) {
 		// The server would write this error reply itself, past rrl: write

@@ -9,6 +9,7 @@ import (
 	"github.com/corebind/corebind/plugin/pkg/addrmatch"
 	"github.com/corebind/corebind/plugin/pkg/logsink"
 	"github.com/coredns/caddy"
+	"github.com/coredns/caddy/caddyfile"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
 	clog "github.com/coredns/coredns/plugin/pkg/log"
@@ -23,11 +24,11 @@ func init() { plugin.Register(pluginName, setup) }
 func setup(c *caddy.Controller) error {
 	cfg, err := parse(c)
 	if err != nil {
-		return err
+		return plugin.Error(pluginName, err)
 	}
 	exempt, err := cfg.compile()
 	if err != nil {
-		return err
+		return plugin.Error(pluginName, err)
 	}
 	h := &RRL{zones: cfg.zones, exempt: exempt, now: unixNow}
 	var emit func(event)
@@ -65,13 +66,12 @@ func setup(c *caddy.Controller) error {
 
 // config is a parsed rrl block.
 type config struct {
-	zones      []string
-	s          settings
-	env        *addrmatch.Env
-	exempt     []string // exempt-clients elements; nil: none
-	exemptFile string
-	exemptLine int
-	log        *logsink.Output // nil: no rate-limit log
+	zones    []string
+	s        settings
+	env      *addrmatch.Env
+	exempt   []string            // exempt-clients elements; nil: none
+	exemptAt caddyfile.Dispenser // at the first exempt-clients line
+	log      *logsink.Output     // nil: no rate-limit log
 }
 
 // compile builds the exempt-clients list (nil: none); an error names the
@@ -82,7 +82,7 @@ func (cfg *config) compile() (*addrmatch.List, error) {
 	}
 	l, err := cfg.env.Compile(cfg.exempt)
 	if err != nil {
-		return nil, fmt.Errorf("%s:%d - Error during parsing: %s: exempt-clients: %v", cfg.exemptFile, cfg.exemptLine, pluginName, err)
+		return nil, cfg.exemptAt.Errf("exempt-clients: %v", err)
 	}
 	return l, nil
 }
@@ -109,11 +109,12 @@ const optionList = "responses-per-second, referrals-per-second, nodata-per-secon
 func parse(c *caddy.Controller) (*config, error) {
 	cfg := &config{s: defaultSettings(), env: &addrmatch.Env{}}
 	var out logsink.Output
+	optAt := c.Dispenser // the last facility or tag line
 	root := dnsserver.GetConfig(c).Root
 	blocks := 0
 	for c.Next() {
 		if blocks++; blocks > 1 {
-			return nil, c.Errf("%s: only one rrl per server block", pluginName)
+			return nil, c.Errf("only one rrl per server block; merge the rrl blocks into one")
 		}
 		cfg.zones = plugin.OriginsFromArgsOrServerBlock(c.RemainingArgs(), c.ServerBlockKeys)
 		set := map[string]int64{}
@@ -122,14 +123,14 @@ func parse(c *caddy.Controller) (*config, error) {
 			if lim, ok := numeric[opt]; ok {
 				args := c.RemainingArgs()
 				if len(args) != 1 {
-					return nil, c.Errf("%s: %s takes one whole number from %d to %d", pluginName, opt, lim.min, lim.max)
+					return nil, c.Errf("%s takes one whole number from %d to %d", opt, lim.min, lim.max)
 				}
 				if _, dup := set[opt]; dup {
-					return nil, c.Errf("%s: %s given twice", pluginName, opt)
+					return nil, c.Errf("%s given twice", opt)
 				}
 				n, err := strconv.ParseInt(args[0], 10, 64)
 				if err != nil || n < lim.min || n > lim.max {
-					return nil, c.Errf("%s: %s %q: want a whole number from %d to %d", pluginName, opt, args[0], lim.min, lim.max)
+					return nil, c.Errf("%s %q: want a whole number from %d to %d", opt, args[0], lim.min, lim.max)
 				}
 				set[opt] = n
 				continue
@@ -138,10 +139,10 @@ func parse(c *caddy.Controller) (*config, error) {
 			case "exempt-clients":
 				args := c.RemainingArgs()
 				if len(args) == 0 {
-					return nil, c.Errf("%s: exempt-clients needs at least one address match list element, e.g. exempt-clients 192.0.2.0/24", pluginName)
+					return nil, c.Errf("exempt-clients needs at least one address match list element, e.g. exempt-clients 192.0.2.0/24")
 				}
 				if cfg.exempt == nil {
-					cfg.exemptFile, cfg.exemptLine = c.File(), c.Line()
+					cfg.exemptAt = c.Dispenser
 				}
 				cfg.exempt = append(cfg.exempt, args...)
 			case "log-only":
@@ -152,40 +153,41 @@ func parse(c *caddy.Controller) (*config, error) {
 				case len(args) == 1 && isBool(args[0]):
 					cfg.s.logOnly = isTrue(args[0])
 				default:
-					return nil, c.Errf("%s: log-only takes no argument, or yes or no", pluginName)
+					return nil, c.Errf("log-only takes no argument, or yes or no")
 				}
 			case "log":
 				if cfg.log != nil {
-					return nil, c.Errf("%s: log given twice", pluginName)
+					return nil, c.Errf("log given twice")
 				}
 				args := c.RemainingArgs()
 				if len(args) == 0 {
 					args = []string{"stdout"}
 				}
 				if err := out.ParseOutput(args); err != nil {
-					return nil, c.Errf("%s: log: %v", pluginName, err)
+					return nil, c.Errf("log: %v", err)
 				}
 				if out.Kind == logsink.File && !filepath.IsAbs(out.Path) && root != "" {
 					out.Path = filepath.Join(root, out.Path)
 				}
 				cfg.log = &out
 			case "facility", "tag":
+				optAt = c.Dispenser
 				if _, err := out.Option(opt, c.RemainingArgs()); err != nil {
-					return nil, c.Errf("%s: %v", pluginName, err)
+					return nil, c.Errf("%v", err)
 				}
 			default:
-				return nil, c.Errf("%s: unknown option %q; want %s", pluginName, opt, optionList)
+				return nil, c.Errf("unknown option %q; want %s", opt, optionList)
 			}
 		}
 		if err := cfg.apply(set); err != nil {
-			return nil, c.Errf("%s: %v", pluginName, err)
+			return nil, c.Errf("%v", err)
 		}
 	}
 	if err := out.Validate(); err != nil {
-		return nil, c.Errf("%s: %v", pluginName, err)
+		return nil, optAt.Errf("%v", err)
 	}
 	if blocks == 0 {
-		return nil, c.Errf("%s: no rrl block", pluginName)
+		return nil, c.Errf("no rrl block")
 	}
 	return cfg, nil
 }

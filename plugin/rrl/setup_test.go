@@ -4,12 +4,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/corebind/corebind/internal/testkit"
 	"github.com/coredns/caddy"
 )
 
 func TestParse(t *testing.T) {
 	for _, tc := range []struct {
 		name, input, wantErr string
+		line                 int // of the error
 		check                func(*config) string
 	}{
 		{name: "defaults are BIND's", input: "rrl", check: func(c *config) string {
@@ -67,34 +69,29 @@ func TestParse(t *testing.T) {
 			return ""
 		}},
 
-		{name: "rate above BIND's max", input: "rrl {\n responses-per-second 1001\n}", wantErr: `Testfile:2 - Error during parsing: rrl: responses-per-second "1001": want a whole number from 0 to 1000`},
-		{name: "slip above 10", input: "rrl {\n slip 11\n}", wantErr: `slip "11": want a whole number from 0 to 10`},
-		{name: "window 0", input: "rrl {\n window 0\n}", wantErr: `window "0": want a whole number from 1 to 3600`},
-		{name: "ipv4 prefix 7", input: "rrl {\n ipv4-prefix-length 7\n}", wantErr: `from 8 to 32`},
-		{name: "ipv6 prefix 65", input: "rrl {\n ipv6-prefix-length 65\n}", wantErr: `from 16 to 64`},
-		{name: "negative", input: "rrl {\n all-per-second -1\n}", wantErr: `want a whole number`},
-		{name: "two numbers", input: "rrl {\n window 1 2\n}", wantErr: `window takes one whole number`},
-		{name: "twice", input: "rrl {\n window 1\n window 2\n}", wantErr: `Testfile:3 - Error during parsing: rrl: window given twice`},
-		{name: "max below min", input: "rrl {\n max-table-size 10\n min-table-size 20\n}", wantErr: `max-table-size 10 < min-table-size 20`},
-		{name: "qps-scale 0", input: "rrl {\n qps-scale 0\n}", wantErr: `qps-scale "0"`},
-		{name: "log-only maybe", input: "rrl {\n log-only maybe\n}", wantErr: `log-only takes no argument, or yes or no`},
-		{name: "empty exempt", input: "rrl {\n exempt-clients\n}", wantErr: `exempt-clients needs at least one`},
-		{name: "bad log", input: "rrl {\n log kafka\n}", wantErr: `rrl: log: unknown output "kafka"`},
-		{name: "facility without syslog", input: "rrl {\n log stdout\n facility local3\n}", wantErr: `rrl:`},
-		{name: "unknown option", input: "rrl {\n responses 5\n}", wantErr: `Testfile:2 - Error during parsing: rrl: unknown option "responses"; want responses-per-second`},
-		{name: "two blocks", input: "rrl\nrrl", wantErr: `only one rrl per server block`},
+		{name: "rate above BIND's max", input: "rrl {\n responses-per-second 1001\n}", line: 2, wantErr: `Testfile:2 - Error during parsing: responses-per-second "1001": want a whole number from 0 to 1000`},
+		{name: "slip above 10", input: "rrl {\n slip 11\n}", line: 2, wantErr: `slip "11": want a whole number from 0 to 10`},
+		{name: "window 0", input: "rrl {\n window 0\n}", line: 2, wantErr: `window "0": want a whole number from 1 to 3600`},
+		{name: "ipv4 prefix 7", input: "rrl {\n ipv4-prefix-length 7\n}", line: 2, wantErr: `from 8 to 32`},
+		{name: "ipv6 prefix 65", input: "rrl {\n ipv6-prefix-length 65\n}", line: 2, wantErr: `from 16 to 64`},
+		{name: "negative", input: "rrl {\n all-per-second -1\n}", line: 2, wantErr: `want a whole number`},
+		{name: "two numbers", input: "rrl {\n window 1 2\n}", line: 2, wantErr: `window takes one whole number`},
+		{name: "twice", input: "rrl {\n window 1\n window 2\n}", line: 3, wantErr: `Testfile:3 - Error during parsing: window given twice`},
+		{name: "max below min", input: "rrl {\n max-table-size 10\n min-table-size 20\n}", line: 4, wantErr: `max-table-size 10 < min-table-size 20`},
+		{name: "qps-scale 0", input: "rrl {\n qps-scale 0\n}", line: 2, wantErr: `qps-scale "0"`},
+		{name: "log-only maybe", input: "rrl {\n log-only maybe\n}", line: 2, wantErr: `log-only takes no argument, or yes or no`},
+		{name: "empty exempt", input: "rrl {\n exempt-clients\n}", line: 2, wantErr: `exempt-clients needs at least one`},
+		{name: "bad log", input: "rrl {\n log kafka\n}", line: 2, wantErr: `Error during parsing: log: unknown output "kafka"`},
+		{name: "facility without syslog", input: "rrl {\n log stdout\n facility local3\n}", line: 3, wantErr: `Testfile:3 - Error during parsing: facility and tag apply to syslog output only`},
+		{name: "unknown option", input: "rrl {\n responses 5\n}", line: 2, wantErr: `Testfile:2 - Error during parsing: unknown option "responses"; want responses-per-second`},
+		{name: "two blocks", input: "rrl\nrrl", line: 2, wantErr: `only one rrl per server block`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := caddy.NewTestController("dns", tc.input)
 			c.ServerBlockKeys = []string{"."}
 			cfg, err := parse(c)
 			if tc.wantErr != "" {
-				if err == nil {
-					t.Fatalf("no error, want %q", tc.wantErr)
-				}
-				if !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error %q, want it to contain %q", err, tc.wantErr)
-				}
+				testkit.CheckParseErrorAt(t, err, "", tc.line, tc.wantErr)
 				return
 			}
 			if err != nil {
@@ -114,7 +111,7 @@ func TestCompileExempt(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = cfg.compile()
-	if err == nil || !strings.Contains(err.Error(), "Testfile:3 - Error during parsing: rrl: exempt-clients: ") {
+	if err == nil || !strings.Contains(err.Error(), "Testfile:3 - Error during parsing: exempt-clients: ") {
 		t.Fatalf("error %v, want the line of exempt-clients", err)
 	}
 }
@@ -124,4 +121,9 @@ func TestSetupRegisters(t *testing.T) {
 	if err := setup(c); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestSetupInert: parsing opens no log file and starts no writer.
+func TestSetupInert(t *testing.T) {
+	testkit.SetupInert(t, setup, "rrl {\n responses-per-second 5\n log file rrl.log\n}")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 
+	"github.com/corebind/corebind/plugin/pkg/dnsreply"
 	"github.com/miekg/dns"
 )
 
@@ -12,7 +13,7 @@ import (
 // decision is made and carried out inside WriteMsg. Messages after the
 // first (none for UDP queries) pass untouched.
 type writer struct {
-	dns.ResponseWriter
+	dnsreply.Writer
 	h      *RRL
 	ctx    context.Context
 	addr   netip.Addr

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/corebind/corebind/plugin/pkg/dnsreply"
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/nonwriter"
 	"github.com/coredns/coredns/request"
@@ -46,7 +47,7 @@ func (d *Delegations) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns
 	if parent == "" {
 		return plugin.NextOrFailure(d.Name(), d.Next, ctx, w, r)
 	}
-	hw := &referralWriter{ResponseWriter: w, parent: parent, qname: r.Question[0].Name, qtype: r.Question[0].Qtype}
+	hw := &referralWriter{Writer: dnsreply.Writer{ResponseWriter: w}, parent: parent, qname: r.Question[0].Name, qtype: r.Question[0].Qtype}
 	rcode, err := plugin.NextOrFailure(d.Name(), d.Next, ctx, hw, r)
 	if hw.held == nil {
 		return rcode, err
@@ -155,7 +156,7 @@ func (d *Delegations) OnStartup(fwd plugin.Handler) error {
 // parent for the name asked (or the target of an in-zone CNAME chain): that
 // one is held for follow.
 type referralWriter struct {
-	dns.ResponseWriter
+	dnsreply.Writer
 	parent string
 	qname  string
 	qtype  uint16

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/corebind/corebind/internal/testkit"
+	"github.com/corebind/corebind/plugin/pkg/dnsreply"
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin"
@@ -277,6 +278,7 @@ func TestSetupDelegations(t *testing.T) {
 	for _, tc := range []struct {
 		input string
 		keys  []string
+		line  int
 		err   string
 		check func(*Delegations) bool
 	}{
@@ -286,20 +288,18 @@ func TestSetupDelegations(t *testing.T) {
 		{input: "delegations example.org 10.0.0.0/8 {\n forward\n max-depth 2\n port 5353\n}", keys: []string{"."}, check: func(d *Delegations) bool {
 			return len(d.zones) == 2 && d.zones[1] == "10.in-addr.arpa." && d.forward && d.opts.port == 5353 && d.opts.maxDepth == 2
 		}},
-		{input: "delegations {\n primaries 127.0.0.1\n}", keys: []string{"."}, err: `unknown property "primaries"`},
-		{input: "delegations {\n forward 127.0.0.1\n}", keys: []string{"."}, err: "forward takes no arguments"},
-		{input: "delegations {\n port 0\n}", keys: []string{"."}, err: "want a number from 1 to 65535"},
-		{input: "delegations a..b", keys: []string{"."}, err: "not a valid domain name"},
-		{input: "delegations\ndelegations", keys: []string{"."}, err: "given twice"},
+		{input: "delegations {\n primaries 127.0.0.1\n}", keys: []string{"."}, line: 2, err: `unknown property "primaries"`},
+		{input: "delegations {\n forward 127.0.0.1\n}", keys: []string{"."}, line: 2, err: "forward takes no arguments"},
+		{input: "delegations {\n port 0\n}", keys: []string{"."}, line: 2, err: "want a number from 1 to 65535"},
+		{input: "delegations a..b", keys: []string{"."}, line: 1, err: "not a valid domain name"},
+		{input: "delegations\ndelegations", keys: []string{"."}, line: 2, err: "given twice"},
 	} {
 		c := caddy.NewTestController("dns", tc.input)
 		c.ServerBlockKeys = tc.keys
 		d, err := parseDelegations(c)
 		switch {
 		case tc.err != "":
-			if err == nil || !strings.Contains(err.Error(), tc.err) {
-				t.Errorf("%q: error %v; want %q", tc.input, err, tc.err)
-			}
+			testkit.CheckParseErrorAt(t, err, "", tc.line, tc.err)
 		case err != nil:
 			t.Errorf("%q: %v", tc.input, err)
 		case !tc.check(d):
@@ -318,7 +318,7 @@ func TestReferralWriterCNAMEQuery(t *testing.T) {
 	m.Ns = rrs("0-7.2.0.192.in-addr.arpa. 300 IN NS ns.customer.test.")
 	for qtype, held := range map[uint16]bool{dns.TypePTR: true, dns.TypeA: true, dns.TypeCNAME: false, dns.TypeANY: false} {
 		rec := dnstest.NewRecorder(&test.ResponseWriter{})
-		w := &referralWriter{ResponseWriter: rec, parent: "2.0.192.in-addr.arpa.", qname: "3.2.0.192.in-addr.arpa.", qtype: qtype}
+		w := &referralWriter{Writer: dnsreply.Writer{ResponseWriter: rec}, parent: "2.0.192.in-addr.arpa.", qname: "3.2.0.192.in-addr.arpa.", qtype: qtype}
 		w.WriteMsg(m)
 		if (w.held != nil) != held || (rec.Msg == nil) != held {
 			t.Errorf("%s: held %v, written %v; want held %v", dns.TypeToString[qtype], w.held != nil, rec.Msg != nil, held)

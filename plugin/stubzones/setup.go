@@ -116,7 +116,7 @@ func parseOption(c *caddy.Controller, cfg *dnsserver.Config, o *options) error {
 		if !filepath.IsAbs(dir) && cfg.Root != "" {
 			dir = filepath.Join(cfg.Root, dir)
 		}
-		if err := checkDir(dir); err != nil {
+		if err := checkDirPath(dir); err != nil {
 			return c.Err(err.Error())
 		}
 		o.dir = dir
@@ -252,9 +252,25 @@ func parseTSIG(args []string, cfg *dnsserver.Config) (*tsigKey, error) {
 	return k, nil
 }
 
-// checkDir creates dir if needed and proves it writable, so that a dir the
-// server cannot write fails at startup rather than at the first refresh.
-func checkDir(dir string) error {
+// checkDirPath fails parsing when dir cannot become a directory (it, or the
+// nearest of its parents that exists, is not one), without creating
+// anything: makeDir, at startup, does that.
+func checkDirPath(dir string) error {
+	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
+		fi, err := os.Stat(p)
+		switch {
+		case err == nil && !fi.IsDir():
+			return fmt.Errorf("dir %q: %s is not a directory; give a directory the server may write", dir, p)
+		case err == nil || filepath.Dir(p) == p:
+			return nil
+		}
+	}
+}
+
+// makeDir creates dir if needed and proves it writable (OnStartup), so that
+// a dir the server cannot write fails at startup rather than at the first
+// refresh.
+func makeDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("dir %q: %v", dir, err)
 	}

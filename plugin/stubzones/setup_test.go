@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corebind/corebind/internal/testkit"
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/miekg/dns"
@@ -21,6 +22,7 @@ func TestSetup(t *testing.T) {
 		name   string
 		input  string
 		keys   []string
+		line   int // of the error
 		err    string
 		zones  []string
 		check  func(t *testing.T, s *Stubzones)
@@ -84,53 +86,53 @@ func TestSetup(t *testing.T) {
 				}
 			}},
 
-		{name: "no primaries", input: `stubzones example.org`, err: "no primaries"},
+		{name: "no primaries", input: `stubzones example.org`, line: 1, err: "no primaries"},
 		{name: "empty primaries", input: `stubzones example.org { primaries
-}`, err: "at least one address"},
+}`, line: 1, err: "at least one address"},
 		{name: "primary by name", input: `stubzones example.org { primaries ns1.example.org
-}`, err: "not an IP address"},
+}`, line: 1, err: "not an IP address"},
 		{name: "primary port 0", input: `stubzones example.org { primaries 127.0.0.1:0
-}`, err: "not an IP address"},
+}`, line: 1, err: "not an IP address"},
 		{name: "bad zone", input: `stubzones exa..mple { primaries 127.0.0.1
-}`, err: "not a valid domain name"},
+}`, line: 1, err: "not a valid domain name"},
 		{name: "unknown property", input: `stubzones example.org { primaries 127.0.0.1
 			masters 127.0.0.1
-}`, err: `unknown property "masters"`},
+}`, line: 2, err: `unknown property "masters"`},
 		{name: "bad duration", input: `stubzones example.org { primaries 127.0.0.1
 			refresh-min soon
-}`, err: "refresh-min"},
+}`, line: 2, err: "refresh-min"},
 		{name: "sub-second duration", input: `stubzones example.org { primaries 127.0.0.1
 			refresh-min 500ms
-}`, err: "below one second"},
+}`, line: 2, err: "below one second"},
 		{name: "min above max", input: `stubzones example.org { primaries 127.0.0.1
 			refresh-min 2h
 			refresh-max 1h
-}`, err: "above refresh-max"},
+}`, line: 4, err: "above refresh-max"},
 		{name: "bad max-depth", input: `stubzones example.org { primaries 127.0.0.1
 			max-depth 99
-}`, err: "max-depth"},
+}`, line: 2, err: "max-depth"},
 		{name: "bad port", input: `stubzones example.org { primaries 127.0.0.1
 			port 70000
-}`, err: "port"},
+}`, line: 2, err: "port"},
 		{name: "dir without path", input: `stubzones example.org { primaries 127.0.0.1
 			dir
-}`, err: "dir takes one path"},
+}`, line: 2, err: "dir takes one path"},
 		{name: "unwritable dir", input: `stubzones example.org { primaries 127.0.0.1
-			dir ` + notDir + `/stubs }`, err: "dir"},
+			dir ` + notDir + `/stubs }`, line: 2, err: "dir"},
 		{name: "undefined tsig key", input: `stubzones example.org { primaries 127.0.0.1
 			tsig nokey
-}`, err: "not defined"},
+}`, line: 2, err: "not defined"},
 		{name: "bad tsig algorithm", input: `stubzones example.org { primaries 127.0.0.1
 			tsig k hmac-foo c2VjcmV0
-}`, err: "unknown algorithm"},
+}`, line: 2, err: "unknown algorithm"},
 		{name: "bad tsig secret", input: `stubzones example.org { primaries 127.0.0.1
 			tsig k hmac-sha256 not!base64
-}`, err: "not base64"},
+}`, line: 2, err: "not base64"},
 		{name: "tsig secret clash", input: `stubzones example.org { primaries 127.0.0.1
 			tsig k hmac-sha256 b3RoZXI=
-}`, secret: map[string]string{"k.": "c2VjcmV0"}, err: "another secret"},
+}`, secret: map[string]string{"k.": "c2VjcmV0"}, line: 2, err: "another secret"},
 		{name: "zone twice", input: "stubzones example.org { \n primaries 127.0.0.1 \n}\nstubzones example.org { \n primaries 127.0.0.2 \n}",
-			err: "configured twice"},
+			line: 6, err: "configured twice"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -143,12 +145,7 @@ func TestSetup(t *testing.T) {
 			cfg.TsigSecret = tc.secret
 			err := setup(c)
 			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("error %v, want %q", err, tc.err)
-				}
-				if !strings.Contains(err.Error(), "plugin/stubzones") {
-					t.Errorf("error does not name the plugin: %v", err)
-				}
+				testkit.CheckParseErrorAt(t, err, pluginName, tc.line, tc.err)
 				return
 			}
 			if err != nil {
@@ -194,5 +191,40 @@ func TestSetupInlineKeyJoinsServerKeys(t *testing.T) {
 	}
 	if len(theirs) != 1 {
 		t.Errorf("the tsig plugin's map was changed: %v", theirs)
+	}
+}
+
+// TestSetupInert: parsing creates no dir (OnStartup does) and starts no
+// refresh.
+func TestSetupInert(t *testing.T) {
+	testkit.SetupInert(t, setup, "stubzones example.org {\n primaries 127.0.0.1\n dir stubs/example\n}")
+}
+
+// TestStartupMakesDir: the dir is created at startup, and one that cannot be
+// fails it.
+func TestStartupMakesDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "stubs")
+	c := caddy.NewTestController("dns", "stubzones example.org {\n primaries 127.0.0.1:1\n dir "+dir+"\n}")
+	s, err := parse(c, dnsserver.GetConfig(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.OnStartup("dns://:53"); err != nil {
+		t.Fatal(err)
+	}
+	s.OnShutdown()
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		t.Errorf("dir not created at startup: %v", err)
+	}
+	// A path that became a file after parsing.
+	blocked := filepath.Join(dir, "file")
+	s, err = parse(caddy.NewTestController("dns", "stubzones example.org {\n primaries 127.0.0.1:1\n dir "+blocked+"/sub\n}"), dnsserver.GetConfig(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(blocked, nil, 0o644)
+	if err := s.OnStartup("dns://:53"); err == nil || !strings.Contains(err.Error(), "plugin/stubzones: dir") {
+		s.OnShutdown()
+		t.Errorf("startup with an unusable dir: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/corebind/corebind/plugin/pkg/dnsreply"
 	"io/fs"
 	"math/rand/v2"
 	"strings"
@@ -152,15 +153,8 @@ func replyAA(state request.Request, aa bool, rcode int, answer, ns, extra []dns.
 // is written (SERVFAIL would make the server write another), and err, with
 // the details, for the errors plugin.
 func servfail(state request.Request, code uint16, why string, err error) (int, error) {
-	m := new(dns.Msg)
-	m.SetRcode(state.Req, dns.RcodeServerFailure)
+	m := dnsreply.Error(state.Req, dns.RcodeServerFailure, 0, code, why)
 	m.RecursionAvailable = true
-	if state.Req.IsEdns0() != nil {
-		m.SetEdns0(ednsSize, false)
-		opt := m.IsEdns0()
-		opt.Option = append(opt.Option, &dns.EDNS0_EDE{InfoCode: code, ExtraText: why})
-		state.SizeAndDo(m)
-	}
 	state.W.WriteMsg(m)
 	return dns.RcodeSuccess, fmt.Errorf("%s: %s: %w", pluginName, state.Name(), err)
 }
@@ -193,6 +187,13 @@ func copyRRs(rrs []dns.RR) []dns.RR {
 // server is the metrics label for work done outside queries.
 func (s *Stubzones) OnStartup(server string) error {
 	s.server = server
+	for _, z := range s.order {
+		if z.opts.dir != "" {
+			if err := makeDir(z.opts.dir); err != nil {
+				return plugin.Error(pluginName, err)
+			}
+		}
+	}
 	now := s.clock.Now()
 	for _, z := range s.order {
 		if z.file == "" {
