@@ -9,7 +9,9 @@
 # The workload is a mix of what corebind servers do:
 #   - authoritative answers from file (10% NXDOMAIN) through querylog
 #     (file, bind format, statistics), chaosmask and recursionacl, as in
-#     scenario 1 of the benchmark;
+#     scenario 1 of the benchmark, and rrl as Corefile.example's external
+#     server runs it (log-only: its accounts are kept and judged, but the
+#     load's one /24 must not be limited, or the profile would show drops);
 #   - recursive answers through cache and forward to a BIND 9 upstream
 #     this script starts, for a client recursionacl allows (127.0.0.2);
 #   - the same queries from a client it denies (127.0.0.3): authoritative
@@ -79,6 +81,10 @@ cat >Corefile <<EOF
     chaosmask
     recursionacl {
         allow 127.0.0.2
+    }
+    rrl {
+        responses-per-second 1000
+        log-only
     }
     file bench.test.zone bench.test
     cache
