@@ -269,3 +269,25 @@ view "b" { };`)
 		t.Errorf("a key left out of exempt-clients became a tsig secret:\n%s", r.Corefile)
 	}
 }
+
+// TestStatisticsChannelsAllow: with query logging on, statistics-channels
+// becomes querylog's stats listener with BIND's allow list (acls written
+// out, keys left out with a note), and without allow BIND's default, any.
+func TestStatisticsChannelsAllow(t *testing.T) {
+	for _, tc := range []struct{ name, inet, want, note string }{
+		{"list", `inet 127.0.0.1 port 8053 allow { ops; !192.0.2.9; 192.0.2.0/24; key "k"; };`,
+			"listen 127.0.0.1:8053\n            allow 10.53.0.0/16 !192.0.2.9 192.0.2.0/24\n", "key k"},
+		{"default", `inet 127.0.0.1 port 8053;`, "listen 127.0.0.1:8053\n            allow any\n", "allow list is carried"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := convertText(t, `acl ops { 10.53.0.0/16; };
+key "k" { algorithm hmac-sha256; secret "c2VjcmV0"; };
+options { querylog yes; forwarders { 192.0.2.1; }; forward only; };
+statistics-channels { `+tc.inet+` };`)
+			wantCorefile(t, r, tc.want)
+			if st, note := status(r, "statistics-channels"); st != Approx || !strings.Contains(note, tc.note) {
+				t.Errorf("statistics-channels: %s %s", st, note)
+			}
+		})
+	}
+}

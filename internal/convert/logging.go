@@ -213,8 +213,9 @@ func (c *converter) logging() {
 		}
 	}
 	// Statistics channels become CoreDNS's Prometheus endpoint.
-	var prom []string
+	var prom, promAllow []string
 	var promFrom []namedconf.Pos
+	var promBad []string
 	for _, s := range c.cfg.Statements {
 		if s.Name() != "statistics-channels" {
 			continue
@@ -223,21 +224,34 @@ func (c *converter) logging() {
 			if in.Name() != "inet" {
 				continue
 			}
-			addr, port := in.Arg(0), "80"
+			addr, port, allow := in.Arg(0), "80", "any" // BIND's default: every client
 			a := in.Args()
 			for i := 0; i+1 < len(a); i++ {
-				if strings.EqualFold(a[i].Text, "port") {
+				switch {
+				case strings.EqualFold(a[i].Text, "port"):
 					port = a[i+1].Text
+				case strings.EqualFold(a[i].Text, "allow") && a[i+1].Kind == namedconf.Block:
+					list, bad := c.parseList(a[i+1].Block)
+					promBad = append(promBad, bad...)
+					allow = strings.Join(c.plainElements(list, map[string]bool{}, &promBad, nil), " ")
+					if allow == "" {
+						allow = "none"
+					}
 				}
 			}
 			if addr == "*" {
 				addr = ""
 			}
 			prom = append(prom, joinHP(addr, port))
+			promAllow = append(promAllow, allow)
 			promFrom = append(promFrom, in.Pos)
 		}
 		if len(outs) > 0 {
-			c.mark(s, Approx, "querylog stats { listen }: per-client and per-name statistics as JSON at http://ADDRESS/json instead of BIND's XML/JSON statistics; its allow list is not carried")
+			note := "querylog stats { listen; allow }: per-client and per-name statistics as a page at http://ADDRESS/ and JSON at /json instead of BIND's XML/JSON statistics; the allow list is carried (BIND's default, any, written out when there is none)"
+			if len(promBad) > 0 {
+				note += "; left out of allow: " + strings.Join(promBad, "; ")
+			}
+			c.mark(s, Approx, note)
 		} else {
 			c.mark(s, Approx, "prometheus: CoreDNS's metrics at http://ADDRESS/metrics instead of BIND's XML/JSON statistics (querylog's stats need query logging on); its allow list is not carried")
 		}
@@ -311,7 +325,7 @@ func (c *converter) logging() {
 			if j == 0 && len(stats) > 0 {
 				st := append([]string(nil), stats...)
 				if i == 0 && len(prom) > 0 {
-					st = append(st, "listen "+prom[0])
+					st = append(st, "listen "+prom[0], "allow "+promAllow[0])
 				}
 				lines = append(lines, "stats {")
 				for _, l := range st {
