@@ -2,10 +2,8 @@ package addrmatch
 
 import "net/netip"
 
-// trie is a binary trie of prefixes for one address family. Each prefix node
-// remembers the position of the first element that listed it, so a lookup
-// walks the address's path once and keeps the lowest position seen: BIND's
-// "first match wins" in O(address bits), whatever the number of prefixes.
+// trie is a binary prefix trie for one family; each node keeps the position
+// of the first element listing it, so one walk gives BIND's first match.
 type trie struct {
 	nodes []node // nodes[0] is the root
 	bits  int    // 32 or 128

@@ -66,10 +66,7 @@ var rcodes = [...]string{
 	dns.RcodeBadVers:        "BADVERS",
 }
 
-// AppendRcode appends a response code mnemonic as BIND prints it (NOERROR,
-// NXDOMAIN, ..., BADVERS, BADCOOKIE), the number for codes without one.
-// rcode is the full 12-bit code (miekg/dns's Msg.Rcode includes the
-// extended bits from the OPT record).
+// AppendRcode appends BIND's mnemonic of the full 12-bit rcode, or its number.
 func AppendRcode(b []byte, rcode int) []byte {
 	if rcode >= 0 && rcode < len(rcodes) {
 		return append(b, rcodes[rcode]...)

@@ -1,16 +1,8 @@
 package bindfmt
 
-// AppendName appends a domain name the way BIND prints it in logs: without
-// the trailing dot (the root as "."), case kept, and escaped so that the
-// text stays on one line and parses back to the same name:
-//
-//   - `"` `(` `)` `.` `;` `\` `@` `$` inside a label get a backslash;
-//   - bytes up to 0x20 (space included) and from 0x7f up are \DDD.
-//
-// name is in presentation form, as miekg/dns holds it: escapes in it (`\.`,
-// `\ `, `\032`) are decoded first and re-escaped BIND's way, so
-// "a\ b.example." (miekg) is printed "a\032b.example" (BIND). A dangling
-// backslash at the end of name is printed as `\\`.
+// AppendName appends a presentation-form name as BIND logs it: no trailing
+// dot, case kept, miekg's escapes decoded and re-escaped BIND's way (\DDD for
+// bytes outside printable ASCII) so a line stays one line and parses back.
 func AppendName(b []byte, name string) []byte {
 	if name == "" || name == "." {
 		return append(b, '.')

@@ -50,10 +50,8 @@ func append4(b []byte, v int) []byte {
 	return append(b, byte('0'+v/1000), byte('0'+v/100%10), byte('0'+v/10%10), byte('0'+v%10))
 }
 
-// TimeCache appends times as AppendTime does, formatting the date and the
-// second only when they change: a log writer stamping thousands of lines a
-// second then only appends the milliseconds. The zero value is ready; it is
-// not safe for concurrent use.
+// TimeCache appends as AppendTime does, reformatting the date and second only
+// when they change. Not safe for concurrent use.
 type TimeCache struct {
 	sec  int64
 	loc  *time.Location

@@ -1,7 +1,5 @@
-// Package client answers the questions several corebind plugins ask about the
-// client behind a query: its address, whether the query is the client's own or
-// one the server makes to itself, the TSIG key it was signed with, and what
-// recursionacl decided about it.
+// Package client answers what several plugins ask about a query's client:
+// address, internal or not, TSIG key, recursionacl's decision.
 package client
 
 import (
@@ -49,12 +47,9 @@ func AddrPort(a net.Addr) netip.AddrPort {
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
-// Internal reports whether this query is one the server sends to itself on a
-// client's behalf rather than one a client sent: file and rewrite chasing a
-// CNAME into another zone re-enter the chain through upstream.Lookup, which
-// CoreDNS counts in dnsserver.LoopKey. Plugins that log, count or judge per
-// client skip such queries, so that one client query is one log line, as in
-// BIND.
+// Internal reports whether the server sent this query to itself (a CNAME
+// chased through upstream.Lookup, counted in dnsserver.LoopKey): per-client
+// logging and counting skip it, so one client query is one log line, as in BIND.
 func Internal(ctx context.Context) bool {
 	loop, _ := ctx.Value(dnsserver.LoopKey{}).(int)
 	return loop > 0
@@ -79,10 +74,8 @@ const (
 	Failed
 )
 
-// TSIG reports the key name a query was signed with (as in the TSIG record,
-// fully qualified; "" when unsigned) and what the server made of it. Only a
-// Verified key identifies a client: a signature nobody checked proves
-// nothing.
+// TSIG reports the query's TSIG key name ("" when unsigned) and its status;
+// only a Verified key identifies a client.
 func TSIG(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (key string, status TSIGStatus) {
 	t := r.IsTsig()
 	if t == nil {

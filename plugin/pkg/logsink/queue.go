@@ -143,10 +143,8 @@ func hostname() string {
 // Output returns the output the Queue writes to.
 func (q *Queue[T]) Output() Output { return q.opts.Output }
 
-// Start opens the output and starts the writer goroutine; it is meant for
-// OnStartup. Only a file that cannot be opened is an error: a syslog socket
-// or collector that is not there yet is retried by the writer, and counted
-// as a write error meanwhile. Starting a running Queue does nothing.
+// Start opens the output and starts the writer (OnStartup). Only a file that
+// cannot be opened is an error: syslog is retried by the writer.
 func (q *Queue[T]) Start() error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -172,11 +170,8 @@ func (q *Queue[T]) Start() error {
 	return nil
 }
 
-// Stop writes every queued record, flushes and closes the output, and ends
-// the writer; it is meant for OnShutdown. If the output blocks for more than
-// 5 seconds, Stop closes the connection under it (losing what was pending)
-// and returns. Stopping a stopped Queue does nothing. Records enqueued after
-// Stop stay queued (up to the size) and are never written.
+// Stop writes every queued record, flushes, closes the output and ends the
+// writer (OnShutdown); an output blocked for over 5 seconds is closed under it.
 func (q *Queue[T]) Stop() error {
 	q.mu.Lock()
 	if !q.running {
