@@ -32,12 +32,8 @@ type Chaosmask struct {
 
 var _ plugin.Handler = (*Chaosmask)(nil)
 
-// ServeDNS implements plugin.Handler. IN-class queries cost one comparison,
-// and a second look at EDNS options when NSID is hidden.
-//
-// A lookup the server makes to itself (file chasing a CNAME into another
-// zone re-enters the chain) is no client's query: it passes on untouched and
-// uncounted; the client's own query is judged and scrubbed once.
+// ServeDNS implements plugin.Handler. Internal lookups pass untouched and
+// uncounted: the client's own query is judged once.
 func (cm *Chaosmask) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	if len(r.Question) == 0 || client.Internal(ctx) {
 		return plugin.NextOrFailure(cm.Name(), cm.Next, ctx, w, r)
@@ -91,10 +87,8 @@ func (cm *Chaosmask) serveNonIN(ctx context.Context, w dns.ResponseWriter, r *dn
 	return dns.RcodeSuccess, nil
 }
 
-// nonINWelcome reports whether CoreDNS would let non-IN queries into the
-// chain without chaosmask. chaosmask opens the server to every non-IN class,
-// not only CH: what it does not answer itself it refuses, as CoreDNS would,
-// unless another plugin of the block (chaos, forward) asks for them too.
+// nonINWelcome reports whether another plugin of the block (chaos, forward)
+// opens the server to non-IN classes; otherwise chaosmask refuses what it does not answer.
 func (cm *Chaosmask) nonINWelcome() bool { return cm.othersOpen != nil && cm.othersOpen() }
 
 // answer builds chaosmask's own reply: TTL 0, class CH, AA clear (as NSD

@@ -9,13 +9,8 @@ import (
 	"github.com/corebind/corebind/plugin/pkg/logsink"
 )
 
-// formatBIND writes BIND 9.18's query line (with the ECS option when the
-// query had one), and with responses corebind's response line; for a TSIG
-// failure, BIND's security line instead:
-//
-//	client @0x2a 127.0.0.1#53211 (www.example.org): query: www.example.org IN A +E(0)K (127.0.0.1)
-//	client @0x2a 127.0.0.1#53211 (www.example.org): query: www.example.org IN A +E(0)K (127.0.0.1) [ECS 192.0.2.0/24/0]
-//	client @0x2a 127.0.0.1#53211 (www.example.org): response: www.example.org IN A NOERROR aa answer 1 authority 0 additional 1 size 56 duration 0.000123
+// formatBIND writes BIND 9.18's query line (with ECS when present), with
+// responses corebind's response line, and for a TSIG failure the security line.
 func (l *logger) formatBIND(e *logsink.Emitter, rec *record) {
 	t := time.Unix(0, rec.time)
 	b := e.Buf()

@@ -2,10 +2,8 @@ package querylog
 
 import "time"
 
-// History sizes: the page charts queries per second over the last hour, at
-// two resolutions. A ring of per-second counts for the last few minutes
-// shows a burst as it happens; a ring of per-minute counts covers the hour.
-// Both are fixed arrays inside stats: counting a query allocates nothing.
+// History sizes: per-second counts for the last minutes and per-minute counts
+// for the hour, fixed arrays so counting allocates nothing.
 const (
 	historySeconds = 300
 	historyMinutes = 60

@@ -7,10 +7,8 @@ import (
 	"github.com/coredns/caddy"
 )
 
-// addrMask truncates the client addresses a directive writes to prefixes
-// (`mask V4BITS V6BITS`), so an output that goes where full addresses are
-// personal data keeps only the network. The statistics, and the other
-// directives' outputs, keep the full address.
+// addrMask truncates the client addresses a directive writes (`mask V4BITS
+// V6BITS`); statistics and other directives keep full addresses.
 type addrMask struct {
 	on     bool
 	v4, v6 int

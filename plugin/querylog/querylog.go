@@ -44,14 +44,9 @@ func (h *Querylog) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 	return rc, err
 }
 
-// begin decides which directives log the query (want has a bit for each)
-// and returns the writer that records the response, nil if none does.
-//
-// As in BIND, only a client's own QUERY requests get a query line: not the
-// lookups the server makes to itself (file chasing a CNAME into another
-// zone re-enters the chain), not NOTIFY, UPDATE and the other opcodes, and
-// not a request whose TSIG signature failed, which gets BIND's security
-// line instead.
+// begin decides which directives log the query (a bit each in want) and
+// returns the recording writer, nil if none. As in BIND, only a client's own
+// QUERY requests get a query line; a failed TSIG gets the security line.
 func (h *Querylog) begin(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (*responseWriter, uint64) {
 	if len(r.Question) == 0 || client.Internal(ctx) {
 		return nil, 0
@@ -175,10 +170,8 @@ func (h *Querylog) end(ctx context.Context, rw *responseWriter, r *dns.Msg, want
 // Name implements plugin.Handler.
 func (h *Querylog) Name() string { return pluginName }
 
-// refusedClass reports whether the query is of a class other than IN and CH
-// and was refused (REFUSED, FORMERR, NOTIMP, or no reply). BIND logs no query
-// line for those: a class without a view of its own is refused, and class
-// ANY in a question is rejected as malformed, before the query is logged.
+// refusedClass reports a refused (or unanswered) query of a class other than
+// IN and CH: BIND logs no query line for those.
 func refusedClass(rec *record) bool {
 	if rec.qclass == dns.ClassINET || rec.qclass == dns.ClassCHAOS {
 		return false

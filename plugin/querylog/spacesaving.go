@@ -1,18 +1,8 @@
 package querylog
 
-// spaceSaving is the Space-Saving heavy-hitters algorithm (Metwally,
-// Agrawal, El Abbadi, 2005) over keys of type K, each with a value V.
-//
-// It tracks at most len(slots) keys in fixed memory. A key not tracked takes
-// the slot of the key with the smallest count and inherits that count (kept
-// as its error). With N items counted and k slots:
-//
-//   - a tracked key's count overestimates its true count by at most its
-//     error, itself at most N/k;
-//   - every key whose true count exceeds N/k is tracked.
-//
-// Slots sit in a binary min-heap on count, so an increment costs O(log k)
-// at worst and finding the smallest is O(1).
+// spaceSaving is Metwally et al.'s Space-Saving heavy hitters in len(slots)
+// slots: a new key takes the smallest slot's count (kept as its error, at most
+// N/k); every key above N/k is tracked. Slots form a min-heap on count.
 type spaceSaving[K comparable, V any] struct {
 	slots []ssSlot[K, V]
 	heap  []int32 // slot indexes, min-heap on count

@@ -16,14 +16,8 @@ import (
 	"github.com/miekg/dns"
 )
 
-// denialLog writes one line per denial in BIND's security-category form,
-// through the same bounded, non-blocking queue as querylog:
-//
-//	21-Nov-2026 05:13:46.776 security: info: client @0x7f3a2c0b1e68 192.0.2.9#53512 (www.example.net): query (cache) 'www.example.net/A/IN' denied
-//
-// which fail2ban's stock named-refused filter reads. BIND 9.18.x has since
-// added " (allow-query-cache did not match)", which that filter does not
-// match: the line keeps the older form. Lines are rate-limited per client.
+// denialLog writes BIND's "query (cache) '…' denied" security line, rate-limited
+// per client, in the older form fail2ban's named-refused filter matches.
 type denialLog struct {
 	q     *logsink.Queue[denial]
 	limit *limiter

@@ -1,7 +1,5 @@
-// Package recursionacl implements BIND's allow-recursion for CoreDNS: every
-// client gets the server's authoritative data, only listed clients get
-// recursion and the cache, and a denied query is answered with a small
-// REFUSED (or nothing) so the server is never an amplifier.
+// Package recursionacl implements BIND's allow-recursion: every client gets
+// authoritative data, only listed clients get recursion and the cache.
 package recursionacl
 
 import (
@@ -79,10 +77,8 @@ func (h *RecursionACL) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dn
 	return h.serve(ctx, h.Next, w, r, q, true)
 }
 
-// denied serves a client the list does not allow: it goes past cache
-// straight to the plugins holding authoritative data, and the barrier
-// behind them refuses what they pass on. q is the client's query when r is
-// a lookup made for it, otherwise nil.
+// denied sends a denied client's query past cache to the authoritative
+// plugins; the barrier behind them refuses what they pass on.
 func (h *RecursionACL) denied(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, q *query) (int, error) {
 	question := &r.Question[0]
 	internal := client.Internal(ctx)
@@ -114,12 +110,9 @@ func (h *RecursionACL) denied(ctx context.Context, w dns.ResponseWriter, r *dns.
 	return rcode, err
 }
 
-// refuse answers a denied query that no authoritative data answers: REFUSED
-// with EDE 18, or nothing with deny drop, logged as BIND logs it. A lookup
-// the server makes for a client's query (internal) is refused without a
-// reply, so the plugin that asked keeps only what it holds (file answers
-// the CNAME alone); BIND logs its denial too, with the client's own query
-// name, for RD=1 queries.
+// refuse answers a denied query that no local data answers (REFUSED with EDE
+// 18, or nothing with deny drop) and logs it; an internal lookup gets no reply,
+// so the plugin that asked keeps what it holds.
 func (h *RecursionACL) refuse(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, q *query) (int, error) {
 	chaos := r.Question[0].Qclass == dns.ClassCHAOS
 	if client.Internal(ctx) {
@@ -145,13 +138,10 @@ func (h *RecursionACL) refuse(ctx context.Context, w dns.ResponseWriter, r *dns.
 	return dns.RcodeSuccess, nil
 }
 
-// serve sends r down the chain from next, with RA in the reply set to ra
-// (see raWriter). A plugin that fails without writing (SERVFAIL,
-// REFUSED...) leaves the reply to the server, which would not set RA:
-// recursionacl writes it, unless r is a lookup the server makes for a
-// client's query, whose caller wants the rcode. An RD=0 query that nothing
-// answered without asking elsewhere gets its reply here too, above cache,
-// which so never stores it for RD=1 queries.
+// serve sends r down the chain from next with RA set to ra. A plugin that
+// fails without writing leaves the reply to the server, which would not set RA,
+// so recursionacl writes it (except for internal lookups, whose caller wants the rcode).
+// An unanswered RD=0 query is answered here, above cache, so cache never stores it.
 func (h *RecursionACL) serve(ctx context.Context, next plugin.Handler, w dns.ResponseWriter, r *dns.Msg, q *query, ra bool) (int, error) {
 	internal := client.Internal(ctx)
 	rw := &raWriter{Writer: dnsreply.Writer{ResponseWriter: w}, ra: ra}

@@ -103,10 +103,8 @@ type config struct {
 	logRate, logBurst float64
 }
 
-// allowLine is an acl line (name, tokens), an allow line (tokens) or an
-// allow-file line (path). at is the parser at the line, to name it in errors
-// found later: an acl may be used before it is defined, and allow-files are
-// read again on change.
+// allowLine is an acl, allow or allow-file line, with the parser at it for
+// errors found later (acls used before definition, allow-file rereads).
 type allowLine struct {
 	at     caddyfile.Dispenser
 	name   string

@@ -9,12 +9,8 @@ import (
 	"github.com/coredns/coredns/plugin"
 )
 
-// The contract with the rest of the chain is plugin.cfg's order, resolved
-// once while the server is set up: recursionacl places its own handlers in
-// its block's chain, right after the directives named here, through the
-// server's plugin list (dnsserver.Config.Plugin, AddPlugin) and caddy's
-// parsing callbacks, which run once every server block has set up a
-// directive. It knows no other plugin's type and runs none itself.
+// recursionacl places its handlers right after these directives of plugin.cfg
+// through AddPlugin and caddy's parsing callbacks; it knows no other plugin's type.
 const (
 	// The handler after cache's is where a denied client's query goes: the
 	// cache is for clients allowed recursion only.
@@ -37,11 +33,8 @@ func init() {
 	caddy.RegisterParsingCallback("dns", afterStub, placeAfter(afterStub))
 }
 
-// pending is what setup hands to the parsing callbacks, which know only
-// the caddy.Context of the configuration being loaded: the recursionacl
-// handlers of its server blocks. It lives in that load's caddy.Instance
-// (Storage, which caddy keeps for plugins' per-instance state), so it goes
-// with the instance, also when a later directive fails the load.
+// pending holds a load's recursionacl handlers for the parsing callbacks, in
+// the caddy.Instance's Storage so it goes with the instance, failed loads included.
 type pending struct {
 	ctx caddy.Context
 	hs  []*RecursionACL

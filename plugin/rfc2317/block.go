@@ -36,10 +36,8 @@ func parseStyle(s string) (Style, bool) {
 	return 0, false
 }
 
-// block is one classless block: a delegation on the parent side, or the
-// customer's own zone on the child side. It is immutable after setup except
-// for rendered, which the zone watcher replaces whenever the zone beside
-// changes.
+// block is one classless block (parent-side delegation or child-side zone),
+// immutable after setup but for rendered, which the zone watcher replaces.
 type block struct {
 	prefix netip.Prefix
 	child  bool     // child side: this server holds the child zone

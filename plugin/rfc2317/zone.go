@@ -17,18 +17,9 @@ import (
 // their serial changed. An unchanged zone costs one SOA on a channel.
 const pollEvery = 5 * time.Second
 
-// watcher follows the zones served beside rfc2317: the Transferers after it
-// in the server block (file, auto, secondary …), the same ones CoreDNS's
-// transfer plugin uses. Reading a zone through its Transferer needs no
-// network and sees every record, so from it the watcher learns
-//
-//   - the SOA, whose minimum is the default TTL of the synthesized records,
-//   - the addresses of the name servers that the server holds (glue),
-//   - conflicts: records where rfc2317 puts a CNAME, or below a zone cut.
-//
-// It reads a zone again only when its serial changes (file and secondary
-// answer an IXFR for the current serial with the SOA alone), and publishes
-// what it learnt to each block's rendered pointer for the query path.
+// watcher reads the zones served beside rfc2317 through their Transferers (no
+// network) when their serial changes, for the SOA minimum (default TTL), glue
+// and conflicts, and publishes that to each block's rendered pointer.
 type watcher struct {
 	c     *core
 	every time.Duration

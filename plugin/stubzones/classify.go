@@ -27,13 +27,9 @@ type verdict struct {
 
 var errLame = errors.New("neither an authoritative answer nor a referral below")
 
-// classify reads the reply of a server of zone cut to qname/qtype, taking
-// only what that server may speak for (bailiwick): answer records inside
-// cut, along the CNAME chain from qname; a negative answer's SOA inside
-// cut; a referral only to a zone below cut and above the name asked, with
-// addresses only for name servers inside that zone. A reply that is none
-// of these (lame, non-authoritative, referring up or sideways) is an error,
-// and the next server is tried.
+// classify keeps only what a server of cut may speak for (bailiwick): answers
+// inside cut along the CNAME chain, a negative SOA, a downward referral; anything
+// else is an error and the next server is tried.
 func classify(r *dns.Msg, cut, qname string, qtype uint16, do bool, port uint16) (*verdict, error) {
 	if r.Rcode != dns.RcodeSuccess && r.Rcode != dns.RcodeNameError {
 		return nil, fmt.Errorf("rcode %s", rcodeLabel(r.Rcode))
@@ -193,11 +189,8 @@ func denial(rrs []dns.RR, cut, name string, do bool) []dns.RR {
 	return out
 }
 
-// delegation returns the servers a referral points to: NS records in the
-// authority section of a zone strictly below cut and at or above name
-// (downward only), with addresses from the additional section only for
-// name servers inside that zone. It returns nil when r is no such
-// referral.
+// delegation returns a downward referral's servers (NS strictly below cut, at
+// or above name, in-zone glue only), or nil.
 func delegation(r *dns.Msg, cut, name string, port uint16) *nsSet {
 	if r.Rcode != dns.RcodeSuccess {
 		return nil

@@ -14,11 +14,8 @@ import (
 	"github.com/corebind/corebind/plugin/pkg/client"
 )
 
-// Delegations is the delegations handler of one server block: for clients
-// allowed recursion, it turns the referral a zone of this server gives for a
-// name below one of its zone cuts into the answer, resolved through the
-// delegated name servers with the machinery of stub zones (or handed to
-// forward), as BIND does for the zones it is authoritative for.
+// Delegations turns a zone's referral into the answer for clients allowed
+// recursion, resolving through the delegated servers (or forward), as BIND does.
 type Delegations struct {
 	Next plugin.Handler
 
@@ -114,10 +111,8 @@ func (d *Delegations) follow(ctx context.Context, w dns.ResponseWriter, r, ref *
 	return replyAA(state, ref.Authoritative, res.rcode, append(chain, res.answer...), res.ns, nil)
 }
 
-// viaForward hands the query (or, after an in-zone CNAME chain, its target)
-// to forward, as BIND's forward only does for names below a delegation. The
-// reply is rebuilt: the chain first, and AA only as the zone set it, never
-// from the upstream (the data is not ours).
+// viaForward hands the query (or its in-zone CNAME target) to forward; the
+// reply is rebuilt with the chain first and AA only as the zone set it.
 func (d *Delegations) viaForward(ctx context.Context, state request.Request, ref *dns.Msg, chain []dns.RR, target string) (int, error) {
 	nw := nonwriter.New(state.W)
 	q := state.NewWithQuestion(target, state.QType())
@@ -176,12 +171,8 @@ func (w *referralWriter) WriteMsg(m *dns.Msg) error {
 	return w.ResponseWriter.WriteMsg(m)
 }
 
-// referralCut returns the zone cut m refers to, if m is a referral from a
-// zone at or below parent for qname: NOERROR, RA=0 (the authoritative
-// plugins never set it; a resolver's reply would), NS records of a cut
-// strictly below parent in the authority section and no SOA, and an answer
-// that is empty (AA=0) or only an in-zone CNAME chain from qname into the
-// cut.
+// referralCut returns the cut m refers to if m is a referral below parent for
+// qname: NOERROR, RA=0, NS below parent and no SOA, answer empty or an in-zone CNAME chain.
 func referralCut(m *dns.Msg, parent, qname string) string {
 	if m.Rcode != dns.RcodeSuccess || len(m.Ns) == 0 || m.Truncated || m.RecursionAvailable {
 		return ""

@@ -9,11 +9,8 @@ import (
 	"github.com/miekg/dns"
 )
 
-// fetch runs BIND's stub refresh against the primaries in turn until one
-// gives acceptable answers. It returns the zone's new data and whether it
-// changed (the serial increased, or the zone had none), or why every
-// primary failed. cur is the data in use, nil when the zone has none (or
-// only expired data).
+// fetch runs BIND's stub refresh against each primary in turn; it returns the
+// new data and whether it changed, or why every primary failed. cur may be nil.
 func (s *Stubzones) fetch(ctx context.Context, z *zone, cur *stubData) (*stubData, bool, error) {
 	var errs []error
 	for _, p := range z.opts.primaries {

@@ -10,11 +10,8 @@ import (
 	"github.com/miekg/dns"
 )
 
-// serveNotify handles a NOTIFY (RFC 1996) for a name in z. Only the zone's
-// apex SOA can be notified (anything else is NOTAUTH, as BIND answers for a
-// zone it does not have); only a primary may notify, and a signed NOTIFY must
-// verify. An accepted NOTIFY starts a refresh at once unless it carries a
-// serial that is not newer than the zone's.
+// serveNotify handles a NOTIFY for z as BIND does: apex SOA only (else
+// NOTAUTH), from a primary, verified if signed; it refreshes unless the serial is not newer.
 func (s *Stubzones) serveNotify(ctx context.Context, state request.Request, z *zone) (int, error) {
 	q := state.Req.Question[0]
 	if q.Qtype != dns.TypeSOA || !strings.EqualFold(q.Name, z.name) {

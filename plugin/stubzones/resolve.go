@@ -38,10 +38,8 @@ var (
 	errUnreachable = errors.New("no name server answered")
 )
 
-// resolve answers a recursive query for a name in z through the zone's name
-// servers: iterative queries, referrals followed down at most max-depth
-// times, CNAMEs followed inside the zone and handed back to the server
-// outside it. The answer has AA=0 and RA=1.
+// resolve answers a recursive query in z iteratively through the zone's name
+// servers (AA=0, RA=1); CNAMEs leaving the zone go back to the server.
 func (s *Stubzones) resolve(ctx context.Context, state request.Request, z *zone, d *stubData) (int, error) {
 	res, err := s.lookupName(ctx, state, z, d, state.Name(), z.name)
 	if err != nil {
@@ -58,10 +56,8 @@ func resolveFailed(state request.Request, z *zone, err error) (int, error) {
 	return servfail(state, dns.ExtendedErrorCodeOther, err.Error(), err)
 }
 
-// lookupName resolves qname (of the type asked in state) through the name
-// servers of d, the data of zone z, drawing on the budget of the client
-// query in ctx (a new one for a client query). label is the zone label of
-// the queries it counts.
+// lookupName resolves qname through d's servers on the budget of the client
+// query in ctx; label is the zone label of its metrics.
 func (s *Stubzones) lookupName(ctx context.Context, state request.Request, z *zone, d *stubData, qname, label string) (*result, error) {
 	b, nested := ctx.Value(budgetKey{}).(*budget)
 	if nested {

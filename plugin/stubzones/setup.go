@@ -208,10 +208,8 @@ var tsigAlgorithms = map[string]string{
 	"hmac-sha512": dns.HmacSHA512,
 }
 
-// parseTSIG reads `tsig NAME [ALGORITHM [SECRET]]`. Without SECRET the key
-// must be defined by the tsig plugin of the same server block (its secrets
-// are the server's); with SECRET the key is defined here and added to the
-// server's keys, so NOTIFY messages signed with it verify.
+// parseTSIG reads `tsig NAME [ALGORITHM [SECRET]]`: without SECRET the tsig
+// plugin defines the key; with it the key is added to the server's keys.
 func parseTSIG(args []string, cfg *dnsserver.Config) (*tsigKey, error) {
 	if len(args) < 1 || len(args) > 3 {
 		return nil, fmt.Errorf("want tsig NAME [ALGORITHM [SECRET]]")

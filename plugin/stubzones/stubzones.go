@@ -1,7 +1,4 @@
-// Package stubzones implements BIND-style stub zones: it keeps only the SOA,
-// NS and glue of each zone, fetched from the zone's primaries on the SOA
-// timers and saved to disk, and resolves names in the zone through the
-// zone's own name servers.
+// Package stubzones implements BIND-style stub zones.
 package stubzones
 
 import (
@@ -148,10 +145,8 @@ func replyAA(state request.Request, aa bool, rcode int, answer, ns, extra []dns.
 	return rcode, nil
 }
 
-// servfail writes SERVFAIL, with an Extended DNS Error (code and a short
-// reason) for clients that speak EDNS. It returns RcodeSuccess as the reply
-// is written (SERVFAIL would make the server write another), and err, with
-// the details, for the errors plugin.
+// servfail writes SERVFAIL with an EDE and returns RcodeSuccess (the reply is
+// written) and err for the errors plugin.
 func servfail(state request.Request, code uint16, why string, err error) (int, error) {
 	m := dnsreply.Error(state.Req, dns.RcodeServerFailure, 0, code, why)
 	m.RecursionAvailable = true

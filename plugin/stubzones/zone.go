@@ -102,11 +102,8 @@ type stubData struct {
 	expires time.Time
 }
 
-// newStubData checks records from a primary or a saved copy and builds the
-// zone's data from them: one SOA and at least one NS at the apex, and
-// addresses only for in-zone name servers. It drops what it must not keep
-// (duplicates, glue for other names, anything beyond the bounds) and fails
-// on what makes the copy unusable.
+// newStubData builds zone data from a primary's or saved records: one apex SOA,
+// at least one NS, in-zone glue; it drops the excess and fails on unusable copies.
 func newStubData(zone string, soa *dns.SOA, ns []*dns.NS, addrs []dns.RR, o *options, fetched time.Time, primary string) (*stubData, error) {
 	if soa == nil || !strings.EqualFold(soa.Hdr.Name, zone) {
 		return nil, fmt.Errorf("no SOA at %s", zone)
