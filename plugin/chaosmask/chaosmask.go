@@ -1,6 +1,5 @@
-// Package chaosmask answers CH-class identity queries (version.bind,
-// hostname.bind, id.server, authors.bind) itself and strips the EDNS NSID
-// option, so scanners learn nothing while operators in reveal still can.
+// Package chaosmask answers CH-class identity queries itself and strips EDNS
+// NSID, so scanners learn nothing while clients in reveal still can.
 package chaosmask
 
 import (
@@ -116,9 +115,8 @@ func answer(r *dns.Msg, act action, txt [][]string) *dns.Msg {
 	return m
 }
 
-// revealed reports whether the client is in reveal: by source address, or
-// by the TSIG key the query was signed with, when the server verified it (a
-// listener without TSIG keys verifies nothing, so a key proves nothing there).
+// revealed reports whether the client is in reveal by address or by a TSIG
+// key the server verified (a listener without keys verifies nothing).
 func (cm *Chaosmask) revealed(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) bool {
 	if cm.reveal == nil {
 		return false

@@ -120,9 +120,8 @@ func parseOption(c *caddy.Controller, cm *Chaosmask, opt string, args []string) 
 	return nil
 }
 
-// parseReply reads `NAME TEXT | none | refuse` into every reply of dst.
-// authors may list several TEXTs, one TXT record each (as BIND answers
-// authors.bind); the other names take one.
+// parseReply reads `NAME TEXT | none | refuse` into every reply of dst; authors
+// may list several TEXTs, one TXT each, as BIND answers authors.bind.
 func parseReply(c *caddy.Controller, opt string, args []string, dst ...*reply) error {
 	if len(args) == 0 {
 		return c.Errf("%s needs TEXT, none or refuse", opt)

@@ -85,9 +85,8 @@ func appendSeconds(b []byte, ns int64) []byte {
 	return strconv.AppendFloat(b, float64(ns/1e3)/1e6, 'f', 6, 64)
 }
 
-// serverIP is the address the query was sent to. A wildcard UDP listener
-// cannot tell it (the socket's address is :: or 0.0.0.0); the unspecified
-// address of the client's family is printed then.
+// serverIP is the query's destination, or the family's unspecified address
+// when a wildcard listener cannot tell.
 func serverIP(rec *record) netip.Addr {
 	a := rec.local.Addr()
 	if !a.IsValid() || a.IsUnspecified() {

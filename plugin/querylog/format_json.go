@@ -114,9 +114,7 @@ func appendJSONEndpoints(b []byte, rec *record) []byte {
 	return append(b, '"')
 }
 
-// appendJSONECS appends the fields of an EDNS Client Subnet option:
-// ecs_family, ecs_address (IPv4 and IPv6 only), ecs_source, ecs_scope, and
-// ecs, the text BIND's query line shows.
+// appendJSONECS appends ecs_family, ecs_address, ecs_source, ecs_scope and ecs.
 func appendJSONECS(b []byte, e bindfmt.ECS) []byte {
 	b = append(b, `,"ecs_family":`...)
 	b = strconv.AppendUint(b, uint64(e.Family), 10)
@@ -151,9 +149,8 @@ func (l *logger) formatDropsJSON(e *logsink.Emitter, now time.Time, n uint64) {
 	e.Emit(now, logsink.SevWarning, "general", b)
 }
 
-// appendJSONName appends a domain name as a JSON string: fully qualified,
-// in presentation form with BIND's escapes (printable ASCII only, so the
-// name reads the same in both formats and survives any JSON parser).
+// appendJSONName appends a name as a JSON string, fully qualified with BIND's
+// escapes, so it reads the same in both formats.
 func (l *logger) appendJSONName(b []byte, name string) []byte {
 	l.scratch = presentName(l.scratch[:0], name)
 	return appendJSONString(b, string(l.scratch)) // no allocation: the conversion does not escape

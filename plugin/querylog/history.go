@@ -9,9 +9,7 @@ const (
 	historyMinutes = 60
 )
 
-// history counts queries by the second and by the minute of their arrival,
-// over the last historySeconds seconds and historyMinutes minutes. It is
-// guarded by the stats mutex.
+// history counts queries per second and per minute; guarded by the stats mutex.
 type history struct {
 	sec     [historySeconds]uint32
 	min     [historyMinutes]uint64
@@ -19,9 +17,8 @@ type history struct {
 	lastMin int64 // Unix minute of the newest per-minute slot
 }
 
-// add counts a query that arrived at t (Unix nanoseconds). Queries finish
-// out of order, so t may be a little older than the newest slot: it is
-// counted in its own slot while that is still in the ring.
+// add counts a query that arrived at t (Unix ns), in its own slot if still in
+// the ring: queries finish out of order.
 func (h *history) add(t int64) {
 	sec := t / int64(time.Second)
 	h.advance(sec)

@@ -57,9 +57,7 @@ type logger struct {
 	lastTracked int // this directive's share of the tracked_clients gauge
 }
 
-// publishTracked sets this directive's share of the tracked clients gauge:
-// directives (and, during a reload, instances) with the same server label
-// add up.
+// publishTracked sets this directive's share of the tracked clients gauge.
 func (l *logger) publishTracked(n int) {
 	if n != l.lastTracked {
 		trackedClients.WithLabelValues(l.label).Add(float64(n - l.lastTracked))

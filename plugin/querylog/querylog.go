@@ -1,6 +1,5 @@
-// Package querylog implements the querylog plugin: BIND-style query logging
-// (BIND 9 query lines or JSON) to stdout, stderr, files or syslog, and
-// per-client statistics in bounded memory. See README.md.
+// Package querylog implements BIND-style query logging and per-client
+// statistics in bounded memory. See README.md.
 package querylog
 
 import (
@@ -220,9 +219,8 @@ func longestZone(qname string, zones []string) string {
 	return best
 }
 
-// responseWriter records what the rest of the chain writes. It sits above
-// CoreDNS's ScrubWriter, so a message is measured as sent: truncated to the
-// client's buffer, compressed.
+// responseWriter records what the chain writes; above ScrubWriter, so sizes
+// are as sent.
 type responseWriter struct {
 	dnsreply.Writer
 	start    time.Time // when the query arrived

@@ -9,9 +9,7 @@ import (
 	"github.com/miekg/dns"
 )
 
-// record is what the query path hands to the writer for one query: plain
-// values, copied into the queue without allocating. Formatting happens in
-// the writer goroutine.
+// record is one query's plain values, copied into the queue without allocating.
 type record struct {
 	time     int64 // when the query arrived, Unix nanoseconds
 	duration int64 // until the response was written, nanoseconds
@@ -108,9 +106,8 @@ func (rec *record) fromRequest(w dns.ResponseWriter, r *dns.Msg, from netip.Addr
 	rec.flags = f
 }
 
-// fromResponse adds a response message to the record; a zone transfer
-// writes several, whose counts and sizes add up. The size is left to the
-// caller (see responseWriter.WriteMsg).
+// fromResponse adds a response message; a transfer's messages add up. The
+// size is the caller's (see responseWriter.WriteMsg).
 func (rec *record) fromResponse(m *dns.Msg) {
 	if !rec.responded {
 		rec.responded = true
@@ -164,9 +161,7 @@ func (rec *record) fromWire(b []byte) {
 	rec.size += uint32(len(b))
 }
 
-// synthesize records the reply CoreDNS writes itself when the chain returns
-// an error code without writing: header, question, and an OPT record when
-// the query had one.
+// synthesize records the reply CoreDNS writes itself for an error rcode.
 func (rec *record) synthesize(r *dns.Msg, rcode int) {
 	rec.responded = true
 	rec.rcode = int32(rcode)

@@ -34,9 +34,8 @@ func (s *spaceSaving[K, V]) lookup(key K) (*ssSlot[K, V], bool) {
 	return &s.slots[i], true
 }
 
-// insert gives key (not tracked) a slot: a free one, or the smallest
-// count's, whose count it inherits. The slot's value is left as it was (the
-// previous key's, or what the caller preallocated): the caller resets it.
+// insert gives an untracked key a free slot or the smallest, inheriting its
+// count; the caller resets the slot's value.
 func (s *spaceSaving[K, V]) insert(key K) *ssSlot[K, V] {
 	if len(s.slots) < cap(s.slots) {
 		i := int32(len(s.slots))

@@ -74,9 +74,7 @@ func newDenialLog(out logsink.Output, rate, burst float64) (*denialLog, error) {
 	return l, nil
 }
 
-// log records the denial of r, asked by the client writing to w; name is
-// what was denied (r's own name, unless r is a lookup the server made for
-// a client query asking for qname).
+// log records the denial of r; qname is the client's query name.
 func (l *denialLog) log(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, qname string) {
 	client := addrPort(w.RemoteAddr())
 	now := time.Now()

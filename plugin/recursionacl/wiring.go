@@ -52,9 +52,7 @@ func addPending(c *caddy.Controller, h *RecursionACL) {
 	p.hs = append(p.hs, h)
 }
 
-// pendingOf returns the handlers of the load whose context is ctx. caddy
-// lists an instance among Instances from the start of its load, so that
-// plugins can reach it while they are set up.
+// pendingOf returns the handlers of the load whose context is ctx.
 func pendingOf(ctx caddy.Context) []*RecursionACL {
 	for _, inst := range caddy.Instances() {
 		inst.StorageMu.RLock()

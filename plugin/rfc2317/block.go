@@ -118,9 +118,8 @@ func (b *block) side() string {
 	return "delegate"
 }
 
-// checkLabel tells why s cannot be a child zone label, or returns nil.
-// Labels are kept to what zone files, BIND and dig take without escaping:
-// letters, digits, '-', '_' and the '/' of RFC 2317 §4.
+// checkLabel tells why s cannot be a child zone label: letters, digits, '-',
+// '_' and RFC 2317's '/' need no escaping anywhere.
 func checkLabel(s string) error {
 	if s == "" {
 		return fmt.Errorf("label is empty")

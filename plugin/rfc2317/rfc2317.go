@@ -134,9 +134,8 @@ func mayChase(ctx context.Context, r *dns.Msg) bool {
 	return allowed || !decided
 }
 
-// cnameAlone is a parent's answer with the CNAME into a child zone it serves
-// too, not followed: what BIND gives to RD=0 queries and clients denied
-// recursion, with an empty authority section.
+// cnameAlone answers with the CNAME into a child zone served here, unfollowed,
+// as BIND does for RD=0 queries and clients denied recursion.
 func (h *RFC2317) cnameAlone(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b *block, octet uint8) (int, error) {
 	w.WriteMsg(cnameReply(r, b, b.r.Load(), octet))
 	h.count(ctx, kindCNAME)
@@ -206,9 +205,8 @@ func (h *RFC2317) chase(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b
 	return m.Rcode, nil
 }
 
-// nextExisting passes a name that exists because of synthesized names below
-// it (or a DS at a zone cut) to the next plugin, turning its NXDOMAIN into
-// NODATA: the zone beside does not know about the synthesized names.
+// nextExisting turns the next plugin's NXDOMAIN into NODATA for a name that
+// exists only through synthesized names below it (or a DS at a cut).
 func (h *RFC2317) nextExisting(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	rc, err := plugin.NextOrFailure(h.Name(), h.Next, ctx, &existWriter{Writer: dnsreply.Writer{ResponseWriter: w}}, r)
 	if rc == dns.RcodeNameError {

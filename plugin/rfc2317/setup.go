@@ -219,9 +219,7 @@ func parseBlock(c *caddy.Controller, dir, s string, cfg *config) (*block, error)
 	return b, nil
 }
 
-// checkZones makes sure the queries for every name b answers reach this
-// server block: the original address names, and on the parent side the
-// child zone (for referrals).
+// checkZones makes sure every name b answers reaches this server block.
 func checkZones(c *caddy.Controller, b *block, zones []string) error {
 	names := b.owners
 	if !b.child {

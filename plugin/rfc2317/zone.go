@@ -249,9 +249,8 @@ func (w *watcher) fallbackTTL() uint32 {
 	return defaultTTL
 }
 
-// read consumes a Transfer stream of zone a, always to its end (the sender
-// blocks otherwise). It reports whether the zone changed: a stream of one
-// SOA with the serial already read is the IXFR answer "no news".
+// read consumes a Transfer stream to its end (the sender blocks otherwise) and
+// reports whether the zone changed.
 func (w *watcher) read(a string, o *origin, ch <-chan []dns.RR) bool {
 	s := newScan(w.c, a)
 	n := 0
@@ -331,9 +330,7 @@ func (w *watcher) glueFor(name string) []dns.RR {
 	return nil
 }
 
-// Problems returns the problems found in the zones beside rfc2317 as last
-// logged: records that a synthesized CNAME shadows, data below a delegation,
-// zones that cannot be read.
+// Problems returns the problems last logged for the zones beside rfc2317.
 func (w *watcher) Problems() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -65,9 +65,8 @@ type event struct {
 	rcode   int
 }
 
-// limiter is BIND's rate limiter (lib/dns/rrl.c) over a table: accounts
-// per client prefix, class and name, credited rate tokens per whole second
-// and debited one per response, with debt bounded by window*rate.
+// limiter is BIND's rate limiter (lib/dns/rrl.c): per-account tokens credited
+// per second, debited per response, debt bounded by window*rate.
 type limiter struct {
 	s     settings
 	t     *table
@@ -327,9 +326,8 @@ func (l *limiter) recycled(e *entry) {
 	}
 }
 
-// logStops writes "stop limiting" for up to limit logged accounts that have
-// had no limited response for a minute and are back in credit. now 0 means
-// shutdown: every logged account stops, early.
+// logStops writes "stop limiting" for up to limit accounts quiet for a minute
+// and in credit; now 0 (shutdown) stops them all.
 func (l *limiter) logStops(now int64, limit int) {
 	t := l.t
 	l.stopsTime = now

@@ -8,9 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 )
 
-// The result label of responsesTotal. In log-only mode, responses that
-// would have been limited are counted as would_slip or would_drop (and
-// sent).
+// Result labels; log-only mode counts would_slip and would_drop (and sends).
 const (
 	resultPassed    = "passed"
 	resultSlipped   = "slipped"

@@ -37,9 +37,7 @@ var _ plugin.Handler = (*RRL)(nil)
 // Name implements plugin.Handler.
 func (h *RRL) Name() string { return pluginName }
 
-// ServeDNS implements plugin.Handler. Queries rrl does not judge go on
-// untouched; the others go on with a writer that judges the response when
-// it is written.
+// ServeDNS implements plugin.Handler; judged queries get a writer that judges the response.
 func (h *RRL) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	if len(r.Question) != 1 || r.Opcode != dns.OpcodeQuery || client.Internal(ctx) {
 		return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)

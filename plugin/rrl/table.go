@@ -112,9 +112,8 @@ func newTable(min, max int) *table {
 // Len is the number of accounts.
 func (t *table) Len() int { return int(t.size.Load()) }
 
-// age is the seconds since e was last debited, as BIND counts it: a
-// timestamp a little in the future (reordered requests) is no time, one far
-// in the future (the clock went back) is forever.
+// age is the seconds since e's last debit, as BIND counts: slightly future is
+// no time, far future (clock went back) is forever.
 func age(e *entry, now int64) int {
 	if e.ts == 0 {
 		return forever

@@ -160,9 +160,8 @@ func dnames(rrs []dns.RR, name, cut string, have []dns.RR) []dns.RR {
 	return out
 }
 
-// denial returns the authority records of a negative answer for name that
-// the server of cut may speak for: the SOA of a zone inside cut holding
-// name, and with do the NSEC, NSEC3 and RRSIG records inside cut.
+// denial returns a negative answer's in-bailiwick authority: the SOA of a zone
+// inside cut holding name, and with do its NSEC, NSEC3 and RRSIG records.
 func denial(rrs []dns.RR, cut, name string, do bool) []dns.RR {
 	var out []dns.RR
 	soa := false

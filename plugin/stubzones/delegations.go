@@ -36,9 +36,8 @@ func newDelegations(zones []string, o *options, forward bool) *Delegations {
 // Name implements plugin.Handler.
 func (d *Delegations) Name() string { return delegationsName }
 
-// ServeDNS implements plugin.Handler. Queries it may follow go down the
-// chain through a writer that holds a referral back (and only a referral:
-// every other reply is written at once); the referral is then resolved.
+// ServeDNS implements plugin.Handler: a writer holds back a referral only,
+// which is then resolved.
 func (d *Delegations) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	parent := d.follows(ctx, r)
 	if parent == "" {
@@ -52,9 +51,8 @@ func (d *Delegations) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns
 	return d.follow(ctx, w, r, hw.held, hw.cut)
 }
 
-// follows returns the zone whose referrals are followed for r, or "" when
-// r is not a query this plugin acts on: a standard IN query with RD=1, not a
-// transfer, from a client allowed recursion, in one of the zones.
+// follows returns the zone whose referrals are followed for r (a standard IN
+// RD=1 non-transfer query from a client allowed recursion), or "".
 func (d *Delegations) follows(ctx context.Context, r *dns.Msg) string {
 	if r.Opcode != dns.OpcodeQuery || !r.RecursionDesired || len(r.Question) != 1 {
 		return ""
@@ -147,9 +145,8 @@ func (d *Delegations) OnStartup(fwd plugin.Handler) error {
 	return nil
 }
 
-// referralWriter passes every reply on at once, except a referral from
-// parent for the name asked (or the target of an in-zone CNAME chain): that
-// one is held for follow.
+// referralWriter writes every reply at once but a referral for the name asked
+// (or its in-zone CNAME target), held for follow.
 type referralWriter struct {
 	dnsreply.Writer
 	parent string
@@ -208,9 +205,7 @@ func referralCut(m *dns.Msg, parent, qname string) string {
 	return cut
 }
 
-// answersWithCNAME reports whether a CNAME is itself the answer to qtype:
-// for CNAME and ANY queries BIND does not follow the chain, so neither does
-// delegations.
+// answersWithCNAME: BIND does not follow the chain for CNAME and ANY queries.
 func answersWithCNAME(qtype uint16) bool {
 	return qtype == dns.TypeCNAME || qtype == dns.TypeANY
 }
@@ -231,9 +226,8 @@ func cnameChain(answer []dns.RR, qname string) ([]dns.RR, string) {
 	return chain, name
 }
 
-// referralSet is the name servers of a referral from the server's own zone:
-// every NS name, and the addresses the zone holds for them (in or out of
-// the cut: they are this server's own data, not a remote server's claim).
+// referralSet is a referral's NS names with the addresses this server's zone
+// holds for them, in or out of the cut (own data, not a remote claim).
 func referralSet(ref *dns.Msg, cut string, port uint16) *nsSet {
 	set := &nsSet{cut: cut}
 	for _, rr := range ref.Ns {

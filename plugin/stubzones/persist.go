@@ -107,9 +107,8 @@ func save(path, zone string, d *stubData) error {
 	return nil
 }
 
-// load reads a saved copy of zone. The fetch time comes from the header; a
-// copy without one (say, a BIND stub zone file in text format) counts as
-// fetched when the file was last modified, as BIND's own bookkeeping does.
+// load reads a saved copy; without a header time (a BIND stub file) the
+// file's mtime is the fetch time, as in BIND.
 func load(path, zone string, o *options) (*stubData, error) {
 	f, err := os.Open(path)
 	if err != nil {

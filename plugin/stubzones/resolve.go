@@ -22,9 +22,8 @@ const (
 	resolveTimeout = 4 * time.Second // whole resolution of one client query
 )
 
-// budget is the work left to one client query. It travels in the context,
-// so lookups that re-enter the server through upstream (a CNAME target, an
-// out-of-zone name server's address) draw on the same budget.
+// budget is one client query's remaining work; in the context, so lookups
+// re-entering the server through upstream share it.
 type budget struct {
 	queries int
 	lookups int
@@ -158,9 +157,8 @@ func (l *lookup) outside(res *result, name string, qtype uint16) (*result, error
 	return res, nil
 }
 
-// ask puts name/qtype to the name servers of ns until one gives a usable
-// reply: first the addresses known (those that failed lately last), then
-// those of name servers outside the cut, looked up through the server.
+// ask queries ns's known addresses (recent failures last), then out-of-cut
+// name servers looked up through the server, until a reply is usable.
 func (l *lookup) ask(ns *nsSet, name string, qtype uint16) (*verdict, error) {
 	var errs []error
 	try := func(addrs []netip.AddrPort) *verdict {

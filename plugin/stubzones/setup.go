@@ -250,9 +250,7 @@ func parseTSIG(args []string, cfg *dnsserver.Config) (*tsigKey, error) {
 	return k, nil
 }
 
-// checkDirPath fails parsing when dir cannot become a directory (it, or the
-// nearest of its parents that exists, is not one), without creating
-// anything: makeDir, at startup, does that.
+// checkDirPath fails parsing if dir cannot become a directory, creating nothing.
 func checkDirPath(dir string) error {
 	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
 		fi, err := os.Stat(p)
@@ -265,9 +263,7 @@ func checkDirPath(dir string) error {
 	}
 }
 
-// makeDir creates dir if needed and proves it writable (OnStartup), so that
-// a dir the server cannot write fails at startup rather than at the first
-// refresh.
+// makeDir creates dir and proves it writable at startup, not first refresh.
 func makeDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("dir %q: %v", dir, err)

@@ -118,9 +118,7 @@ func (s *Stubzones) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.M
 	return s.resolve(ctx, state, z, d)
 }
 
-// referral answers a non-recursive query from the stub data: the zone's NS
-// in the authority section, the in-zone name servers' addresses in the
-// additional section, as BIND does for a stub zone.
+// referral answers a non-recursive query with the zone's NS and in-zone glue, as BIND does.
 func (s *Stubzones) referral(state request.Request, d *stubData) (int, error) {
 	return reply(state, dns.RcodeSuccess, nil, copyRRs(d.ns), copyRRs(d.glue))
 }

@@ -86,9 +86,8 @@ func (z *zone) usable(now time.Time) *stubData {
 	return d
 }
 
-// stubData is one copy of a stub zone: the apex SOA and NS RRsets, the
-// addresses of the in-zone name servers, and when and from whom it came. It
-// is never modified once built, so queries read it without locks.
+// stubData is one immutable copy of a stub zone (apex SOA and NS, in-zone
+// glue, provenance), read by queries without locks.
 type stubData struct {
 	soa  *dns.SOA
 	ns   []dns.RR // *dns.NS at the apex
@@ -160,9 +159,8 @@ func filterGlue(zone string, names map[string]bool, rrs []dns.RR) []dns.RR {
 	return glue
 }
 
-// timers derives the refresh and retry intervals and the expiry time from
-// the SOA as BIND does: refresh and retry clamped to [refresh-min,
-// refresh-max], expire at least refresh+retry and at most 24 weeks.
+// timers derives refresh, retry and expiry from the SOA as BIND does (clamped
+// to [refresh-min, refresh-max]; expiry in [refresh+retry, 24 weeks]).
 func timers(soa *dns.SOA, o *options, from time.Time) (refresh, retry time.Duration, expires time.Time) {
 	refresh = clamp(time.Duration(soa.Refresh)*time.Second, o.refreshMin, o.refreshMax)
 	retry = clamp(time.Duration(soa.Retry)*time.Second, o.refreshMin, o.refreshMax)

@@ -27,9 +27,8 @@ type segment struct {
 	deny   bool   // nested or key element was negated
 }
 
-// Match reports whether the list allows addr for a query signed with the
-// TSIG key named key ("" when unsigned or not verified). IPv4-mapped IPv6
-// addresses match as IPv4.
+// Match reports whether the list allows addr with verified TSIG key ("" if
+// none); IPv4-mapped addresses match as IPv4.
 func (l *List) Match(addr netip.Addr, key string) bool {
 	return l.eval(addr.Unmap(), key) > 0
 }

@@ -10,9 +10,7 @@ import (
 	"github.com/miekg/dns"
 )
 
-// ElementError is a problem with one element; its text reads
-// `element "10.0.0/8": ...` so a caller can prefix it with the directive:
-// fmt.Errorf("parsing allow %w", err).
+// ElementError is a problem with one element: `element "10.0.0/8": ...`.
 type ElementError struct {
 	Element string
 	Err     error
@@ -34,9 +32,8 @@ type Env struct {
 
 var reserved = map[string]bool{"any": true, "none": true, "localhost": true, "localnets": true, "key": true}
 
-// Define adds a named list. Its elements are checked when a list that refers
-// to it is compiled, so definitions may come in any order; a name may be
-// defined once.
+// Define adds a named list, once per name; its elements are checked when a
+// list using it compiles, so order does not matter.
 func (e *Env) Define(name string, elements []string) error {
 	lname := strings.ToLower(name)
 	switch {
@@ -57,9 +54,8 @@ func (e *Env) Define(name string, elements []string) error {
 	return nil
 }
 
-// Compile builds a list from Corefile tokens. `!` may stand alone or be
-// glued to the element, `key` takes the next token as the key name, and a
-// trailing ';' (pasted from named.conf) is ignored.
+// Compile builds a list from tokens: `!` alone or glued, `key NAME`, and a
+// trailing ';' (from named.conf) ignored.
 func (e *Env) Compile(tokens []string) (*List, error) {
 	return e.compile(tokens, nil)
 }

@@ -26,9 +26,7 @@ func AppendClass(b []byte, class uint16) []byte {
 	return strconv.AppendUint(append(b, "CLASS"...), uint64(class), 10)
 }
 
-// AppendType appends a type mnemonic as BIND prints it (A, AAAA, NSAP-PTR,
-// ...), TYPEnnn when it has none (RFC 3597). Mnemonics come from miekg/dns,
-// adjusted where BIND spells them differently.
+// AppendType appends BIND's type mnemonic, or TYPEnnn (RFC 3597).
 func AppendType(b []byte, qtype uint16) []byte {
 	switch qtype {
 	case dns.TypeA:

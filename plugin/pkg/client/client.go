@@ -11,9 +11,7 @@ import (
 	"github.com/miekg/dns"
 )
 
-// Addr returns the client's address with IPv4-mapped IPv6 unmapped, so that
-// ::ffff:192.0.2.1 and 192.0.2.1 are one client. ok is false when the writer
-// has no usable remote address.
+// Addr returns the client's unmapped address; ok is false when there is none.
 func Addr(w dns.ResponseWriter) (addr netip.Addr, ok bool) {
 	ap := AddrPort(w.RemoteAddr())
 	return ap.Addr(), ap.Addr().IsValid()
