@@ -30,17 +30,14 @@ func (l *logger) formatJSON(e *logsink.Emitter, rec *record) {
 	b = bindfmt.AppendType(b, rec.qtype)
 	b = append(b, `","qclass":"`...)
 	b = bindfmt.AppendClass(b, rec.qclass)
-	b = append(b, `","id":`...)
-	b = strconv.AppendUint(b, uint64(rec.msgID), 10)
+	b = appendUint(b, `","id":`, uint64(rec.msgID))
 	b = appendBool(b, `,"rd":`, rec.flags&bindfmt.RD != 0)
 	b = appendBool(b, `,"cd":`, rec.flags&bindfmt.CD != 0)
 	b = appendBool(b, `,"do":`, rec.flags&bindfmt.DO != 0)
 	if rec.flags&bindfmt.EDNS != 0 {
-		b = append(b, `,"edns_version":`...)
-		b = strconv.AppendUint(b, uint64(rec.ednsVersion), 10)
+		b = appendUint(b, `,"edns_version":`, uint64(rec.ednsVersion))
 	}
-	b = append(b, `,"edns_bufsize":`...)
-	b = strconv.AppendUint(b, uint64(rec.bufsize), 10)
+	b = appendUint(b, `,"edns_bufsize":`, uint64(rec.bufsize))
 	b = append(b, `,"flags":"`...)
 	b = bindfmt.AppendFlags(b, rec.flags, rec.ednsVersion)
 	b = append(b, '"')
@@ -51,20 +48,15 @@ func (l *logger) formatJSON(e *logsink.Emitter, rec *record) {
 	if rec.hasECS {
 		b = appendJSONECS(b, rec.ecs())
 	}
-	b = append(b, `,"request_size":`...)
-	b = strconv.AppendUint(b, uint64(rec.reqSize), 10)
+	b = appendUint(b, `,"request_size":`, uint64(rec.reqSize))
 	b = append(b, `,"rcode":"`...)
 	b = appendRcode(b, rec)
 	b = appendBool(b, `","aa":`, rec.respFlags&respAA != 0)
 	b = appendBool(b, `,"tc":`, rec.respFlags&respTC != 0)
-	b = append(b, `,"answers":`...)
-	b = strconv.AppendUint(b, uint64(rec.answers), 10)
-	b = append(b, `,"authority":`...)
-	b = strconv.AppendUint(b, uint64(rec.authority), 10)
-	b = append(b, `,"additional":`...)
-	b = strconv.AppendUint(b, uint64(rec.additional), 10)
-	b = append(b, `,"size":`...)
-	b = strconv.AppendUint(b, uint64(rec.size), 10)
+	b = appendUint(b, `,"answers":`, uint64(rec.answers))
+	b = appendUint(b, `,"authority":`, uint64(rec.authority))
+	b = appendUint(b, `,"additional":`, uint64(rec.additional))
+	b = appendUint(b, `,"size":`, uint64(rec.size))
 	b = append(b, `,"duration_seconds":`...)
 	b = appendSeconds(b, rec.duration)
 	b = append(b, `,"zone":`...)
@@ -82,8 +74,7 @@ func (l *logger) formatTSIGFailureJSON(e *logsink.Emitter, rec *record) {
 	b = append(b, `{"type":"tsig_failure","time":"`...)
 	b = time.Unix(0, rec.time).UTC().AppendFormat(b, jsonTime)
 	b = appendJSONEndpoints(b, rec)
-	b = append(b, `,"id":`...)
-	b = strconv.AppendUint(b, uint64(rec.msgID), 10)
+	b = appendUint(b, `,"id":`, uint64(rec.msgID))
 	b = append(b, `,"tsig_key":`...)
 	b = l.appendJSONName(b, rec.key)
 	b = append(b, `,"tsig_error":"`...)
@@ -99,12 +90,10 @@ func (l *logger) formatTSIGFailureJSON(e *logsink.Emitter, rec *record) {
 func appendJSONEndpoints(b []byte, rec *record) []byte {
 	b = append(b, `","client_ip":"`...)
 	b = rec.client.Addr().AppendTo(b)
-	b = append(b, `","client_port":`...)
-	b = strconv.AppendUint(b, uint64(rec.client.Port()), 10)
+	b = appendUint(b, `","client_port":`, uint64(rec.client.Port()))
 	b = append(b, `,"server_ip":"`...)
 	b = serverIP(rec).AppendTo(b)
-	b = append(b, `","server_port":`...)
-	b = strconv.AppendUint(b, uint64(rec.local.Port()), 10)
+	b = appendUint(b, `","server_port":`, uint64(rec.local.Port()))
 	b = append(b, `,"proto":"`...)
 	if rec.flags&bindfmt.TCP != 0 {
 		b = append(b, "tcp"...)
@@ -116,8 +105,7 @@ func appendJSONEndpoints(b []byte, rec *record) []byte {
 
 // appendJSONECS appends ecs_family, ecs_address, ecs_source, ecs_scope and ecs.
 func appendJSONECS(b []byte, e bindfmt.ECS) []byte {
-	b = append(b, `,"ecs_family":`...)
-	b = strconv.AppendUint(b, uint64(e.Family), 10)
+	b = appendUint(b, `,"ecs_family":`, uint64(e.Family))
 	if (e.Family == 1 || e.Family == 2) && e.Addr.IsValid() {
 		b = append(b, `,"ecs_address":"`...)
 		if e.Family == 1 {
@@ -127,10 +115,8 @@ func appendJSONECS(b []byte, e bindfmt.ECS) []byte {
 		}
 		b = append(b, '"')
 	}
-	b = append(b, `,"ecs_source":`...)
-	b = strconv.AppendUint(b, uint64(e.Source), 10)
-	b = append(b, `,"ecs_scope":`...)
-	b = strconv.AppendUint(b, uint64(e.Scope), 10)
+	b = appendUint(b, `,"ecs_source":`, uint64(e.Source))
+	b = appendUint(b, `,"ecs_scope":`, uint64(e.Scope))
 	b = append(b, `,"ecs":"`...)
 	b = bindfmt.AppendECSValue(b, e)
 	return append(b, '"')
@@ -141,8 +127,7 @@ func (l *logger) formatDropsJSON(e *logsink.Emitter, now time.Time, n uint64) {
 	b := e.Buf()
 	b = append(b, `{"type":"dropped","time":"`...)
 	b = now.UTC().AppendFormat(b, jsonTime)
-	b = append(b, `","dropped":`...)
-	b = strconv.AppendUint(b, n, 10)
+	b = appendUint(b, `","dropped":`, n)
 	b = append(b, `,"output":`...)
 	b = appendJSONString(b, l.output.String())
 	b = append(b, '}')
@@ -163,6 +148,11 @@ func presentName(b []byte, name string) []byte {
 		b = append(b, '.')
 	}
 	return b
+}
+
+// appendUint appends key, then v in decimal.
+func appendUint(b []byte, key string, v uint64) []byte {
+	return strconv.AppendUint(append(b, key...), v, 10)
 }
 
 func appendBool(b []byte, key string, v bool) []byte {
