@@ -44,8 +44,7 @@ func (d *distinct) add(h uint64) {
 	d.n++
 }
 
-// count returns the number of distinct clients: exact up to exactLimit, an
-// estimate beyond.
+// count returns the distinct clients: exact up to exactLimit, estimated beyond.
 func (d *distinct) count() uint64 {
 	if d.n <= exactLimit {
 		return uint64(d.n)

@@ -49,8 +49,7 @@ func (l *logger) formatBIND(e *logsink.Emitter, rec *record) {
 	e.Emit(t.Add(time.Duration(rec.duration)), logsink.SevInfo, "responses", b)
 }
 
-// appendRcode appends the response code's mnemonic, "-" when no response
-// was sent (the query was dropped).
+// appendRcode appends the rcode's mnemonic, "-" when no response was sent.
 func appendRcode(b []byte, rec *record) []byte {
 	if !rec.responded {
 		return append(b, '-')

@@ -67,8 +67,7 @@ func (l *logger) formatJSON(e *logsink.Emitter, rec *record) {
 	e.Emit(time.Unix(0, rec.time), logsink.SevInfo, "queries", b)
 }
 
-// formatTSIGFailureJSON writes the JSON counterpart of BIND's security line
-// for a request whose TSIG signature did not verify.
+// formatTSIGFailureJSON is the JSON form of BIND's TSIG failure line.
 func (l *logger) formatTSIGFailureJSON(e *logsink.Emitter, rec *record) {
 	b := e.Buf()
 	b = append(b, `{"type":"tsig_failure","time":"`...)
@@ -85,8 +84,7 @@ func (l *logger) formatTSIGFailureJSON(e *logsink.Emitter, rec *record) {
 	e.Emit(time.Unix(0, rec.time), logsink.SevError, "security", b)
 }
 
-// appendJSONEndpoints appends the client and server fields, from the comma
-// after "time" to the protocol.
+// appendJSONEndpoints appends the fields from client_ip to proto.
 func appendJSONEndpoints(b []byte, rec *record) []byte {
 	b = append(b, `","client_ip":"`...)
 	b = rec.client.Addr().AppendTo(b)

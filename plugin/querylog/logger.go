@@ -102,8 +102,7 @@ func (l *logger) newQueue() (*logsink.Queue[record], error) {
 	return logsink.New(opts)
 }
 
-// formatRecord is the queue's Format: it counts the record and writes it in
-// the directive's format.
+// formatRecord is the queue's Format: it counts the record and writes it.
 func (l *logger) formatRecord(e *logsink.Emitter, rec *record) {
 	if rec.server != l.lastServer || l.lastRecords == nil {
 		l.lastServer, l.lastRecords = rec.server, recordsTotal.WithLabelValues(rec.server)

@@ -124,8 +124,7 @@ func (h *Querylog) tsigFailure(ctx context.Context, w dns.ResponseWriter, r *dns
 	}
 }
 
-// end completes the record once the chain has answered, counts it and
-// queues it for each directive that wants it.
+// end completes the record, counts it and queues it for each directive wanting it.
 func (h *Querylog) end(ctx context.Context, rw *responseWriter, r *dns.Msg, want uint64, rc int) {
 	rec := &rw.rec
 	if !rec.responded && !plugin.ClientWrite(rc) {
@@ -252,8 +251,7 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// classOfRcode is the log plugin's response class of a reply that has only
-// an rcode.
+// classOfRcode is the log plugin's class of a reply that has only an rcode.
 func classOfRcode(rcode int) response.Class {
 	switch rcode {
 	case dns.RcodeSuccess:

@@ -176,8 +176,7 @@ func (rec *record) synthesize(r *dns.Msg, rcode int) {
 	rec.size = uint32(size)
 }
 
-// setECS keeps miekg/dns's ECS option: the address as received, of the
-// option's family.
+// setECS keeps the ECS option's address as received, of its family.
 func (rec *record) setECS(o *dns.EDNS0_SUBNET) {
 	rec.hasECS = true
 	rec.ecsFamily, rec.ecsSource, rec.ecsScope = o.Family, o.SourceNetmask, o.SourceScope

@@ -74,8 +74,7 @@ func newQuerylog(loggers []*logger) (*Querylog, error) {
 	return h, nil
 }
 
-// startup starts the writers and the statistics listeners (OnStartup).
-// label is the server label of the metrics not tied to a query.
+// startup starts writers and stats listeners (OnStartup); label is the server label.
 func (h *Querylog) startup(label string) error {
 	for _, l := range h.loggers {
 		l.label = label
@@ -117,8 +116,7 @@ func (h *Querylog) retakeHTTP() error {
 	return nil
 }
 
-// shutdown writes every queued record, closes the outputs and the
-// listeners (OnShutdown).
+// shutdown drains and closes every output and listener (OnShutdown).
 func (h *Querylog) shutdown() error {
 	var errs []error
 	for _, l := range h.loggers {

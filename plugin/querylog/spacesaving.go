@@ -61,8 +61,7 @@ func (s *spaceSaving[K, V]) incr(sl *ssSlot[K, V]) {
 	s.down(int(sl.pos))
 }
 
-// min is the smallest tracked count when every slot is taken (the bound on
-// any tracked count's error), else 0.
+// min is the smallest count when every slot is taken (the error bound), else 0.
 func (s *spaceSaving[K, V]) min() uint64 {
 	if len(s.slots) < cap(s.slots) || len(s.heap) == 0 {
 		return 0

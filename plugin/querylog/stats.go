@@ -124,8 +124,7 @@ func (s *stats) add(rec *record) {
 	c.countName(name)
 }
 
-// nameSlot returns the slot of qname, case-folded, taking one for it if it
-// is not tracked.
+// nameSlot returns qname's slot, case-folded, taking one if it is untracked.
 func (s *stats) nameSlot(qname string) *ssSlot[string, nameCounters] {
 	var (
 		i  int32

@@ -22,8 +22,7 @@ const (
 	deniedOrigin  = "origin"
 )
 
-// compileAllow compiles the elements of `stats { allow ... }`, the default
-// when there are none.
+// compileAllow compiles `stats { allow ... }`, or the default without elements.
 func compileAllow(c *caddy.Controller, elements []string) (*addrmatch.List, error) {
 	if elements == nil {
 		elements = defaultStatsAllow
@@ -39,8 +38,7 @@ func compileAllow(c *caddy.Controller, elements []string) (*addrmatch.List, erro
 	return list, nil
 }
 
-// guard lets through the requests of clients the allow list matches and
-// answers the others 403, counting them.
+// guard answers 403 (counted) to clients the allow list does not match.
 func (s *statsServer) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ap, err := netip.ParseAddrPort(r.RemoteAddr)

@@ -24,8 +24,7 @@ type statsServer struct {
 	ln  net.Listener
 }
 
-// start binds the address and serves; meant for OnStartup and
-// OnRestartFailed. Starting a started server does nothing.
+// start binds the address and serves (OnStartup, OnRestartFailed); idempotent.
 func (s *statsServer) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

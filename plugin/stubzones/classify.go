@@ -90,8 +90,7 @@ func classify(r *dns.Msg, cut, qname string, qtype uint16, do bool, port uint16)
 	return v, nil
 }
 
-// rrset returns the records of type qtype owned by name (any type for ANY),
-// with their signatures when do.
+// rrset returns name's records of qtype (any for ANY), with signatures when do.
 func rrset(rrs []dns.RR, name string, qtype uint16, do bool) []dns.RR {
 	var out []dns.RR
 	for _, rr := range rrs {

@@ -70,8 +70,7 @@ func (d *Delegations) follows(ctx context.Context, r *dns.Msg) string {
 	return plugin.Zones(d.zones).Matches(strings.ToLower(q.Name))
 }
 
-// follow answers r in place of the referral held: through the delegated
-// name servers, or through forward.
+// follow answers r in place of the held referral, via the delegated servers or forward.
 func (d *Delegations) follow(ctx context.Context, w dns.ResponseWriter, r, ref *dns.Msg, cut string) (int, error) {
 	// recursionacl hands a denied client's query on with a cancelled
 	// context, so that no plugin does network work for it: such a client
@@ -210,8 +209,7 @@ func answersWithCNAME(qtype uint16) bool {
 	return qtype == dns.TypeCNAME || qtype == dns.TypeANY
 }
 
-// cnameChain returns the CNAME records of answer leading from qname, in
-// order, and the name the chain ends at (lower case).
+// cnameChain returns answer's CNAME chain from qname and where it ends (lower case).
 func cnameChain(answer []dns.RR, qname string) ([]dns.RR, string) {
 	name := strings.ToLower(qname)
 	var chain []dns.RR

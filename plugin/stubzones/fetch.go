@@ -93,8 +93,7 @@ func (s *Stubzones) fetchFrom(ctx context.Context, z *zone, cur *stubData, addr 
 	return d, true, nil
 }
 
-// authoritative checks the parts of a primary's reply BIND checks before
-// it believes it: NOERROR, AA set, no CNAME or DNAME in the answer.
+// authoritative checks a primary's reply as BIND does: NOERROR, AA, no CNAME or DNAME.
 func authoritative(r *dns.Msg) error {
 	if r.Rcode != dns.RcodeSuccess {
 		return fmt.Errorf("rcode %s", rcodeLabel(r.Rcode))

@@ -42,8 +42,7 @@ func (s *Stubzones) serveNotify(ctx context.Context, state request.Request, z *z
 	return s.notifyReply(state, dns.RcodeSuccess)
 }
 
-// notifiedSerial is the serial of the SOA a NOTIFY may carry in its answer
-// section.
+// notifiedSerial is the serial of the SOA in a NOTIFY's answer section, if any.
 func notifiedSerial(r *dns.Msg, zone string) (uint32, bool) {
 	for _, rr := range r.Answer {
 		if soa, ok := rr.(*dns.SOA); ok && strings.EqualFold(soa.Hdr.Name, zone) {
@@ -53,8 +52,7 @@ func notifiedSerial(r *dns.Msg, zone string) (uint32, bool) {
 	return 0, false
 }
 
-// notifyReply answers a NOTIFY: the question echoed with AA set, signed
-// with the request's key when the request was signed and verified.
+// notifyReply echoes the question with AA, signed when the request was verified.
 func (s *Stubzones) notifyReply(state request.Request, rcode int) (int, error) {
 	m := new(dns.Msg)
 	m.SetRcode(state.Req, rcode)

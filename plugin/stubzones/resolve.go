@@ -133,8 +133,7 @@ func (l *lookup) run(qname string, qtype uint16) (*result, error) {
 	}
 }
 
-// lookupThrough asks the server itself, as a client query would, if the
-// budget allows one more such lookup.
+// lookupThrough asks the server itself, if the budget allows one more lookup.
 func (l *lookup) lookupThrough(name string, qtype uint16) (*dns.Msg, error) {
 	if l.budget.lookups <= 0 || l.budget.nesting >= maxNesting {
 		return nil, errBudget
@@ -220,8 +219,7 @@ func (l *lookup) query(ns *nsSet, a netip.AddrPort, name string, qtype uint16) (
 	return nil, fmt.Errorf("%s: %w", a, err)
 }
 
-// order is addrs with the round-robin start of the zone, and the servers
-// that failed lately moved to the end.
+// order rotates addrs to the zone's round-robin start, recent failures last.
 func (l *lookup) order(addrs []netip.AddrPort) []netip.AddrPort {
 	if len(addrs) < 2 {
 		return addrs
@@ -303,8 +301,7 @@ func (n *nsSet) known() []netip.AddrPort {
 	return all
 }
 
-// address returns the address of an A or AAAA record, if it is one a name
-// server can have: not unspecified, not multicast.
+// address returns an A or AAAA record's address if it is unicast and specified.
 func address(rr dns.RR) (netip.Addr, bool) {
 	var ip netip.Addr
 	switch a := rr.(type) {

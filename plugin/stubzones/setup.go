@@ -53,8 +53,7 @@ func setup(c *caddy.Controller) error {
 	return nil
 }
 
-// parse reads every stubzones directive of a server block into one handler:
-// each directive holds zones sharing one set of options.
+// parse reads every stubzones directive of a block, each with its zones and options.
 func parse(c *caddy.Controller, cfg *dnsserver.Config) (*Stubzones, error) {
 	s := New()
 	for c.Next() {

@@ -49,8 +49,7 @@ func (o *options) isPrimary(ip netip.Addr) bool {
 	return false
 }
 
-// zone is one stub zone: its options, its current data and the channel
-// NOTIFY uses to start a refresh.
+// zone is one stub zone: options, current data, and the NOTIFY refresh channel.
 type zone struct {
 	name string // lower case, fully qualified
 	opts *options
@@ -133,8 +132,7 @@ func newStubData(zone string, soa *dns.SOA, ns []*dns.NS, addrs []dns.RR, o *opt
 	return d, nil
 }
 
-// filterGlue keeps A and AAAA records of the name servers in names that are
-// inside zone, without duplicates and within the bounds.
+// filterGlue keeps in-zone A/AAAA of the name servers, deduplicated and bounded.
 func filterGlue(zone string, names map[string]bool, rrs []dns.RR) []dns.RR {
 	var glue []dns.RR
 	per := map[string]int{}
