@@ -14,8 +14,7 @@ import (
 	"github.com/miekg/dns"
 )
 
-// Chaosmask is the handler. Everything but Next is set up once and shared,
-// read-only, by every server of the block.
+// Chaosmask is the handler; all but Next is shared read-only by the block's servers.
 type Chaosmask struct {
 	Next plugin.Handler
 
@@ -46,8 +45,7 @@ func (cm *Chaosmask) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 	return cm.serveNonIN(ctx, w, r)
 }
 
-// serveNonIN handles every class but IN: CH itself, the others as CoreDNS
-// would have without chaosmask.
+// serveNonIN handles CH itself and other classes as CoreDNS would without chaosmask.
 func (cm *Chaosmask) serveNonIN(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	q := &r.Question[0]
 	revealed := cm.revealed(ctx, w, r)

@@ -149,8 +149,7 @@ func parseReply(c *caddy.Controller, opt string, args []string, dst ...*reply) e
 	return nil
 }
 
-// keyword returns actNone or actRefuse for the keywords none and refuse
-// (any case, as named.conf keywords), actText for anything else.
+// keyword maps none and refuse (any case) to their actions, anything else to actText.
 func keyword(s string) action {
 	switch {
 	case strings.EqualFold(s, "none"):

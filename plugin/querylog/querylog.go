@@ -195,16 +195,7 @@ func inZone(qname, zone string) bool {
 		return false
 	}
 	// The suffix must start a label: after an unescaped dot.
-	return off == 0 || qname[off-1] == '.' && !escapedAt(qname, off-1)
-}
-
-// escapedAt reports whether s[i] is escaped by an odd run of backslashes.
-func escapedAt(s string, i int) bool {
-	n := 0
-	for j := i - 1; j >= 0 && s[j] == '\\'; j-- {
-		n++
-	}
-	return n%2 == 1
+	return off == 0 || qname[off-1] == '.' && !bindfmt.EscapedAt(qname, off-1)
 }
 
 // longestZone returns the longest of zones that qname is in, "" if none.

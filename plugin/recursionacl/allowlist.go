@@ -59,8 +59,7 @@ func (cfg *config) compile() (*addrmatch.List, error) {
 	return list, nil
 }
 
-// allowFile is the content of an allow-file: its elements as tokens, and
-// where each line's tokens start.
+// allowFile is an allow-file's tokens and where each line's tokens start.
 type allowFile struct {
 	path   string
 	tokens []string
@@ -106,8 +105,7 @@ func readAllowFile(path string) (*allowFile, error) {
 	return f, nil
 }
 
-// lineOf returns the number of the first line holding element (as an
-// ElementError spells it), or 0.
+// lineOf returns the first line holding element (as ElementError spells it), or 0.
 func (f *allowFile) lineOf(element string) int {
 	element = strings.TrimPrefix(element, "!")
 	for i, l := range f.lines {

@@ -60,8 +60,7 @@ func (w *aaWriter) WriteMsg(m *dns.Msg) error {
 	return w.ResponseWriter.WriteMsg(m)
 }
 
-// Write implements dns.ResponseWriter for packed messages: AA is bit 2 of
-// the third header byte.
+// Write implements dns.ResponseWriter for packed messages (AA: bit 2 of byte 2).
 func (w *aaWriter) Write(b []byte) (int, error) {
 	if len(b) >= 3 && b[2]&0x04 != 0 {
 		b = append([]byte(nil), b...)

@@ -21,8 +21,7 @@ func withQuery(ctx context.Context, q *query) context.Context {
 	return context.WithValue(ctx, queryKey{}, q)
 }
 
-// queryOf returns the query ctx belongs to, nil for queries that go the
-// whole way (an allowed client's RD=1 query).
+// queryOf returns ctx's query, nil for an allowed client's RD=1 query.
 func queryOf(ctx context.Context) *query {
 	q, _ := ctx.Value(queryKey{}).(*query)
 	return q

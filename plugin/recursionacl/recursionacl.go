@@ -5,7 +5,6 @@ package recursionacl
 import (
 	"context"
 	"net"
-	"strings"
 	"sync/atomic"
 
 	"github.com/corebind/corebind/plugin/pkg/addrmatch"
@@ -174,15 +173,4 @@ func (h *RecursionACL) allowed(ctx context.Context, w dns.ResponseWriter) bool {
 		key, _ = tsig.ValidatedKeyName(ctx) // set only when tsig verified the signature
 	}
 	return list.Match(addr, key)
-}
-
-// lower returns s in lower case, allocating only when s has upper case
-// ASCII letters.
-func lower(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; 'A' <= c && c <= 'Z' {
-			return strings.ToLower(s)
-		}
-	}
-	return s
 }

@@ -77,8 +77,7 @@ func setup(c *caddy.Controller) error {
 	return nil
 }
 
-// blockConfigs returns the configs of every key of the server block; setup
-// runs for the first key only.
+// blockConfigs returns the configs of every key of the block (setup runs for the first).
 func blockConfigs(c *caddy.Controller) []*dnsserver.Config {
 	cfgs := []*dnsserver.Config{dnsserver.GetConfig(c)}
 	for i := 1; i < len(c.ServerBlockKeys); i++ {

@@ -106,8 +106,7 @@ func (h *RecursionACL) stubBarrier() bool {
 	return slices.Index(dnsserver.Directives, afterStub) > slices.Index(dnsserver.Directives, afterLocal)
 }
 
-// errWiring is the startup error of a build whose plugin.cfg breaks the
-// contract.
+// errWiring is the startup error of a plugin.cfg that breaks the contract.
 var errWiring = errors.New("plugin.cfg must list recursionacl before cache, and cache before secondary: " +
 	"the plugins between cache and secondary are those a client denied recursion reaches")
 

@@ -36,8 +36,7 @@ func (w *raWriter) WriteMsg(m *dns.Msg) error {
 	return w.ResponseWriter.WriteMsg(m)
 }
 
-// Write implements dns.ResponseWriter for plugins that write packed
-// messages: RA is bit 7 of the fourth header byte.
+// Write implements dns.ResponseWriter for packed messages (RA: bit 7 of byte 3).
 func (w *raWriter) Write(b []byte) (int, error) {
 	w.written = true
 	if len(b) >= 4 && (b[3]&0x80 != 0) != w.ra {

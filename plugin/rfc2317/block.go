@@ -10,8 +10,7 @@ import (
 	"github.com/miekg/dns"
 )
 
-// Style is how a child zone label is derived from its block when no label
-// line names it.
+// Style is how a child zone label is derived from a block without a label line.
 type Style uint8
 
 const (
@@ -54,8 +53,7 @@ type block struct {
 	r       atomic.Pointer[rendered]
 }
 
-// rendered is what the query path needs of a block at a given moment: the
-// TTL and the records derived from the zone served beside rfc2317.
+// rendered is what the query path needs of a block now, from the zone beside.
 type rendered struct {
 	ttl       uint32
 	origin    string   // the zone (served beside) holding the synthesized names; "" when none was found
@@ -66,8 +64,7 @@ type rendered struct {
 	apexGlue  []dns.RR // A/AAAA of those name servers known to this server
 }
 
-// newBlock computes a block's names. The prefix must be IPv4 /25–/32 and a
-// block start; the parser checks that first.
+// newBlock computes a block's names; the parser has checked p (IPv4 /25-/32, a block start).
 func newBlock(p netip.Prefix) *block {
 	a := p.Addr().As4()
 	b := &block{
@@ -143,8 +140,7 @@ func checkLabel(s string) error {
 	return nil
 }
 
-// parseOctet parses a decimal address label "0".."255" exactly as it appears
-// in in-addr.arpa names: no sign, no leading zeros.
+// parseOctet parses "0".."255" as in in-addr.arpa names: no sign, no leading zeros.
 func parseOctet(s string) (uint8, bool) {
 	if len(s) == 0 || len(s) > 3 || (len(s) > 1 && s[0] == '0') {
 		return 0, false

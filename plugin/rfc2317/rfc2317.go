@@ -17,8 +17,7 @@ import (
 	"github.com/miekg/dns"
 )
 
-// defaultTTL is the TTL of synthesized records when neither the ttl option
-// nor a zone served beside rfc2317 gives one.
+// defaultTTL applies when neither the ttl option nor a zone beside gives one.
 const defaultTTL = 3600
 
 // RFC2317 is the handler.
@@ -142,8 +141,7 @@ func (h *RFC2317) cnameAlone(ctx context.Context, w dns.ResponseWriter, r *dns.M
 	return dns.RcodeSuccess, nil
 }
 
-// cnameReply is the authoritative reply to r holding only the CNAME of
-// octet into the child zone of b.
+// cnameReply is the authoritative reply to r holding only octet's CNAME.
 func cnameReply(r *dns.Msg, b *block, rd *rendered, octet uint8) *dns.Msg {
 	m := new(dns.Msg)
 	m.SetReply(r)
@@ -215,8 +213,7 @@ func (h *RFC2317) nextExisting(ctx context.Context, w dns.ResponseWriter, r *dns
 	return rc, err
 }
 
-// existWriter turns NXDOMAIN into NOERROR, on a copy: the plugin that
-// wrote the message may keep it.
+// existWriter turns NXDOMAIN into NOERROR on a copy (the writer may keep the original).
 type existWriter struct{ dnsreply.Writer }
 
 func (w *existWriter) WriteMsg(m *dns.Msg) error {

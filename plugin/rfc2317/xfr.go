@@ -89,8 +89,7 @@ func (h *RFC2317) replaced(rr dns.RR) bool {
 	return false
 }
 
-// synthesized is every record rfc2317 adds to a zone transfer for blocks.
-// Glue is not among them: in-zone addresses are in the zone already.
+// synthesized is what rfc2317 adds to a transfer; in-zone glue is there already.
 func synthesized(blocks []*block) []dns.RR {
 	var rrs []dns.RR
 	for _, b := range blocks {

@@ -103,8 +103,7 @@ func (w *watcher) stop() {
 	})
 }
 
-// round polls every zone of interest once and republishes the blocks'
-// rendered data when anything changed (always, the first time).
+// round polls every zone of interest and republishes when anything changed (always at first).
 func (w *watcher) round() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -164,8 +163,7 @@ type roundState struct {
 	changed bool
 }
 
-// find returns the zone served beside us that holds name (the name itself or
-// its closest enclosing zone), polling it if this round has not yet.
+// find returns the zone beside us holding name, polling it once per round.
 func (r *roundState) find(name string) string {
 	for a := name; ; {
 		if o := r.w.origins[a]; o != nil {
@@ -230,8 +228,7 @@ func (r *roundState) poll(a string, o *origin) {
 	}
 }
 
-// setErr records a zone that cannot be read (e.g. a secondary not yet
-// transferred in) and logs it once; it reports whether that is news.
+// setErr records and logs once a zone that cannot be read; it reports news.
 func (w *watcher) setErr(a string, o *origin, err error) bool {
 	msg := err.Error()
 	if o.err == msg && !o.loaded {
@@ -318,8 +315,7 @@ func (w *watcher) render(b *block, origin string, childHere bool, nsOrigin map[s
 	b.r.Store(rd)
 }
 
-// glueFor is what the zones beside hold of name's addresses as a delegation's
-// name server (the zone's own name server may be one).
+// glueFor is what the zones beside hold of a delegation name server's addresses.
 func (w *watcher) glueFor(name string) []dns.RR {
 	name = strings.ToLower(name)
 	for _, o := range w.origins {
@@ -352,8 +348,7 @@ func newScan(c *core, zone string) *scan {
 	return &scan{c: c, zone: zone, glue: map[string][]dns.RR{}, ns: map[*block][]string{}, addrs: map[string][]dns.RR{}}
 }
 
-// apex returns the zone's NS records and the addresses the zone holds for
-// those name servers (in-zone glue).
+// apex returns the zone's NS records and their in-zone glue.
 func (s *scan) apex() (ns, glue []dns.RR) {
 	for _, rr := range s.apexNS {
 		glue = append(glue, s.addrs[strings.ToLower(rr.(*dns.NS).Ns)]...)
@@ -406,8 +401,7 @@ func (s *scan) add(rr dns.RR) {
 	}
 }
 
-// finish compares hand-written NS records at our child zones with the
-// delegate lines and returns every problem found, sorted.
+// finish compares hand-written NS at our child zones with the delegate lines, sorted.
 func (s *scan) finish() []string {
 	for b, ns := range s.ns {
 		slices.Sort(ns)

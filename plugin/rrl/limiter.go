@@ -50,8 +50,7 @@ const (
 	evEarlyStop                  // "*stop limiting ..." (thrown out of the table, or shutdown)
 )
 
-// event is one rate-limit log line, as plain values: it is formatted in the
-// log writer's goroutine.
+// event is one rate-limit log line as plain values, formatted by the log writer.
 type event struct {
 	time    time.Time
 	kind    eventKind
@@ -279,8 +278,7 @@ func (l *limiter) debit(i int32, scale float64, q *query, now int64) verdict {
 	return drop
 }
 
-// logLimit writes the "limit" line of an account's first limited response,
-// and "continue limiting" every half hour of limiting after it.
+// logLimit writes "limit" at an account's first limited response, then "continue limiting" half-hourly.
 func (l *limiter) logLimit(i int32, q *query, now int64) {
 	e := &l.t.entries[i]
 	if e.logged && e.logSecs < maxLogSecs {
@@ -317,8 +315,7 @@ func (l *limiter) event(e *entry, kind eventKind, rcode int) event {
 	}
 }
 
-// recycled writes the early "*stop limiting" line of a logged account
-// thrown out of the table.
+// recycled writes "*stop limiting" for a logged account thrown out of the table.
 func (l *limiter) recycled(e *entry) {
 	e.logged = false
 	if l.emit != nil {

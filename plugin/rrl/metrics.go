@@ -47,8 +47,7 @@ var results = [...]string{resultPassed, resultSlipped, resultDropped, resultPass
 // label lookup per response would cost more than the rate limiting itself.
 type counters [numClasses][len(results)]prometheus.Counter
 
-// countResponse counts one judged response. cache maps a server label to
-// its *counters.
+// countResponse counts one judged response; cache maps a server label to *counters.
 func countResponse(cache *sync.Map, server string, c class, v verdict, logOnly bool) {
 	cs, ok := cache.Load(server)
 	if !ok {

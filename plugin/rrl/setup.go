@@ -74,8 +74,7 @@ type config struct {
 	log      *logsink.Output     // nil: no rate-limit log
 }
 
-// compile builds the exempt-clients list (nil: none); an error names the
-// Corefile line of the first exempt-clients option.
+// compile builds the exempt-clients list (nil: none), errors naming its first line.
 func (cfg *config) compile() (*addrmatch.List, error) {
 	if cfg.exempt == nil {
 		return nil, nil

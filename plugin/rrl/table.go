@@ -207,8 +207,7 @@ func (t *table) pushFront(i int32) {
 	}
 }
 
-// maskAddr is the client's address masked to the prefix length of its
-// family, as the key holds it.
+// maskAddr masks the client's address to its family's prefix length.
 func maskAddr(a netip.Addr, v4bits, v6bits int) (p [16]byte, v6 bool) {
 	if a.Is4() {
 		pf, _ := a.Prefix(v4bits)

@@ -37,8 +37,7 @@ func (w *writer) WriteMsg(m *dns.Msg) error {
 	return w.ResponseWriter.WriteMsg(m)
 }
 
-// Write implements dns.ResponseWriter for plugins that write packed
-// messages: the message is read to be judged.
+// Write implements dns.ResponseWriter for packed messages, reading them to judge.
 func (w *writer) Write(b []byte) (int, error) {
 	if w.judged {
 		return w.ResponseWriter.Write(b)

@@ -9,8 +9,7 @@ import (
 	"strings"
 )
 
-// List is a compiled address match list. It is immutable and safe for
-// concurrent use.
+// List is a compiled address match list, immutable and safe for concurrent use.
 type List struct {
 	segs     []segment
 	elements int
@@ -73,6 +72,5 @@ func sense(deny bool) int {
 // a named list), so a caller can skip finding the TSIG key when it has none.
 func (l *List) UsesKeys() bool { return l.keys }
 
-// Len is the number of elements in the list, counting those of the named
-// lists it refers to once per reference.
+// Len counts elements, those of a named list once per reference.
 func (l *List) Len() int { return l.elements }

@@ -19,8 +19,7 @@ type ElementError struct {
 func (e *ElementError) Error() string { return fmt.Sprintf("element %q: %v", e.Element, e.Err) }
 func (e *ElementError) Unwrap() error { return e.Err }
 
-// Env holds the named lists of one configuration block and compiles lists
-// that may refer to them.
+// Env holds a block's named lists and compiles lists referring to them.
 type Env struct {
 	defs     map[string][]string
 	compiled map[string]*List
@@ -220,8 +219,7 @@ func parseAddress(s string) (netip.Prefix, error) {
 	return p, nil
 }
 
-// expand pads a short IPv4 prefix (10/8, 10.0.0/8) to four octets for the
-// error message.
+// expand pads a short IPv4 prefix (10/8) to four octets for error messages.
 func expand(s string) string {
 	addr, bits, _ := strings.Cut(s, "/")
 	for strings.Count(addr, ".") < 3 {
@@ -239,8 +237,7 @@ func looksLikeAddress(s string) bool {
 	return s != "" && strings.Trim(s, "0123456789.") == ""
 }
 
-// builder accumulates segments, merging runs of address elements into one
-// trie pair.
+// builder accumulates segments, merging address runs into one trie pair.
 type builder struct {
 	segs     []segment
 	pos      int32

@@ -19,8 +19,7 @@ func newTrie(bits int) *trie {
 	return &trie{nodes: []node{{pos: -1}}, bits: bits}
 }
 
-// insert adds p (already masked) for the element at pos. An earlier element
-// for the same prefix keeps precedence.
+// insert adds masked p for element pos; an earlier element keeps precedence.
 func (t *trie) insert(p netip.Prefix, pos int32, deny bool) {
 	a := p.Addr().AsSlice()
 	n := uint32(0)
@@ -39,8 +38,7 @@ func (t *trie) insert(p netip.Prefix, pos int32, deny bool) {
 	}
 }
 
-// lookup returns the position and sense of the first element matching a, or
-// pos -1. a must be of the trie's family (IPv4 unmapped).
+// lookup returns the first matching element's position and sense, or -1 (a unmapped).
 func (t *trie) lookup(a netip.Addr) (pos int32, deny bool) {
 	pos = -1
 	var buf [16]byte

@@ -24,8 +24,7 @@ func AppendClient(b []byte, id uint64, client netip.AddrPort, key, qname string)
 	return append(b, "): "...)
 }
 
-// AppendAddrPort appends ip#port, BIND's socket address form. IPv4-mapped
-// IPv6 addresses are printed as IPv4.
+// AppendAddrPort appends BIND's ip#port, IPv4-mapped addresses as IPv4.
 func AppendAddrPort(b []byte, ap netip.AddrPort) []byte {
 	b = ap.Addr().Unmap().AppendTo(b)
 	b = append(b, '#')

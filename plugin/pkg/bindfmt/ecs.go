@@ -21,8 +21,7 @@ func AppendECS(b []byte, e ECS) []byte {
 	return append(b, ']')
 }
 
-// AppendECSValue appends the option as BIND prints it inside the brackets:
-// address/source/scope.
+// AppendECSValue appends address/source/scope, what BIND prints in the brackets.
 func AppendECSValue(b []byte, e ECS) []byte {
 	switch {
 	case e.Family == 1 && e.Addr.IsValid():

@@ -23,7 +23,7 @@ func AppendName(b []byte, name string) []byte {
 		return append(b, name...)
 	}
 	n := len(name)
-	if n > 1 && name[n-1] == '.' && !escapedAt(name, n-1) {
+	if n > 1 && name[n-1] == '.' && !EscapedAt(name, n-1) {
 		n-- // the trailing dot of a fully qualified name
 	}
 	for i := 0; i < n; i++ {
@@ -60,8 +60,7 @@ func special(c byte) bool {
 	return false
 }
 
-// unescape decodes the escape starting at name[i] == '\\' and returns the
-// byte and the index of its last character.
+// unescape decodes the escape at name[i] == '\\', returning the byte and its last index.
 func unescape(name string, i int) (byte, int) {
 	if i+3 < len(name) && isDigit(name[i+1]) && isDigit(name[i+2]) && isDigit(name[i+3]) {
 		v := int(name[i+1]-'0')*100 + int(name[i+2]-'0')*10 + int(name[i+3]-'0')
@@ -75,9 +74,8 @@ func unescape(name string, i int) (byte, int) {
 	return '\\', i // dangling backslash
 }
 
-// escapedAt reports whether name[i] is preceded by an odd number of
-// backslashes, i.e. is itself escaped.
-func escapedAt(name string, i int) bool {
+// EscapedAt reports whether name[i] follows an odd number of backslashes.
+func EscapedAt(name string, i int) bool {
 	n := 0
 	for j := i - 1; j >= 0 && name[j] == '\\'; j-- {
 		n++

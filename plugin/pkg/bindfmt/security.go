@@ -19,8 +19,7 @@ func AppendTSIGFailure(b []byte, id uint64, client netip.AddrPort, key string, r
 	return append(b, ')')
 }
 
-// AppendTSIGError appends the mnemonic of a TSIG error code: BADSIG, BADKEY,
-// BADTIME, or what AppendRcode gives for other codes.
+// AppendTSIGError appends BADSIG, BADKEY, BADTIME or AppendRcode's mnemonic.
 func AppendTSIGError(b []byte, rcode int) []byte {
 	switch rcode {
 	case 16: // shares its number with BADVERS, which AppendRcode prints

@@ -70,8 +70,7 @@ func (c *TimeCache) AppendTime(b []byte, t time.Time) []byte {
 	return append(b, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
 }
 
-// AppendPrefix appends the file-channel prefix like the package's
-// AppendPrefix.
+// AppendPrefix appends the file-channel prefix as the package's AppendPrefix does.
 func (c *TimeCache) AppendPrefix(b []byte, t time.Time, category, severity string) []byte {
 	b = c.AppendTime(b, t)
 	b = append(b, ' ')

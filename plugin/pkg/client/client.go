@@ -89,8 +89,7 @@ func TSIG(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (key string, st
 	return t.Hdr.Name, Verified
 }
 
-// VerifiedKey is the name of the TSIG key that signed r when the server
-// verified the signature, "" otherwise.
+// VerifiedKey is r's TSIG key name if the server verified it, else "".
 func VerifiedKey(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) string {
 	key, status := TSIG(ctx, w, r)
 	if status != Verified {

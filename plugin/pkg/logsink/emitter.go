@@ -73,8 +73,7 @@ func newEmitter(o Output, prefix bool) (*Emitter, error) {
 // benchmark a Format function. Bytes returns what was emitted.
 func NewEmitter(o Output, prefix bool) (*Emitter, error) { return newEmitter(o, prefix) }
 
-// Bytes returns the framed messages emitted since the last Reset (Queues
-// write them out themselves).
+// Bytes returns the framed messages emitted since the last Reset.
 func (e *Emitter) Bytes() []byte { return e.out }
 
 // Reset empties the emitted output.

@@ -52,8 +52,7 @@ func writeLines(w io.Writer, buf []byte, msgs []msgSpan, max int) (int, error) {
 	return done, nil
 }
 
-// fileSink appends lines to a file and reopens it when it was renamed or
-// removed, as logrotate does without copytruncate.
+// fileSink appends to a file, reopening it when renamed or removed (logrotate).
 type fileSink struct {
 	path string
 	f    *os.File

@@ -139,8 +139,7 @@ func (o *Output) Option(name string, args []string) (bool, error) {
 	return false, nil
 }
 
-// Validate checks the combination of options: facility and tag only make
-// sense with a syslog output.
+// Validate checks that facility and tag come with a syslog output only.
 func (o *Output) Validate() error {
 	if o.Kind != Syslog && (o.facilitySet || o.Tag != "") {
 		return fmt.Errorf("facility and tag apply to syslog output only, not to %s", o)

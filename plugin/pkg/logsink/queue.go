@@ -198,8 +198,7 @@ func (q *Queue[T]) Enqueue(rec T) bool {
 	return true
 }
 
-// Dropped returns the number of records lost so far: dropped because the
-// queue was full, or lost in failed writes.
+// Dropped returns the records lost so far, to a full queue or failed writes.
 func (q *Queue[T]) Dropped() uint64 { return q.dropped.Load() }
 
 // run is the writer goroutine.
@@ -280,8 +279,7 @@ func (q *Queue[T]) periodic(now time.Time, final bool) {
 	}
 }
 
-// flush writes the pending output; what a failed write did not deliver is
-// counted as lost, per record.
+// flush writes the pending output, counting what a failed write lost per record.
 func (q *Queue[T]) flush() {
 	e := &q.em
 	if len(e.msgs) == 0 {

@@ -104,8 +104,7 @@ func (s *netSink) write(buf []byte, msgs []msgSpan) (int, error) {
 	return n, nil
 }
 
-// writeNUL writes messages to a unix stream socket, each ending with a NUL
-// byte as syslog(3) sends them.
+// writeNUL writes each message NUL-terminated to a unix stream socket, as syslog(3) does.
 func (s *netSink) writeNUL(buf []byte, msgs []msgSpan) (int, error) {
 	s.nul = s.nul[:0]
 	start := 0
