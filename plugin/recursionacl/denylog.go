@@ -3,12 +3,12 @@ package recursionacl
 import (
 	"context"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"sync/atomic"
 	"time"
 
 	"github.com/corebind/corebind/plugin/pkg/bindfmt"
+	"github.com/corebind/corebind/plugin/pkg/client"
 	"github.com/corebind/corebind/plugin/pkg/logsink"
 	"github.com/coredns/coredns/plugin/metrics"
 	"github.com/coredns/coredns/plugin/tsig"
@@ -76,17 +76,17 @@ func newDenialLog(out logsink.Output, rate, burst float64) (*denialLog, error) {
 
 // log records the denial of r; qname is the client's query name.
 func (l *denialLog) log(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, qname string) {
-	client := addrPort(w.RemoteAddr())
+	from := client.AddrPort(w.RemoteAddr())
 	now := time.Now()
 	server := metrics.WithServer(ctx)
-	if !l.limit.allow(client.Addr().Unmap(), now) {
+	if !l.limit.allow(from.Addr(), now) {
 		logSuppressed.WithLabelValues(server).Inc()
 		return
 	}
 	q := r.Question[0]
 	key, _ := tsig.ValidatedKeyName(ctx)
 	l.q.Enqueue(denial{
-		time: now, id: l.ids.Add(0x100), client: client, key: key,
+		time: now, id: l.ids.Add(0x100), client: from, key: key,
 		qname: qname, name: q.Name, qtype: q.Qtype, qclass: q.Qclass, server: server,
 	})
 }
@@ -103,19 +103,4 @@ func formatDenial(e *logsink.Emitter, d *denial) {
 	b = bindfmt.AppendClass(b, d.qclass)
 	b = append(b, "' denied"...)
 	e.Emit(d.time, logsink.SevInfo, "security", b)
-}
-
-// addrPort is the client's address and port.
-func addrPort(a net.Addr) netip.AddrPort {
-	switch a := a.(type) {
-	case *net.UDPAddr:
-		return a.AddrPort()
-	case *net.TCPAddr:
-		return a.AddrPort()
-	}
-	if a == nil {
-		return netip.AddrPort{}
-	}
-	ap, _ := netip.ParseAddrPort(a.String())
-	return ap
 }
