@@ -83,10 +83,8 @@ func (h *Querylog) begin(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) 
 		countUnlogged(ctx, opcodeReason(r.Opcode))
 		return nil, 0
 	}
-	// time.Now, not a hand-made clock: BenchmarkClock (commit c1f4028, same run, 2026-12-03)
-	// put a monotonic-only clock at 130-210 ns per query against time.Now's
-	// 220-310 ns, about 0.6% of the whole server's ~17-20 µs per query, under
-	// issue 15's 1% bar, and BenchmarkServeDNS could not tell them apart.
+	// time.Now, not a hand-made clock: BenchmarkClock (c1f4028, 2026-12-03) put the
+	// difference at ~0.6% of a query's whole-server cost, under issue 15's 1% bar.
 	rw := &responseWriter{Writer: dnsreply.Writer{ResponseWriter: w}, classify: h.classify, class: response.Error, start: time.Now()}
 	rec := &rw.rec
 	rec.time = rw.start.UnixNano()

@@ -28,9 +28,7 @@ type record struct {
 	reqSize       uint16
 	kind          kind
 	hasECS        bool
-	// The query's EDNS Client Subnet option, with hasECS: kept as bytes
-	// rather than a bindfmt.ECS (netip.Addr is 24 bytes) so that the record
-	// stays small; see ecs().
+	// The ECS option (with hasECS), as bytes: a netip.Addr (24 bytes) would grow the record.
 	ecsFamily           uint16
 	ecsSource, ecsScope uint8
 	ecsAddr             [16]byte

@@ -43,11 +43,8 @@ func setup(c *caddy.Controller) error {
 	}
 	cfg := dnsserver.GetConfig(c)
 
-	// A reload runs OnRestart of the old instance, then OnStartup of the
-	// new one, then OnShutdown of the old: the HTTP listener is released in
-	// OnRestart so that the new instance can bind the same address (and is
-	// taken back if the reload fails); the queues of both instances overlap
-	// for a moment, each appending whole lines.
+	// A reload runs old OnRestart, new OnStartup, old OnShutdown: the HTTP
+	// listener is released in OnRestart (taken back if the reload fails).
 	c.OnStartup(func() error { return h.startup(serverlabel.First(cfg)) })
 	c.OnRestart(h.releaseHTTP)
 	c.OnRestartFailed(h.retakeHTTP)

@@ -43,9 +43,7 @@ type (
 		BytesSent uint64 `json:"bytes_sent"`
 		Error     uint64 `json:"error"`
 	}
-	// historyJSON counts queries by the second of their arrival over the
-	// last 5 minutes and by the minute over the last hour, oldest first; the
-	// last element is the current second (minute), still counting.
+	// historyJSON: per second (5 min) and per minute (1 h), oldest first, last still counting.
 	historyJSON struct {
 		End       string   `json:"end"`
 		PerSecond []uint32 `json:"per_second"`

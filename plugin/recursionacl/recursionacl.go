@@ -47,10 +47,8 @@ func (h *RecursionACL) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dn
 	if len(r.Question) == 0 {
 		return dns.RcodeFormatError, nil // the server writes it
 	}
-	// Only queries ask for recursion. NOTIFY and UPDATE go on untouched: a
-	// primary's NOTIFY to stubzones or secondary is not recursion (BIND's
-	// allow-notify is a list of its own), and the plugins that take them
-	// check their senders themselves.
+	// Only queries ask for recursion: NOTIFY and UPDATE go on untouched (BIND's
+	// allow-notify is a list of its own; their plugins check senders themselves).
 	if r.Opcode != dns.OpcodeQuery || !h.zones.contains(r.Question[0].Name) {
 		return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
 	}

@@ -12,18 +12,13 @@ import (
 // recursionacl places its handlers right after these directives of plugin.cfg
 // through AddPlugin and caddy's parsing callbacks; it knows no other plugin's type.
 const (
-	// The handler after cache's is where a denied client's query goes: the
-	// cache is for clients allowed recursion only.
+	// After cache: where a denied client's query goes (the cache is for allowed clients).
 	afterCache = "cache"
-	// The local barrier, after secondary: the plugins from cache to
-	// secondary in plugin.cfg hold local data (template, rfc2317,
-	// dynupdate, hosts, kubernetes, file, auto, secondary ...) and answer
-	// every client; a denied client's query that they pass on ends here.
-	// Answers from behind it get AA=0.
+	// The local barrier: cache..secondary in plugin.cfg hold local data and answer
+	// every client; a denied query they pass on ends here, answers from behind get AA=0.
 	afterLocal = "secondary"
-	// The cache-only barrier, after stubzones: an allowed client's RD=0
-	// query gets the cache, local data and stub zones' referrals, and
-	// nothing fetched: it ends here.
+	// The cache-only barrier: an allowed RD=0 query gets cache, local data and
+	// stub referrals, nothing fetched.
 	afterStub = "stubzones"
 )
 

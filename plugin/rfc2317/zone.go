@@ -45,9 +45,8 @@ type origin struct {
 	serial uint32
 	soa    *dns.SOA
 	glue   map[string][]dns.RR // A/AAAA records of the name servers
-	// The zone's own NS records and the addresses of those name servers it
-	// holds: the authority section of CNAME and ANY answers, where a BIND
-	// parent does not follow the CNAME into the child zone.
+	// The zone's own NS and their in-zone addresses: the authority section of
+	// CNAME and ANY answers, where a BIND parent does not follow the CNAME.
 	apexNS   []dns.RR
 	apexGlue []dns.RR
 	// problems found in the zone, logged when they change

@@ -14,10 +14,8 @@ const (
 	defaultMinSize = 500
 	defaultMaxSize = 20000
 
-	// A "continue limiting" line every half hour of limiting
-	// (DNS_RRL_MAX_LOG_SECS); "stop limiting" after a minute without a
-	// limited response (DNS_RRL_STOP_LOG_SECS); at most this many stop
-	// lines per second, so logging never stalls the query path.
+	// BIND's DNS_RRL_MAX_LOG_SECS and DNS_RRL_STOP_LOG_SECS; stop lines per
+	// second are bounded so logging never stalls the query path.
 	maxLogSecs      = 1800
 	stopLogSecs     = 60
 	stopLinesPerSec = 8
@@ -259,10 +257,8 @@ func (l *limiter) debit(i int32, scale float64, q *query, now int64) verdict {
 		n = max(2, int32(float64(n)*scale))
 	}
 	l.slipScaled = n
-	// Every n'th limited response slips, starting with the first. The
-	// all-per-second account never slips, and neither do errors: BIND
-	// drops every limited error response (a truncated REFUSED or SERVFAIL
-	// would tell a real client nothing).
+	// Every n'th limited response slips, from the first; never the all-per-second
+	// account or errors (BIND drops them: a truncated REFUSED tells a client nothing).
 	if n != 0 && c != classAll && c != classError {
 		e.slipCnt++
 		if e.slipCnt == 1 {

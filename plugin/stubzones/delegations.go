@@ -61,9 +61,7 @@ func (d *Delegations) follows(ctx context.Context, r *dns.Msg) string {
 	if q.Qclass != dns.ClassINET || q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR {
 		return ""
 	}
-	// recursionacl's decision when it ran; without it, every client may
-	// recurse in this server block (as cache, forward and stubzones let
-	// them), and recursionacl is how BIND's allow-recursion is configured.
+	// Without recursionacl every client may recurse here (as with cache and forward).
 	if allowed, decided := client.Recursion(ctx); decided && !allowed || ctx.Err() != nil {
 		return ""
 	}
@@ -72,9 +70,8 @@ func (d *Delegations) follows(ctx context.Context, r *dns.Msg) string {
 
 // follow answers r in place of the held referral, via the delegated servers or forward.
 func (d *Delegations) follow(ctx context.Context, w dns.ResponseWriter, r, ref *dns.Msg, cut string) (int, error) {
-	// recursionacl hands a denied client's query on with a cancelled
-	// context, so that no plugin does network work for it: such a client
-	// keeps the referral, as in BIND.
+	// recursionacl cancels a denied client's context so nothing does network work:
+	// such a client keeps the referral, as in BIND.
 	if ctx.Err() != nil {
 		w.WriteMsg(ref)
 		return dns.RcodeSuccess, nil

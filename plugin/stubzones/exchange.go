@@ -26,9 +26,8 @@ type question struct {
 	do    bool     // ask for DNSSEC records
 	tsig  *tsigKey // sign with this key (refresh queries only)
 
-	// plainOnTimeout retries without EDNS after a timeout too, as BIND's
-	// refresh does for servers that drop EDNS queries; resolution does not,
-	// as it would double the wait for a dead server.
+	// plainOnTimeout also retries without EDNS after a timeout, as BIND's refresh
+	// does; resolution does not, as it would double the wait for a dead server.
 	plainOnTimeout bool
 
 	// spend, when set, is asked before each message is sent and stops the

@@ -23,9 +23,8 @@ func (e *ElementError) Unwrap() error { return e.Err }
 type Env struct {
 	defs     map[string][]string
 	compiled map[string]*List
-	// Interfaces returns the addresses of the local interfaces with their
-	// prefix lengths, for localhost and localnets. Nil means the system's
-	// (net.InterfaceAddrs); tests set their own.
+	// Interfaces returns local addresses with prefix lengths for localhost and
+	// localnets; nil means net.InterfaceAddrs (tests set their own).
 	Interfaces func() ([]netip.Prefix, error)
 }
 

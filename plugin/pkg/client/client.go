@@ -61,14 +61,10 @@ const (
 	Unsigned TSIGStatus = iota
 	// Verified: the server holds the key and the signature is good.
 	Verified
-	// Unchecked: the server holds no TSIG keys at all (no tsig plugin on
-	// this listener), so nothing was verified; the query is answered as an
-	// unsigned one.
+	// Unchecked: the listener holds no TSIG keys; the query is answered as unsigned.
 	Unchecked
-	// Failed: the server holds keys and the signature did not verify
-	// (unknown key, wrong MAC, time outside the fudge). The tsig plugin
-	// answers NOTAUTH with BADKEY, BADSIG or BADTIME; BIND logs no query
-	// line for such a request, only a security message.
+	// Failed: the signature did not verify; tsig answers NOTAUTH and BIND logs
+	// only a security message, no query line.
 	Failed
 )
 

@@ -13,9 +13,7 @@ import (
 const (
 	minBackoff = 250 * time.Millisecond
 	maxBackoff = 30 * time.Second
-	// ioTimeout bounds a dial and a batch write, so a collector that stops
-	// reading stalls the writer (never the query path) for this long at most
-	// before the connection is dropped and retried.
+	// ioTimeout bounds a dial or batch write: a stuck collector stalls only the writer.
 	ioTimeout = 5 * time.Second
 )
 
