@@ -25,11 +25,8 @@ func AppendTime(b []byte, t time.Time) []byte {
 	return append(b, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
 }
 
-// AppendPrefix appends the prefix of a BIND file channel with print-time,
-// print-category and print-severity, the form BIND's file logs and the
-// tools reading them (fail2ban among them) know:
-//
-//	21-Nov-2026 05:13:46.800 queries: info: client @0x…
+// AppendPrefix appends a BIND file channel's print-time, print-category and
+// print-severity prefix, the form fail2ban and other tools read.
 func AppendPrefix(b []byte, t time.Time, category, severity string) []byte {
 	b = AppendTime(b, t)
 	b = append(b, ' ')

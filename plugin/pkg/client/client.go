@@ -17,9 +17,8 @@ func Addr(w dns.ResponseWriter) (addr netip.Addr, ok bool) {
 	return ap.Addr(), ap.Addr().IsValid()
 }
 
-// AddrPort converts an address of a dns.ResponseWriter (RemoteAddr or
-// LocalAddr) to a netip.AddrPort without allocating for UDP and TCP, with
-// IPv4-mapped IPv6 unmapped. It is the zero AddrPort when a cannot be told.
+// AddrPort converts a writer's RemoteAddr or LocalAddr to an unmapped
+// netip.AddrPort, without allocating for UDP and TCP; zero when it cannot tell.
 func AddrPort(a net.Addr) netip.AddrPort {
 	var ap netip.AddrPort
 	switch a := a.(type) {
@@ -96,16 +95,14 @@ func VerifiedKey(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) string {
 
 type recursionKey struct{}
 
-// WithRecursion records recursionacl's decision for this query: whether the
-// client may recurse and use the cache (BIND's allow-recursion and
-// allow-query-cache).
+// WithRecursion records recursionacl's decision (allow-recursion and
+// allow-query-cache) for this query.
 func WithRecursion(ctx context.Context, allowed bool) context.Context {
 	return context.WithValue(ctx, recursionKey{}, allowed)
 }
 
-// Recursion returns recursionacl's decision for this query. decided is false
-// when no recursionacl ran before the caller (it is not configured, or sits
-// later in plugin.cfg); callers then behave as without it.
+// Recursion returns recursionacl's decision; decided is false when none ran
+// before the caller, which then behaves as without it.
 func Recursion(ctx context.Context) (allowed, decided bool) {
 	allowed, decided = ctx.Value(recursionKey{}).(bool)
 	return allowed, decided
