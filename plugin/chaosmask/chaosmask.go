@@ -1,6 +1,5 @@
-// Package chaosmask answers CH-class identity queries (version.bind,
-// hostname.bind, id.server, authors.bind) itself and strips the EDNS NSID
-// option, so scanners learn nothing while operators in reveal still can.
+// Package chaosmask answers CH-class identity queries itself and strips EDNS
+// NSID, so scanners learn nothing while clients in reveal still can.
 package chaosmask
 
 import (
@@ -15,8 +14,7 @@ import (
 	"github.com/miekg/dns"
 )
 
-// Chaosmask is the handler. Everything but Next is set up once and shared,
-// read-only, by every server of the block.
+// Chaosmask is the handler; all but Next is shared read-only by the block's servers.
 type Chaosmask struct {
 	Next plugin.Handler
 
@@ -32,12 +30,8 @@ type Chaosmask struct {
 
 var _ plugin.Handler = (*Chaosmask)(nil)
 
-// ServeDNS implements plugin.Handler. IN-class queries cost one comparison,
-// and a second look at EDNS options when NSID is hidden.
-//
-// A lookup the server makes to itself (file chasing a CNAME into another
-// zone re-enters the chain) is no client's query: it passes on untouched and
-// uncounted; the client's own query is judged and scrubbed once.
+// ServeDNS implements plugin.Handler. Internal lookups pass untouched and
+// uncounted: the client's own query is judged once.
 func (cm *Chaosmask) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	if len(r.Question) == 0 || client.Internal(ctx) {
 		return plugin.NextOrFailure(cm.Name(), cm.Next, ctx, w, r)
@@ -51,8 +45,7 @@ func (cm *Chaosmask) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 	return cm.serveNonIN(ctx, w, r)
 }
 
-// serveNonIN handles every class but IN: CH itself, the others as CoreDNS
-// would have without chaosmask.
+// serveNonIN handles CH itself and other classes as CoreDNS would without chaosmask.
 func (cm *Chaosmask) serveNonIN(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	q := &r.Question[0]
 	revealed := cm.revealed(ctx, w, r)
@@ -91,10 +84,8 @@ func (cm *Chaosmask) serveNonIN(ctx context.Context, w dns.ResponseWriter, r *dn
 	return dns.RcodeSuccess, nil
 }
 
-// nonINWelcome reports whether CoreDNS would let non-IN queries into the
-// chain without chaosmask. chaosmask opens the server to every non-IN class,
-// not only CH: what it does not answer itself it refuses, as CoreDNS would,
-// unless another plugin of the block (chaos, forward) asks for them too.
+// nonINWelcome reports whether another plugin of the block (chaos, forward)
+// opens the server to non-IN classes; otherwise chaosmask refuses what it does not answer.
 func (cm *Chaosmask) nonINWelcome() bool { return cm.othersOpen != nil && cm.othersOpen() }
 
 // answer builds chaosmask's own reply: TTL 0, class CH, AA clear (as NSD
@@ -122,9 +113,8 @@ func answer(r *dns.Msg, act action, txt [][]string) *dns.Msg {
 	return m
 }
 
-// revealed reports whether the client is in reveal: by source address, or
-// by the TSIG key the query was signed with, when the server verified it (a
-// listener without TSIG keys verifies nothing, so a key proves nothing there).
+// revealed reports whether the client is in reveal by address or by a TSIG
+// key the server verified (a listener without keys verifies nothing).
 func (cm *Chaosmask) revealed(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) bool {
 	if cm.reveal == nil {
 		return false

@@ -7,8 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 )
 
-// queriesTotal counts CH-class queries by identity name (or "other") and by
-// what chaosmask did: text, none, refuse, or revealed (passed on).
+// queriesTotal counts CH queries by identity name and by what chaosmask did.
 var queriesTotal = promauto.NewCounterVec(prometheus.CounterOpts{
 	Namespace: plugin.Namespace,
 	Subsystem: pluginName,

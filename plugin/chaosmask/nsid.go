@@ -5,9 +5,7 @@ import (
 	"github.com/miekg/dns"
 )
 
-// hasNSID reports whether m carries an NSID option. A server only sends
-// NSID when asked (RFC 5001 section 2.1), so only the responses to queries
-// that have one need scrubbing.
+// hasNSID reports whether m carries NSID; servers send it only when asked (RFC 5001 §2.1).
 func hasNSID(m *dns.Msg) bool {
 	o := m.IsEdns0()
 	if o == nil {
@@ -21,9 +19,7 @@ func hasNSID(m *dns.Msg) bool {
 	return false
 }
 
-// stripNSID removes every NSID option from m. The option slice is replaced,
-// never edited in place: it may be shared (the request's OPT, a cached
-// message).
+// stripNSID removes NSID from m, replacing the option slice, which may be shared.
 func stripNSID(m *dns.Msg) {
 	if !hasNSID(m) {
 		return
@@ -38,9 +34,7 @@ func stripNSID(m *dns.Msg) {
 	o.Option = opts
 }
 
-// nsidHider is the ResponseWriter handed down the chain for an unrevealed
-// client that asked for NSID: whatever the nsid plugin or an upstream adds
-// is taken out before the response leaves.
+// nsidHider strips NSID from what the chain writes for an unrevealed client.
 type nsidHider struct{ dnsreply.Writer }
 
 // WriteMsg implements dns.ResponseWriter.
@@ -49,9 +43,7 @@ func (w *nsidHider) WriteMsg(m *dns.Msg) error {
 	return w.ResponseWriter.WriteMsg(m)
 }
 
-// Write implements dns.ResponseWriter for the rare plugin that writes wire
-// format itself. A message that does not parse goes out as it is: neither
-// chaosmask nor the client can read an NSID in it.
+// Write implements dns.ResponseWriter; a message that does not parse goes out as it is.
 func (w *nsidHider) Write(b []byte) (int, error) {
 	m := new(dns.Msg)
 	if m.Unpack(b) != nil || !hasNSID(m) {

@@ -67,10 +67,8 @@ type reply struct {
 // typo (a pasted file) from turning CH answers into an amplifier.
 const maxText = 4096
 
-// splitText cuts text into DNS character-strings of at most 255 bytes,
-// keeping UTF-8 sequences whole when the text is valid UTF-8, and escapes
-// each for miekg/dns (which reads `\` as an escape when packing TXT).
-// Empty text is one empty character-string.
+// splitText cuts text into escaped character-strings of at most 255 bytes,
+// keeping valid UTF-8 sequences whole; empty text is one empty string.
 func splitText(text string) []string {
 	if text == "" {
 		return []string{""}

@@ -120,9 +120,8 @@ func parseOption(c *caddy.Controller, cm *Chaosmask, opt string, args []string) 
 	return nil
 }
 
-// parseReply reads `NAME TEXT | none | refuse` into every reply of dst.
-// authors may list several TEXTs, one TXT record each (as BIND answers
-// authors.bind); the other names take one.
+// parseReply reads `NAME TEXT | none | refuse` into every reply of dst; authors
+// may list several TEXTs, one TXT each, as BIND answers authors.bind.
 func parseReply(c *caddy.Controller, opt string, args []string, dst ...*reply) error {
 	if len(args) == 0 {
 		return c.Errf("%s needs TEXT, none or refuse", opt)
@@ -150,8 +149,7 @@ func parseReply(c *caddy.Controller, opt string, args []string, dst ...*reply) e
 	return nil
 }
 
-// keyword returns actNone or actRefuse for the keywords none and refuse
-// (any case, as named.conf keywords), actText for anything else.
+// keyword maps none and refuse (any case) to their actions, anything else to actText.
 func keyword(s string) action {
 	switch {
 	case strings.EqualFold(s, "none"):

@@ -7,10 +7,8 @@ import (
 	"net/netip"
 )
 
-// distinct counts distinct clients in fixed memory: exactly up to
-// exactLimit of them, then with a HyperLogLog sketch (Flajolet et al.,
-// 2007) whose standard error is 1.04/sqrt(registers): 6.5% with the 256
-// registers a query name gets, 1.6% with the 4096 of the server-wide count.
+// distinct counts distinct clients in fixed memory: exactly up to exactLimit,
+// then by HyperLogLog (standard error 1.04/sqrt(registers)).
 type distinct struct {
 	exact    [exactLimit]uint64 // hashes of the first clients
 	n        int                // clients in exact; exactLimit+1 once it overflowed
@@ -46,8 +44,7 @@ func (d *distinct) add(h uint64) {
 	d.n++
 }
 
-// count returns the number of distinct clients: exact up to exactLimit, an
-// estimate beyond.
+// count returns the distinct clients: exact up to exactLimit, estimated beyond.
 func (d *distinct) count() uint64 {
 	if d.n <= exactLimit {
 		return uint64(d.n)

@@ -9,13 +9,8 @@ import (
 	"github.com/corebind/corebind/plugin/pkg/logsink"
 )
 
-// formatBIND writes BIND 9.18's query line (with the ECS option when the
-// query had one), and with responses corebind's response line; for a TSIG
-// failure, BIND's security line instead:
-//
-//	client @0x2a 127.0.0.1#53211 (www.example.org): query: www.example.org IN A +E(0)K (127.0.0.1)
-//	client @0x2a 127.0.0.1#53211 (www.example.org): query: www.example.org IN A +E(0)K (127.0.0.1) [ECS 192.0.2.0/24/0]
-//	client @0x2a 127.0.0.1#53211 (www.example.org): response: www.example.org IN A NOERROR aa answer 1 authority 0 additional 1 size 56 duration 0.000123
+// formatBIND writes BIND 9.18's query line (with ECS when present), with
+// responses corebind's response line, and for a TSIG failure the security line.
 func (l *logger) formatBIND(e *logsink.Emitter, rec *record) {
 	t := time.Unix(0, rec.time)
 	b := e.Buf()
@@ -45,21 +40,16 @@ func (l *logger) formatBIND(e *logsink.Emitter, rec *record) {
 	b = append(b, ' ')
 	b = appendRcode(b, rec)
 	b = appendRespFlags(b, rec.respFlags)
-	b = append(b, " answer "...)
-	b = strconv.AppendUint(b, uint64(rec.answers), 10)
-	b = append(b, " authority "...)
-	b = strconv.AppendUint(b, uint64(rec.authority), 10)
-	b = append(b, " additional "...)
-	b = strconv.AppendUint(b, uint64(rec.additional), 10)
-	b = append(b, " size "...)
-	b = strconv.AppendUint(b, uint64(rec.size), 10)
+	b = appendUint(b, " answer ", uint64(rec.answers))
+	b = appendUint(b, " authority ", uint64(rec.authority))
+	b = appendUint(b, " additional ", uint64(rec.additional))
+	b = appendUint(b, " size ", uint64(rec.size))
 	b = append(b, " duration "...)
 	b = appendSeconds(b, rec.duration)
 	e.Emit(t.Add(time.Duration(rec.duration)), logsink.SevInfo, "responses", b)
 }
 
-// appendRcode appends the response code's mnemonic, "-" when no response
-// was sent (the query was dropped).
+// appendRcode appends the rcode's mnemonic, "-" when no response was sent.
 func appendRcode(b []byte, rec *record) []byte {
 	if !rec.responded {
 		return append(b, '-')
@@ -90,9 +80,8 @@ func appendSeconds(b []byte, ns int64) []byte {
 	return strconv.AppendFloat(b, float64(ns/1e3)/1e6, 'f', 6, 64)
 }
 
-// serverIP is the address the query was sent to. A wildcard UDP listener
-// cannot tell it (the socket's address is :: or 0.0.0.0); the unspecified
-// address of the client's family is printed then.
+// serverIP is the query's destination, or the family's unspecified address
+// when a wildcard listener cannot tell.
 func serverIP(rec *record) netip.Addr {
 	a := rec.local.Addr()
 	if !a.IsValid() || a.IsUnspecified() {

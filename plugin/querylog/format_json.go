@@ -30,17 +30,14 @@ func (l *logger) formatJSON(e *logsink.Emitter, rec *record) {
 	b = bindfmt.AppendType(b, rec.qtype)
 	b = append(b, `","qclass":"`...)
 	b = bindfmt.AppendClass(b, rec.qclass)
-	b = append(b, `","id":`...)
-	b = strconv.AppendUint(b, uint64(rec.msgID), 10)
+	b = appendUint(b, `","id":`, uint64(rec.msgID))
 	b = appendBool(b, `,"rd":`, rec.flags&bindfmt.RD != 0)
 	b = appendBool(b, `,"cd":`, rec.flags&bindfmt.CD != 0)
 	b = appendBool(b, `,"do":`, rec.flags&bindfmt.DO != 0)
 	if rec.flags&bindfmt.EDNS != 0 {
-		b = append(b, `,"edns_version":`...)
-		b = strconv.AppendUint(b, uint64(rec.ednsVersion), 10)
+		b = appendUint(b, `,"edns_version":`, uint64(rec.ednsVersion))
 	}
-	b = append(b, `,"edns_bufsize":`...)
-	b = strconv.AppendUint(b, uint64(rec.bufsize), 10)
+	b = appendUint(b, `,"edns_bufsize":`, uint64(rec.bufsize))
 	b = append(b, `,"flags":"`...)
 	b = bindfmt.AppendFlags(b, rec.flags, rec.ednsVersion)
 	b = append(b, '"')
@@ -51,20 +48,15 @@ func (l *logger) formatJSON(e *logsink.Emitter, rec *record) {
 	if rec.hasECS {
 		b = appendJSONECS(b, rec.ecs())
 	}
-	b = append(b, `,"request_size":`...)
-	b = strconv.AppendUint(b, uint64(rec.reqSize), 10)
+	b = appendUint(b, `,"request_size":`, uint64(rec.reqSize))
 	b = append(b, `,"rcode":"`...)
 	b = appendRcode(b, rec)
 	b = appendBool(b, `","aa":`, rec.respFlags&respAA != 0)
 	b = appendBool(b, `,"tc":`, rec.respFlags&respTC != 0)
-	b = append(b, `,"answers":`...)
-	b = strconv.AppendUint(b, uint64(rec.answers), 10)
-	b = append(b, `,"authority":`...)
-	b = strconv.AppendUint(b, uint64(rec.authority), 10)
-	b = append(b, `,"additional":`...)
-	b = strconv.AppendUint(b, uint64(rec.additional), 10)
-	b = append(b, `,"size":`...)
-	b = strconv.AppendUint(b, uint64(rec.size), 10)
+	b = appendUint(b, `,"answers":`, uint64(rec.answers))
+	b = appendUint(b, `,"authority":`, uint64(rec.authority))
+	b = appendUint(b, `,"additional":`, uint64(rec.additional))
+	b = appendUint(b, `,"size":`, uint64(rec.size))
 	b = append(b, `,"duration_seconds":`...)
 	b = appendSeconds(b, rec.duration)
 	b = append(b, `,"zone":`...)
@@ -75,15 +67,13 @@ func (l *logger) formatJSON(e *logsink.Emitter, rec *record) {
 	e.Emit(time.Unix(0, rec.time), logsink.SevInfo, "queries", b)
 }
 
-// formatTSIGFailureJSON writes the JSON counterpart of BIND's security line
-// for a request whose TSIG signature did not verify.
+// formatTSIGFailureJSON is the JSON form of BIND's TSIG failure line.
 func (l *logger) formatTSIGFailureJSON(e *logsink.Emitter, rec *record) {
 	b := e.Buf()
 	b = append(b, `{"type":"tsig_failure","time":"`...)
 	b = time.Unix(0, rec.time).UTC().AppendFormat(b, jsonTime)
 	b = appendJSONEndpoints(b, rec)
-	b = append(b, `,"id":`...)
-	b = strconv.AppendUint(b, uint64(rec.msgID), 10)
+	b = appendUint(b, `,"id":`, uint64(rec.msgID))
 	b = append(b, `,"tsig_key":`...)
 	b = l.appendJSONName(b, rec.key)
 	b = append(b, `,"tsig_error":"`...)
@@ -94,17 +84,14 @@ func (l *logger) formatTSIGFailureJSON(e *logsink.Emitter, rec *record) {
 	e.Emit(time.Unix(0, rec.time), logsink.SevError, "security", b)
 }
 
-// appendJSONEndpoints appends the client and server fields, from the comma
-// after "time" to the protocol.
+// appendJSONEndpoints appends the fields from client_ip to proto.
 func appendJSONEndpoints(b []byte, rec *record) []byte {
 	b = append(b, `","client_ip":"`...)
 	b = rec.client.Addr().AppendTo(b)
-	b = append(b, `","client_port":`...)
-	b = strconv.AppendUint(b, uint64(rec.client.Port()), 10)
+	b = appendUint(b, `","client_port":`, uint64(rec.client.Port()))
 	b = append(b, `,"server_ip":"`...)
 	b = serverIP(rec).AppendTo(b)
-	b = append(b, `","server_port":`...)
-	b = strconv.AppendUint(b, uint64(rec.local.Port()), 10)
+	b = appendUint(b, `","server_port":`, uint64(rec.local.Port()))
 	b = append(b, `,"proto":"`...)
 	if rec.flags&bindfmt.TCP != 0 {
 		b = append(b, "tcp"...)
@@ -114,12 +101,9 @@ func appendJSONEndpoints(b []byte, rec *record) []byte {
 	return append(b, '"')
 }
 
-// appendJSONECS appends the fields of an EDNS Client Subnet option:
-// ecs_family, ecs_address (IPv4 and IPv6 only), ecs_source, ecs_scope, and
-// ecs, the text BIND's query line shows.
+// appendJSONECS appends ecs_family, ecs_address, ecs_source, ecs_scope and ecs.
 func appendJSONECS(b []byte, e bindfmt.ECS) []byte {
-	b = append(b, `,"ecs_family":`...)
-	b = strconv.AppendUint(b, uint64(e.Family), 10)
+	b = appendUint(b, `,"ecs_family":`, uint64(e.Family))
 	if (e.Family == 1 || e.Family == 2) && e.Addr.IsValid() {
 		b = append(b, `,"ecs_address":"`...)
 		if e.Family == 1 {
@@ -129,10 +113,8 @@ func appendJSONECS(b []byte, e bindfmt.ECS) []byte {
 		}
 		b = append(b, '"')
 	}
-	b = append(b, `,"ecs_source":`...)
-	b = strconv.AppendUint(b, uint64(e.Source), 10)
-	b = append(b, `,"ecs_scope":`...)
-	b = strconv.AppendUint(b, uint64(e.Scope), 10)
+	b = appendUint(b, `,"ecs_source":`, uint64(e.Source))
+	b = appendUint(b, `,"ecs_scope":`, uint64(e.Scope))
 	b = append(b, `,"ecs":"`...)
 	b = bindfmt.AppendECSValue(b, e)
 	return append(b, '"')
@@ -143,17 +125,15 @@ func (l *logger) formatDropsJSON(e *logsink.Emitter, now time.Time, n uint64) {
 	b := e.Buf()
 	b = append(b, `{"type":"dropped","time":"`...)
 	b = now.UTC().AppendFormat(b, jsonTime)
-	b = append(b, `","dropped":`...)
-	b = strconv.AppendUint(b, n, 10)
+	b = appendUint(b, `","dropped":`, n)
 	b = append(b, `,"output":`...)
 	b = appendJSONString(b, l.output.String())
 	b = append(b, '}')
 	e.Emit(now, logsink.SevWarning, "general", b)
 }
 
-// appendJSONName appends a domain name as a JSON string: fully qualified,
-// in presentation form with BIND's escapes (printable ASCII only, so the
-// name reads the same in both formats and survives any JSON parser).
+// appendJSONName appends a name as a JSON string, fully qualified with BIND's
+// escapes, so it reads the same in both formats.
 func (l *logger) appendJSONName(b []byte, name string) []byte {
 	l.scratch = presentName(l.scratch[:0], name)
 	return appendJSONString(b, string(l.scratch)) // no allocation: the conversion does not escape
@@ -166,6 +146,11 @@ func presentName(b []byte, name string) []byte {
 		b = append(b, '.')
 	}
 	return b
+}
+
+// appendUint appends key, then v in decimal.
+func appendUint(b []byte, key string, v uint64) []byte {
+	return strconv.AppendUint(append(b, key...), v, 10)
 }
 
 func appendBool(b []byte, key string, v bool) []byte {

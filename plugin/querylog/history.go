@@ -2,18 +2,14 @@ package querylog
 
 import "time"
 
-// History sizes: the page charts queries per second over the last hour, at
-// two resolutions. A ring of per-second counts for the last few minutes
-// shows a burst as it happens; a ring of per-minute counts covers the hour.
-// Both are fixed arrays inside stats: counting a query allocates nothing.
+// History sizes: per-second counts for the last minutes and per-minute counts
+// for the hour, fixed arrays so counting allocates nothing.
 const (
 	historySeconds = 300
 	historyMinutes = 60
 )
 
-// history counts queries by the second and by the minute of their arrival,
-// over the last historySeconds seconds and historyMinutes minutes. It is
-// guarded by the stats mutex.
+// history counts queries per second and per minute; guarded by the stats mutex.
 type history struct {
 	sec     [historySeconds]uint32
 	min     [historyMinutes]uint64
@@ -21,9 +17,8 @@ type history struct {
 	lastMin int64 // Unix minute of the newest per-minute slot
 }
 
-// add counts a query that arrived at t (Unix nanoseconds). Queries finish
-// out of order, so t may be a little older than the newest slot: it is
-// counted in its own slot while that is still in the ring.
+// add counts a query that arrived at t (Unix ns), in its own slot if still in
+// the ring: queries finish out of order.
 func (h *history) add(t int64) {
 	sec := t / int64(time.Second)
 	h.advance(sec)

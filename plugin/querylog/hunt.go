@@ -8,12 +8,8 @@ import (
 	"github.com/miekg/dns"
 )
 
-// hunt holds the tables an operator hunting trouble asks for besides the
-// top clients and names: the names that fail, by response class, and the
-// clients that are sent the most bytes (the victims of an amplification,
-// or the heaviest legitimate users). Each is a Space-Saving table, bounded
-// like the others: names tables have the names slots, the senders table
-// the top slots. They are guarded by the stats mutex.
+// hunt holds the Space-Saving tables for hunting trouble: failing names by
+// class and the clients sent the most bytes. Guarded by the stats mutex.
 type hunt struct {
 	failed  [failClasses]*spaceSaving[string, struct{}]
 	senders *spaceSaving[netip.Addr, struct{}] // counted in bytes sent

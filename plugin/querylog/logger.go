@@ -57,9 +57,7 @@ type logger struct {
 	lastTracked int // this directive's share of the tracked_clients gauge
 }
 
-// publishTracked sets this directive's share of the tracked clients gauge:
-// directives (and, during a reload, instances) with the same server label
-// add up.
+// publishTracked sets this directive's share of the tracked clients gauge.
 func (l *logger) publishTracked(n int) {
 	if n != l.lastTracked {
 		trackedClients.WithLabelValues(l.label).Add(float64(n - l.lastTracked))
@@ -104,8 +102,7 @@ func (l *logger) newQueue() (*logsink.Queue[record], error) {
 	return logsink.New(opts)
 }
 
-// formatRecord is the queue's Format: it counts the record and writes it in
-// the directive's format.
+// formatRecord is the queue's Format: it counts the record and writes it.
 func (l *logger) formatRecord(e *logsink.Emitter, rec *record) {
 	if rec.server != l.lastServer || l.lastRecords == nil {
 		l.lastServer, l.lastRecords = rec.server, recordsTotal.WithLabelValues(rec.server)

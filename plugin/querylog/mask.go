@@ -7,10 +7,8 @@ import (
 	"github.com/coredns/caddy"
 )
 
-// addrMask truncates the client addresses a directive writes to prefixes
-// (`mask V4BITS V6BITS`), so an output that goes where full addresses are
-// personal data keeps only the network. The statistics, and the other
-// directives' outputs, keep the full address.
+// addrMask truncates the client addresses a directive writes (`mask V4BITS
+// V6BITS`); statistics and other directives keep full addresses.
 type addrMask struct {
 	on     bool
 	v4, v6 int
@@ -48,9 +46,7 @@ func (m addrMask) addr(a netip.Addr) netip.Addr {
 	return p.Addr()
 }
 
-// apply masks the client of a record, and the address of its EDNS Client
-// Subnet option (the client's network, which may say more than the mask):
-// the option's prefix lengths are kept as the client sent them.
+// apply masks the record's client and ECS address, keeping the ECS prefix lengths.
 func (m addrMask) apply(rec *record) {
 	rec.client = netip.AddrPortFrom(m.addr(rec.client.Addr()), rec.client.Port())
 	if rec.hasECS && (rec.ecsFamily == 1 || rec.ecsFamily == 2) {

@@ -72,8 +72,7 @@ const (
 	reasonClass  = "class"
 )
 
-// opcodeReason is the reason label for a request of an opcode other than
-// QUERY.
+// opcodeReason is the reason label of a request whose opcode is not QUERY.
 func opcodeReason(op int) string {
 	switch op {
 	case dns.OpcodeNotify:

@@ -5,9 +5,7 @@ import (
 	"net/http"
 )
 
-// page is the statistics page served at / of the stats listener: one HTML
-// file with its CSS and script inline, which reads /json of the same
-// listener and nothing else, so that it renders without network access.
+// page is the stats listener's page; it reads only /json of the same listener.
 //
 //go:embed page.html
 var page []byte

@@ -1,6 +1,5 @@
-// Package querylog implements the querylog plugin: BIND-style query logging
-// (BIND 9 query lines or JSON) to stdout, stderr, files or syslog, and
-// per-client statistics in bounded memory. See README.md.
+// Package querylog implements BIND-style query logging and per-client
+// statistics in bounded memory. See README.md.
 package querylog
 
 import (
@@ -44,14 +43,9 @@ func (h *Querylog) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 	return rc, err
 }
 
-// begin decides which directives log the query (want has a bit for each)
-// and returns the writer that records the response, nil if none does.
-//
-// As in BIND, only a client's own QUERY requests get a query line: not the
-// lookups the server makes to itself (file chasing a CNAME into another
-// zone re-enters the chain), not NOTIFY, UPDATE and the other opcodes, and
-// not a request whose TSIG signature failed, which gets BIND's security
-// line instead.
+// begin decides which directives log the query (a bit each in want) and
+// returns the recording writer, nil if none. As in BIND, only a client's own
+// QUERY requests get a query line; a failed TSIG gets the security line.
 func (h *Querylog) begin(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (*responseWriter, uint64) {
 	if len(r.Question) == 0 || client.Internal(ctx) {
 		return nil, 0
@@ -89,10 +83,8 @@ func (h *Querylog) begin(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) 
 		countUnlogged(ctx, opcodeReason(r.Opcode))
 		return nil, 0
 	}
-	// time.Now, not a hand-made clock: BenchmarkClock (commit c1f4028, same run, 2026-12-03)
-	// put a monotonic-only clock at 130-210 ns per query against time.Now's
-	// 220-310 ns, about 0.6% of the whole server's ~17-20 µs per query, under
-	// issue 15's 1% bar, and BenchmarkServeDNS could not tell them apart.
+	// time.Now, not a hand-made clock: BenchmarkClock (c1f4028, 2026-12-03) put the
+	// difference at ~0.6% of a query's whole-server cost, under issue 15's 1% bar.
 	rw := &responseWriter{Writer: dnsreply.Writer{ResponseWriter: w}, classify: h.classify, class: response.Error, start: time.Now()}
 	rec := &rw.rec
 	rec.time = rw.start.UnixNano()
@@ -130,8 +122,7 @@ func (h *Querylog) tsigFailure(ctx context.Context, w dns.ResponseWriter, r *dns
 	}
 }
 
-// end completes the record once the chain has answered, counts it and
-// queues it for each directive that wants it.
+// end completes the record, counts it and queues it for each directive wanting it.
 func (h *Querylog) end(ctx context.Context, rw *responseWriter, r *dns.Msg, want uint64, rc int) {
 	rec := &rw.rec
 	if !rec.responded && !plugin.ClientWrite(rc) {
@@ -175,10 +166,8 @@ func (h *Querylog) end(ctx context.Context, rw *responseWriter, r *dns.Msg, want
 // Name implements plugin.Handler.
 func (h *Querylog) Name() string { return pluginName }
 
-// refusedClass reports whether the query is of a class other than IN and CH
-// and was refused (REFUSED, FORMERR, NOTIMP, or no reply). BIND logs no query
-// line for those: a class without a view of its own is refused, and class
-// ANY in a question is rejected as malformed, before the query is logged.
+// refusedClass reports a refused (or unanswered) query of a class other than
+// IN and CH: BIND logs no query line for those.
 func refusedClass(rec *record) bool {
 	if rec.qclass == dns.ClassINET || rec.qclass == dns.ClassCHAOS {
 		return false
@@ -204,16 +193,7 @@ func inZone(qname, zone string) bool {
 		return false
 	}
 	// The suffix must start a label: after an unescaped dot.
-	return off == 0 || qname[off-1] == '.' && !escapedAt(qname, off-1)
-}
-
-// escapedAt reports whether s[i] is escaped by an odd run of backslashes.
-func escapedAt(s string, i int) bool {
-	n := 0
-	for j := i - 1; j >= 0 && s[j] == '\\'; j-- {
-		n++
-	}
-	return n%2 == 1
+	return off == 0 || qname[off-1] == '.' && !bindfmt.EscapedAt(qname, off-1)
 }
 
 // longestZone returns the longest of zones that qname is in, "" if none.
@@ -227,9 +207,8 @@ func longestZone(qname string, zones []string) string {
 	return best
 }
 
-// responseWriter records what the rest of the chain writes. It sits above
-// CoreDNS's ScrubWriter, so a message is measured as sent: truncated to the
-// client's buffer, compressed.
+// responseWriter records what the chain writes; above ScrubWriter, so sizes
+// are as sent.
 type responseWriter struct {
 	dnsreply.Writer
 	start    time.Time // when the query arrived
@@ -261,8 +240,7 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// classOfRcode is the log plugin's response class of a reply that has only
-// an rcode.
+// classOfRcode is the log plugin's class of a reply that has only an rcode.
 func classOfRcode(rcode int) response.Class {
 	switch rcode {
 	case dns.RcodeSuccess:

@@ -9,9 +9,7 @@ import (
 	"github.com/miekg/dns"
 )
 
-// record is what the query path hands to the writer for one query: plain
-// values, copied into the queue without allocating. Formatting happens in
-// the writer goroutine.
+// record is one query's plain values, copied into the queue without allocating.
 type record struct {
 	time     int64 // when the query arrived, Unix nanoseconds
 	duration int64 // until the response was written, nanoseconds
@@ -30,9 +28,7 @@ type record struct {
 	reqSize       uint16
 	kind          kind
 	hasECS        bool
-	// The query's EDNS Client Subnet option, with hasECS: kept as bytes
-	// rather than a bindfmt.ECS (netip.Addr is 24 bytes) so that the record
-	// stays small; see ecs().
+	// The ECS option (with hasECS), as bytes: a netip.Addr (24 bytes) would grow the record.
 	ecsFamily           uint16
 	ecsSource, ecsScope uint8
 	ecsAddr             [16]byte
@@ -108,9 +104,8 @@ func (rec *record) fromRequest(w dns.ResponseWriter, r *dns.Msg, from netip.Addr
 	rec.flags = f
 }
 
-// fromResponse adds a response message to the record; a zone transfer
-// writes several, whose counts and sizes add up. The size is left to the
-// caller (see responseWriter.WriteMsg).
+// fromResponse adds a response message; a transfer's messages add up. The
+// size is the caller's (see responseWriter.WriteMsg).
 func (rec *record) fromResponse(m *dns.Msg) {
 	if !rec.responded {
 		rec.responded = true
@@ -164,9 +159,7 @@ func (rec *record) fromWire(b []byte) {
 	rec.size += uint32(len(b))
 }
 
-// synthesize records the reply CoreDNS writes itself when the chain returns
-// an error code without writing: header, question, and an OPT record when
-// the query had one.
+// synthesize records the reply CoreDNS writes itself for an error rcode.
 func (rec *record) synthesize(r *dns.Msg, rcode int) {
 	rec.responded = true
 	rec.rcode = int32(rcode)
@@ -181,8 +174,7 @@ func (rec *record) synthesize(r *dns.Msg, rcode int) {
 	rec.size = uint32(size)
 }
 
-// setECS keeps miekg/dns's ECS option: the address as received, of the
-// option's family.
+// setECS keeps the ECS option's address as received, of its family.
 func (rec *record) setECS(o *dns.EDNS0_SUBNET) {
 	rec.hasECS = true
 	rec.ecsFamily, rec.ecsSource, rec.ecsScope = o.Family, o.SourceNetmask, o.SourceScope

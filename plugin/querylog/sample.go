@@ -13,15 +13,9 @@ func parseSample(c *caddy.Controller) (uint32, error) {
 	return uint32(n), err
 }
 
-// sampleHash is the hash that decides whether a query is sampled: FNV-1a
-// (64 bits) over the client's address (16 bytes, IPv4 mapped), its port,
-// the message ID and the query name in lower case, then SplitMix64's
-// finalizer (FNV's low bits, which the modulo uses, depend only on the low
-// bits of the input; the finalizer spreads every bit). It is deterministic: the
-// same query is in or out of the sample in every directive and every run,
-// and with sample N and sample M where M is a multiple of N, what the M
-// output logs the N output logs too. A client cannot aim at being left out
-// without choosing its own port and ID, which it does anyway.
+// sampleHash is FNV-1a over client address, port, message ID and lower-case
+// qname, then SplitMix64's finalizer (the modulo reads low bits): deterministic,
+// so sample M logs a subset of sample N when N divides M.
 func sampleHash(rec *record) uint64 {
 	const (
 		offset = 14695981039346656037

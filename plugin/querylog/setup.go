@@ -43,11 +43,8 @@ func setup(c *caddy.Controller) error {
 	}
 	cfg := dnsserver.GetConfig(c)
 
-	// A reload runs OnRestart of the old instance, then OnStartup of the
-	// new one, then OnShutdown of the old: the HTTP listener is released in
-	// OnRestart so that the new instance can bind the same address (and is
-	// taken back if the reload fails); the queues of both instances overlap
-	// for a moment, each appending whole lines.
+	// A reload runs old OnRestart, new OnStartup, old OnShutdown: the HTTP
+	// listener is released in OnRestart (taken back if the reload fails).
 	c.OnStartup(func() error { return h.startup(serverlabel.First(cfg)) })
 	c.OnRestart(h.releaseHTTP)
 	c.OnRestartFailed(h.retakeHTTP)
@@ -74,8 +71,7 @@ func newQuerylog(loggers []*logger) (*Querylog, error) {
 	return h, nil
 }
 
-// startup starts the writers and the statistics listeners (OnStartup).
-// label is the server label of the metrics not tied to a query.
+// startup starts writers and stats listeners (OnStartup); label is the server label.
 func (h *Querylog) startup(label string) error {
 	for _, l := range h.loggers {
 		l.label = label
@@ -117,8 +113,7 @@ func (h *Querylog) retakeHTTP() error {
 	return nil
 }
 
-// shutdown writes every queued record, closes the outputs and the
-// listeners (OnShutdown).
+// shutdown drains and closes every output and listener (OnShutdown).
 func (h *Querylog) shutdown() error {
 	var errs []error
 	for _, l := range h.loggers {

@@ -1,18 +1,8 @@
 package querylog
 
-// spaceSaving is the Space-Saving heavy-hitters algorithm (Metwally,
-// Agrawal, El Abbadi, 2005) over keys of type K, each with a value V.
-//
-// It tracks at most len(slots) keys in fixed memory. A key not tracked takes
-// the slot of the key with the smallest count and inherits that count (kept
-// as its error). With N items counted and k slots:
-//
-//   - a tracked key's count overestimates its true count by at most its
-//     error, itself at most N/k;
-//   - every key whose true count exceeds N/k is tracked.
-//
-// Slots sit in a binary min-heap on count, so an increment costs O(log k)
-// at worst and finding the smallest is O(1).
+// spaceSaving is Metwally et al.'s Space-Saving heavy hitters in len(slots)
+// slots: a new key takes the smallest slot's count (kept as its error, at most
+// N/k); every key above N/k is tracked. Slots form a min-heap on count.
 type spaceSaving[K comparable, V any] struct {
 	slots []ssSlot[K, V]
 	heap  []int32 // slot indexes, min-heap on count
@@ -44,9 +34,8 @@ func (s *spaceSaving[K, V]) lookup(key K) (*ssSlot[K, V], bool) {
 	return &s.slots[i], true
 }
 
-// insert gives key (not tracked) a slot: a free one, or the smallest
-// count's, whose count it inherits. The slot's value is left as it was (the
-// previous key's, or what the caller preallocated): the caller resets it.
+// insert gives an untracked key a free slot or the smallest, inheriting its
+// count; the caller resets the slot's value.
 func (s *spaceSaving[K, V]) insert(key K) *ssSlot[K, V] {
 	if len(s.slots) < cap(s.slots) {
 		i := int32(len(s.slots))
@@ -72,8 +61,7 @@ func (s *spaceSaving[K, V]) incr(sl *ssSlot[K, V]) {
 	s.down(int(sl.pos))
 }
 
-// min is the smallest tracked count when every slot is taken (the bound on
-// any tracked count's error), else 0.
+// min is the smallest count when every slot is taken (the error bound), else 0.
 func (s *spaceSaving[K, V]) min() uint64 {
 	if len(s.slots) < cap(s.slots) || len(s.heap) == 0 {
 		return 0

@@ -34,9 +34,8 @@ type stats struct {
 	hunt    hunt    // failing names by class, clients by bytes sent
 }
 
-// clientCounters are a tracked client's counters. Apart from the Space-Saving
-// count (the slot's), they count from the moment the client took its slot
-// (first seen), exactly.
+// clientCounters count exactly from when the client took its slot, except the
+// Space-Saving count.
 type clientCounters struct {
 	noerror, nxdomain, refused, servfail, other uint64
 	rd, tcp                                     uint64
@@ -125,8 +124,7 @@ func (s *stats) add(rec *record) {
 	c.countName(name)
 }
 
-// nameSlot returns the slot of qname, case-folded, taking one for it if it
-// is not tracked.
+// nameSlot returns qname's slot, case-folded, taking one if it is untracked.
 func (s *stats) nameSlot(qname string) *ssSlot[string, nameCounters] {
 	var (
 		i  int32
@@ -290,9 +288,8 @@ func (s *stats) copyLocked(now time.Time) *snapshot {
 	return snap
 }
 
-// sort orders clients and names by guaranteed count (count less error:
-// under a flood of one-off sources, the newcomers' counts are mostly
-// inherited error), then count, then address or name.
+// sort orders by guaranteed count (count less error: a flood's newcomers
+// mostly hold inherited error), then count, then address or name.
 func (snap *snapshot) sort() {
 	snap.Hunt.sort()
 	slices.SortFunc(snap.Tracked, func(a, b clientSnapshot) int {

@@ -11,10 +11,8 @@ import (
 	"github.com/coredns/caddy"
 )
 
-// defaultStatsAllow is who may use the statistics listener without an
-// allow: loopback only. BIND's statistics-channels allows anyone by
-// default; here the page names every client of the server and can reset
-// the counters, so opening it to a network is written down, not implied.
+// defaultStatsAllow is loopback only: unlike BIND's statistics-channels, the
+// page names every client and can reset counters.
 var defaultStatsAllow = []string{"127.0.0.0/8", "::1"}
 
 // Reasons a statistics request is refused (the reason label of
@@ -24,8 +22,7 @@ const (
 	deniedOrigin  = "origin"
 )
 
-// compileAllow compiles the elements of `stats { allow ... }`, the default
-// when there are none.
+// compileAllow compiles `stats { allow ... }`, or the default without elements.
 func compileAllow(c *caddy.Controller, elements []string) (*addrmatch.List, error) {
 	if elements == nil {
 		elements = defaultStatsAllow
@@ -41,8 +38,7 @@ func compileAllow(c *caddy.Controller, elements []string) (*addrmatch.List, erro
 	return list, nil
 }
 
-// guard lets through the requests of clients the allow list matches and
-// answers the others 403, counting them.
+// guard answers 403 (counted) to clients the allow list does not match.
 func (s *statsServer) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ap, err := netip.ParseAddrPort(r.RemoteAddr)
@@ -55,18 +51,9 @@ func (s *statsServer) guard(next http.Handler) http.Handler {
 	})
 }
 
-// sameOrigin reports whether a state-changing request (POST /reset) comes
-// from this listener's own page, or from a client that is not a browser.
-//
-// Browsers send Sec-Fetch-Site and Origin with a POST; curl and scripts
-// send neither, and are let through (the allow list has already admitted
-// them). When present, Sec-Fetch-Site must be "same-origin" and Origin must
-// name this listener: its configured address, the address the connection
-// came in on, or localhost with the same port on a loopback listener. A
-// page elsewhere, including one whose host name was made to resolve to this
-// address (DNS rebinding), has another origin and is refused; an operator
-// who opens the page under a host name can read it but must reset from the
-// address or with curl.
+// sameOrigin admits a state-changing request from non-browsers (no
+// Sec-Fetch-Site, no Origin) or from this listener's own origin, so a page
+// elsewhere, DNS rebinding included, cannot reset the counters.
 func (s *statsServer) sameOrigin(r *http.Request) bool {
 	site := r.Header.Get("Sec-Fetch-Site")
 	if site != "" && site != "same-origin" {

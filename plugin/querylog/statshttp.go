@@ -12,9 +12,8 @@ import (
 	"github.com/coredns/coredns/plugin/pkg/reuseport"
 )
 
-// statsServer serves a directive's statistics over HTTP, like BIND's
-// statistics-channels: GET /json returns them, POST /reset returns them and
-// clears them (BIND 8's dump-and-clear).
+// statsServer serves a directive's statistics like BIND's statistics-channels:
+// GET /json, and POST /reset to dump and clear.
 type statsServer struct {
 	addr  string
 	stats *stats
@@ -25,8 +24,7 @@ type statsServer struct {
 	ln  net.Listener
 }
 
-// start binds the address and serves; meant for OnStartup and
-// OnRestartFailed. Starting a started server does nothing.
+// start binds the address and serves (OnStartup, OnRestartFailed); idempotent.
 func (s *statsServer) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -52,9 +50,7 @@ func (s *statsServer) start() error {
 	return nil
 }
 
-// stop closes the listener and its connections, releasing the address for
-// the next instance of a reload; meant for OnRestart and OnShutdown.
-// Stopping a stopped server does nothing.
+// stop closes the listener and its connections (OnRestart, OnShutdown); idempotent.
 func (s *statsServer) stop() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -68,8 +68,7 @@ func unixTime(ns int64) string { return rfc3339(time.Unix(0, ns)) }
 // jsonName is a name as the JSON output writes it (see presentName).
 func jsonName(name string) string { return string(presentName(nil, name)) }
 
-// toJSON converts a snapshot, keeping at most limit clients and names
-// (limit <= 0: all).
+// toJSON converts a snapshot with at most limit clients and names (<= 0: all).
 func (s *snapshot) toJSON(limit int) *statsJSON {
 	j := &statsJSON{
 		Time:           rfc3339(s.Now),

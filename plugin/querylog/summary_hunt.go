@@ -43,9 +43,7 @@ type (
 		BytesSent uint64 `json:"bytes_sent"`
 		Error     uint64 `json:"error"`
 	}
-	// historyJSON counts queries by the second of their arrival over the
-	// last 5 minutes and by the minute over the last hour, oldest first; the
-	// last element is the current second (minute), still counting.
+	// historyJSON: per second (5 min) and per minute (1 h), oldest first, last still counting.
 	historyJSON struct {
 		End       string   `json:"end"`
 		PerSecond []uint32 `json:"per_second"`
@@ -93,12 +91,8 @@ func (s *snapshot) huntJSON(limit int) huntJSON {
 	return j
 }
 
-// writeHuntSummary writes the hunt tables into the bind-format summary, the
-// top summaryTop of each, after the names:
-//
-//	statistics: info: responses=12840 noerror=12700 nxdomain=110 servfail=0 refused=30 other=0
-//	statistics: info: nxdomain_name=nx.example.org queries=110 error=0
-//	statistics: info: sender=192.0.2.7 bytes_sent=552600 error=0
+// writeHuntSummary writes the top summaryTop of each hunt table into the bind
+// summary, after the names.
 func writeHuntSummary(e *logsink.Emitter, s *snapshot) {
 	h := &s.Hunt
 	r := &h.Rcodes

@@ -9,10 +9,8 @@ import (
 	"github.com/corebind/corebind/plugin/pkg/addrmatch"
 )
 
-// compile builds the allow list from the acl, allow and allow-file lines,
-// reading the allow-files. Each acl and allow line is first compiled alone,
-// so an error names its Corefile line; an error in an allow-file names the
-// file's line.
+// compile builds the allow list from the acl, allow and allow-file lines; each
+// line compiles alone first so an error names its Corefile or file line.
 func (cfg *config) compile() (*addrmatch.List, error) {
 	for _, a := range cfg.acls {
 		if _, err := cfg.env.Compile(a.tokens); err != nil {
@@ -61,8 +59,7 @@ func (cfg *config) compile() (*addrmatch.List, error) {
 	return list, nil
 }
 
-// allowFile is the content of an allow-file: its elements as tokens, and
-// where each line's tokens start.
+// allowFile is an allow-file's tokens and where each line's tokens start.
 type allowFile struct {
 	path   string
 	tokens []string
@@ -74,10 +71,8 @@ type fileLine struct {
 	first int // index of its first token
 }
 
-// readAllowFile reads an allow-file: one element per line (several, and
-// `key NAME` or `! 10.0.0.0/8`, are accepted too); `#` starts a comment;
-// blank lines are ignored. The tokens are substrings of the file's content:
-// a 100,000-line file costs a handful of allocations.
+// readAllowFile reads one or more elements per line, `#` comments and blank
+// lines ignored; tokens are substrings of the content, to keep allocations few.
 func readAllowFile(path string) (*allowFile, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -110,8 +105,7 @@ func readAllowFile(path string) (*allowFile, error) {
 	return f, nil
 }
 
-// lineOf returns the number of the first line holding element (as an
-// ElementError spells it), or 0.
+// lineOf returns the first line holding element (as ElementError spells it), or 0.
 func (f *allowFile) lineOf(element string) int {
 	element = strings.TrimPrefix(element, "!")
 	for i, l := range f.lines {

@@ -9,10 +9,8 @@ import (
 	"github.com/miekg/dns"
 )
 
-// A barrier is a handler recursionacl places in its block's chain (see
-// wiring.go), between the plugins that hold local data and those that
-// fetch data from elsewhere. Queries that may go further pass through it
-// untouched but for the AA bit; the others end there.
+// barrier sits between the plugins holding local data and those fetching
+// elsewhere: queries that may go on pass (AA adjusted), the others end here.
 type barrier struct {
 	Next plugin.Handler
 	h    *RecursionACL
@@ -62,8 +60,7 @@ func (w *aaWriter) WriteMsg(m *dns.Msg) error {
 	return w.ResponseWriter.WriteMsg(m)
 }
 
-// Write implements dns.ResponseWriter for packed messages: AA is bit 2 of
-// the third header byte.
+// Write implements dns.ResponseWriter for packed messages (AA: bit 2 of byte 2).
 func (w *aaWriter) Write(b []byte) (int, error) {
 	if len(b) >= 3 && b[2]&0x04 != 0 {
 		b = append([]byte(nil), b...)
@@ -72,12 +69,8 @@ func (w *aaWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// cacheMiss is the reply to an allowed client's RD=0 query that neither the
-// cache nor local data answers. BIND 9.18 answers NOERROR with no answer
-// and, in the authority section, the root name servers from its hints (an
-// upward referral), without asking anyone; CoreDNS has no root hints, so
-// the authority section stays empty. An OPT is echoed when the query had
-// EDNS.
+// cacheMiss answers an allowed RD=0 query nothing local answers: BIND's
+// NOERROR upward referral, with an empty authority (CoreDNS has no root hints).
 func cacheMiss(r *dns.Msg) *dns.Msg {
 	m := new(dns.Msg)
 	m.SetReply(r)

@@ -3,12 +3,12 @@ package recursionacl
 import (
 	"context"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"sync/atomic"
 	"time"
 
 	"github.com/corebind/corebind/plugin/pkg/bindfmt"
+	"github.com/corebind/corebind/plugin/pkg/client"
 	"github.com/corebind/corebind/plugin/pkg/logsink"
 	"github.com/coredns/coredns/plugin/metrics"
 	"github.com/coredns/coredns/plugin/tsig"
@@ -16,14 +16,8 @@ import (
 	"github.com/miekg/dns"
 )
 
-// denialLog writes one line per denial in BIND's security-category form,
-// through the same bounded, non-blocking queue as querylog:
-//
-//	21-Nov-2026 05:13:46.776 security: info: client @0x7f3a2c0b1e68 192.0.2.9#53512 (www.example.net): query (cache) 'www.example.net/A/IN' denied
-//
-// which fail2ban's stock named-refused filter reads. BIND 9.18.x has since
-// added " (allow-query-cache did not match)", which that filter does not
-// match: the line keeps the older form. Lines are rate-limited per client.
+// denialLog writes BIND's "query (cache) '…' denied" security line, rate-limited
+// per client, in the older form fail2ban's named-refused filter matches.
 type denialLog struct {
 	q     *logsink.Queue[denial]
 	limit *limiter
@@ -80,21 +74,19 @@ func newDenialLog(out logsink.Output, rate, burst float64) (*denialLog, error) {
 	return l, nil
 }
 
-// log records the denial of r, asked by the client writing to w; name is
-// what was denied (r's own name, unless r is a lookup the server made for
-// a client query asking for qname).
+// log records the denial of r; qname is the client's query name.
 func (l *denialLog) log(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, qname string) {
-	client := addrPort(w.RemoteAddr())
+	from := client.AddrPort(w.RemoteAddr())
 	now := time.Now()
 	server := metrics.WithServer(ctx)
-	if !l.limit.allow(client.Addr().Unmap(), now) {
+	if !l.limit.allow(from.Addr(), now) {
 		logSuppressed.WithLabelValues(server).Inc()
 		return
 	}
 	q := r.Question[0]
 	key, _ := tsig.ValidatedKeyName(ctx)
 	l.q.Enqueue(denial{
-		time: now, id: l.ids.Add(0x100), client: client, key: key,
+		time: now, id: l.ids.Add(0x100), client: from, key: key,
 		qname: qname, name: q.Name, qtype: q.Qtype, qclass: q.Qclass, server: server,
 	})
 }
@@ -111,19 +103,4 @@ func formatDenial(e *logsink.Emitter, d *denial) {
 	b = bindfmt.AppendClass(b, d.qclass)
 	b = append(b, "' denied"...)
 	e.Emit(d.time, logsink.SevInfo, "security", b)
-}
-
-// addrPort is the client's address and port.
-func addrPort(a net.Addr) netip.AddrPort {
-	switch a := a.(type) {
-	case *net.UDPAddr:
-		return a.AddrPort()
-	case *net.TCPAddr:
-		return a.AddrPort()
-	}
-	if a == nil {
-		return netip.AddrPort{}
-	}
-	ap, _ := netip.ParseAddrPort(a.String())
-	return ap
 }

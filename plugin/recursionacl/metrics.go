@@ -71,9 +71,8 @@ type serverCounters struct {
 	c      [len(results)]prometheus.Counter
 }
 
-// count increments requests_total{server, result}. The counters of the
-// block's few listeners are kept at hand: WithLabelValues hashes its labels
-// on every call, a noticeable part of a cache hit's cost.
+// count increments requests_total, with the block's counters kept at hand:
+// WithLabelValues hashes on every call, a noticeable part of a cache hit.
 func (h *RecursionACL) count(ctx context.Context, res result) {
 	server := metrics.WithServer(ctx)
 	known := h.counters.Load()

@@ -2,12 +2,8 @@ package recursionacl
 
 import "context"
 
-// query is what recursionacl decided about one client query that may go
-// only part of the way down the chain. It travels in the context, so the
-// barriers (barrier.go) and the lookups an authoritative plugin makes for
-// the query (file chasing a CNAME re-enters the chain through
-// upstream.Lookup with this context) find it. Those lookups run on the
-// query's own goroutine, before the plugin returns: no locking.
+// query is recursionacl's decision about a client query; it travels in the
+// context to the barriers and to lookups made for the query on its goroutine.
 type query struct {
 	qname string // the client's query name, for the denial log of lookups made for it
 
@@ -25,8 +21,7 @@ func withQuery(ctx context.Context, q *query) context.Context {
 	return context.WithValue(ctx, queryKey{}, q)
 }
 
-// queryOf returns the query ctx belongs to, nil for queries that go the
-// whole way (an allowed client's RD=1 query).
+// queryOf returns ctx's query, nil for an allowed client's RD=1 query.
 func queryOf(ctx context.Context) *query {
 	q, _ := ctx.Value(queryKey{}).(*query)
 	return q

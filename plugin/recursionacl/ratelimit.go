@@ -11,12 +11,8 @@ import (
 // fixed table of about 160 KiB, however many clients a flood spoofs.
 const limiterSlots = 4096
 
-// limiter rate-limits denial log lines: a token bucket per client (rate
-// lines per second, bursts of burst lines), and one for all clients, at
-// globalFactor times the per-client figures, so that a flood from spoofed
-// random sources cannot flood the log either. Clients live in a fixed
-// table indexed by a hash of the address; a newcomer takes its slot over,
-// which can only give a client more lines, never fewer than its share.
+// limiter rate-limits denial log lines with a token bucket per client (in a
+// fixed hash-indexed table) and a global one, so spoofed floods cannot flood the log.
 type limiter struct {
 	rate, burst float64
 

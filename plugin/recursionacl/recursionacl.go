@@ -1,13 +1,10 @@
-// Package recursionacl implements BIND's allow-recursion for CoreDNS: every
-// client gets the server's authoritative data, only listed clients get
-// recursion and the cache, and a denied query is answered with a small
-// REFUSED (or nothing) so the server is never an amplifier.
+// Package recursionacl implements BIND's allow-recursion: every client gets
+// authoritative data, only listed clients get recursion and the cache.
 package recursionacl
 
 import (
 	"context"
 	"net"
-	"strings"
 	"sync/atomic"
 
 	"github.com/corebind/corebind/plugin/pkg/addrmatch"
@@ -50,10 +47,8 @@ func (h *RecursionACL) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dn
 	if len(r.Question) == 0 {
 		return dns.RcodeFormatError, nil // the server writes it
 	}
-	// Only queries ask for recursion. NOTIFY and UPDATE go on untouched: a
-	// primary's NOTIFY to stubzones or secondary is not recursion (BIND's
-	// allow-notify is a list of its own), and the plugins that take them
-	// check their senders themselves.
+	// Only queries ask for recursion: NOTIFY and UPDATE go on untouched (BIND's
+	// allow-notify is a list of its own; their plugins check senders themselves).
 	if r.Opcode != dns.OpcodeQuery || !h.zones.contains(r.Question[0].Name) {
 		return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
 	}
@@ -79,10 +74,8 @@ func (h *RecursionACL) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dn
 	return h.serve(ctx, h.Next, w, r, q, true)
 }
 
-// denied serves a client the list does not allow: it goes past cache
-// straight to the plugins holding authoritative data, and the barrier
-// behind them refuses what they pass on. q is the client's query when r is
-// a lookup made for it, otherwise nil.
+// denied sends a denied client's query past cache to the authoritative
+// plugins; the barrier behind them refuses what they pass on.
 func (h *RecursionACL) denied(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, q *query) (int, error) {
 	question := &r.Question[0]
 	internal := client.Internal(ctx)
@@ -114,12 +107,9 @@ func (h *RecursionACL) denied(ctx context.Context, w dns.ResponseWriter, r *dns.
 	return rcode, err
 }
 
-// refuse answers a denied query that no authoritative data answers: REFUSED
-// with EDE 18, or nothing with deny drop, logged as BIND logs it. A lookup
-// the server makes for a client's query (internal) is refused without a
-// reply, so the plugin that asked keeps only what it holds (file answers
-// the CNAME alone); BIND logs its denial too, with the client's own query
-// name, for RD=1 queries.
+// refuse answers a denied query that no local data answers (REFUSED with EDE
+// 18, or nothing with deny drop) and logs it; an internal lookup gets no reply,
+// so the plugin that asked keeps what it holds.
 func (h *RecursionACL) refuse(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, q *query) (int, error) {
 	chaos := r.Question[0].Qclass == dns.ClassCHAOS
 	if client.Internal(ctx) {
@@ -145,13 +135,10 @@ func (h *RecursionACL) refuse(ctx context.Context, w dns.ResponseWriter, r *dns.
 	return dns.RcodeSuccess, nil
 }
 
-// serve sends r down the chain from next, with RA in the reply set to ra
-// (see raWriter). A plugin that fails without writing (SERVFAIL,
-// REFUSED...) leaves the reply to the server, which would not set RA:
-// recursionacl writes it, unless r is a lookup the server makes for a
-// client's query, whose caller wants the rcode. An RD=0 query that nothing
-// answered without asking elsewhere gets its reply here too, above cache,
-// which so never stores it for RD=1 queries.
+// serve sends r down the chain from next with RA set to ra. A plugin that
+// fails without writing leaves the reply to the server, which would not set RA,
+// so recursionacl writes it (except for internal lookups, whose caller wants the rcode).
+// An unanswered RD=0 query is answered here, above cache, so cache never stores it.
 func (h *RecursionACL) serve(ctx context.Context, next plugin.Handler, w dns.ResponseWriter, r *dns.Msg, q *query, ra bool) (int, error) {
 	internal := client.Internal(ctx)
 	rw := &raWriter{Writer: dnsreply.Writer{ResponseWriter: w}, ra: ra}
@@ -184,15 +171,4 @@ func (h *RecursionACL) allowed(ctx context.Context, w dns.ResponseWriter) bool {
 		key, _ = tsig.ValidatedKeyName(ctx) // set only when tsig verified the signature
 	}
 	return list.Match(addr, key)
-}
-
-// lower returns s in lower case, allocating only when s has upper case
-// ASCII letters.
-func lower(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; 'A' <= c && c <= 'Z' {
-			return strings.ToLower(s)
-		}
-	}
-	return s
 }

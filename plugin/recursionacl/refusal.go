@@ -5,11 +5,8 @@ import (
 	"github.com/miekg/dns"
 )
 
-// refusal is the reply to a denied query, as BIND sends it: REFUSED, the
-// question echoed, RA=0, no records; when the query had EDNS, an OPT with
-// Extended DNS Error 18 (Prohibited) and no extra text. It is at most 6
-// bytes longer than the query: the query's OPT takes at least 11 bytes,
-// this one 17.
+// refusal is BIND's reply to a denied query: REFUSED, question echoed, RA=0,
+// and with EDNS an OPT with EDE 18 (Prohibited).
 func refusal(r *dns.Msg) *dns.Msg {
 	return dnsreply.Error(r, dns.RcodeRefused, dns.DefaultMsgSize, dns.ExtendedErrorCodeProhibited, "")
 }

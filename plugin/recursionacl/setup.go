@@ -77,8 +77,7 @@ func setup(c *caddy.Controller) error {
 	return nil
 }
 
-// blockConfigs returns the configs of every key of the server block; setup
-// runs for the first key only.
+// blockConfigs returns the configs of every key of the block (setup runs for the first).
 func blockConfigs(c *caddy.Controller) []*dnsserver.Config {
 	cfgs := []*dnsserver.Config{dnsserver.GetConfig(c)}
 	for i := 1; i < len(c.ServerBlockKeys); i++ {
@@ -103,10 +102,8 @@ type config struct {
 	logRate, logBurst float64
 }
 
-// allowLine is an acl line (name, tokens), an allow line (tokens) or an
-// allow-file line (path). at is the parser at the line, to name it in errors
-// found later: an acl may be used before it is defined, and allow-files are
-// read again on change.
+// allowLine is an acl, allow or allow-file line, with the parser at it for
+// errors found later (acls used before definition, allow-file rereads).
 type allowLine struct {
 	at     caddyfile.Dispenser
 	name   string

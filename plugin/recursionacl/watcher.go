@@ -6,11 +6,8 @@ import (
 	"time"
 )
 
-// watcher re-reads the allow-files when one changes (checked every reload
-// interval, by inode, size and modification time, so an editor's or
-// rsync's rename-into-place is seen too) and swaps the new list in. A file
-// that does not compile keeps the old list: an error is logged, and the
-// next change is tried again.
+// watcher re-reads changed allow-files (inode, size, mtime: renames are seen)
+// every reload interval; a file that does not compile keeps the old list.
 type watcher struct {
 	cfg   *config
 	h     *RecursionACL

@@ -9,25 +9,16 @@ import (
 	"github.com/coredns/coredns/plugin"
 )
 
-// The contract with the rest of the chain is plugin.cfg's order, resolved
-// once while the server is set up: recursionacl places its own handlers in
-// its block's chain, right after the directives named here, through the
-// server's plugin list (dnsserver.Config.Plugin, AddPlugin) and caddy's
-// parsing callbacks, which run once every server block has set up a
-// directive. It knows no other plugin's type and runs none itself.
+// recursionacl places its handlers right after these directives of plugin.cfg
+// through AddPlugin and caddy's parsing callbacks; it knows no other plugin's type.
 const (
-	// The handler after cache's is where a denied client's query goes: the
-	// cache is for clients allowed recursion only.
+	// After cache: where a denied client's query goes (the cache is for allowed clients).
 	afterCache = "cache"
-	// The local barrier, after secondary: the plugins from cache to
-	// secondary in plugin.cfg hold local data (template, rfc2317,
-	// dynupdate, hosts, kubernetes, file, auto, secondary ...) and answer
-	// every client; a denied client's query that they pass on ends here.
-	// Answers from behind it get AA=0.
+	// The local barrier: cache..secondary in plugin.cfg hold local data and answer
+	// every client; a denied query they pass on ends here, answers from behind get AA=0.
 	afterLocal = "secondary"
-	// The cache-only barrier, after stubzones: an allowed client's RD=0
-	// query gets the cache, local data and stub zones' referrals, and
-	// nothing fetched: it ends here.
+	// The cache-only barrier: an allowed RD=0 query gets cache, local data and
+	// stub referrals, nothing fetched.
 	afterStub = "stubzones"
 )
 
@@ -37,11 +28,8 @@ func init() {
 	caddy.RegisterParsingCallback("dns", afterStub, placeAfter(afterStub))
 }
 
-// pending is what setup hands to the parsing callbacks, which know only
-// the caddy.Context of the configuration being loaded: the recursionacl
-// handlers of its server blocks. It lives in that load's caddy.Instance
-// (Storage, which caddy keeps for plugins' per-instance state), so it goes
-// with the instance, also when a later directive fails the load.
+// pending holds a load's recursionacl handlers for the parsing callbacks, in
+// the caddy.Instance's Storage so it goes with the instance, failed loads included.
 type pending struct {
 	ctx caddy.Context
 	hs  []*RecursionACL
@@ -59,9 +47,7 @@ func addPending(c *caddy.Controller, h *RecursionACL) {
 	p.hs = append(p.hs, h)
 }
 
-// pendingOf returns the handlers of the load whose context is ctx. caddy
-// lists an instance among Instances from the start of its load, so that
-// plugins can reach it while they are set up.
+// pendingOf returns the handlers of the load whose context is ctx.
 func pendingOf(ctx caddy.Context) []*RecursionACL {
 	for _, inst := range caddy.Instances() {
 		inst.StorageMu.RLock()
@@ -115,8 +101,7 @@ func (h *RecursionACL) stubBarrier() bool {
 	return slices.Index(dnsserver.Directives, afterStub) > slices.Index(dnsserver.Directives, afterLocal)
 }
 
-// errWiring is the startup error of a build whose plugin.cfg breaks the
-// contract.
+// errWiring is the startup error of a plugin.cfg that breaks the contract.
 var errWiring = errors.New("plugin.cfg must list recursionacl before cache, and cache before secondary: " +
 	"the plugins between cache and secondary are those a client denied recursion reaches")
 

@@ -7,14 +7,9 @@ import (
 	"github.com/miekg/dns"
 )
 
-// raWriter sets the RA bit of every response to what this client may do:
-// BIND sets RA only for clients allowed to recurse, and then on every reply,
-// REFUSED included, whatever the plugins below put there. For a denied
-// client whose answer needed data from elsewhere (an out-of-zone CNAME
-// target), it adds EDE 18 (Prohibited), as BIND does.
-//
-// It writes through, at once, and returns the write's error; a message it
-// changes is changed on a copy, as the plugin that wrote it may keep it.
+// raWriter sets RA on every reply to what the client may do, as BIND does, and
+// adds EDE 18 for a denied client whose answer needed outside data. A message
+// it changes is a copy: the writer's plugin may keep the original.
 type raWriter struct {
 	dnsreply.Writer
 	ra      bool
@@ -41,8 +36,7 @@ func (w *raWriter) WriteMsg(m *dns.Msg) error {
 	return w.ResponseWriter.WriteMsg(m)
 }
 
-// Write implements dns.ResponseWriter for plugins that write packed
-// messages: RA is bit 7 of the fourth header byte.
+// Write implements dns.ResponseWriter for packed messages (RA: bit 7 of byte 3).
 func (w *raWriter) Write(b []byte) (int, error) {
 	w.written = true
 	if len(b) >= 4 && (b[3]&0x80 != 0) != w.ra {
@@ -52,10 +46,8 @@ func (w *raWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// withEDE adds an Extended DNS Error to m, a shallow copy whose Extra
-// section and OPT record are still the original's: both are replaced, not
-// changed. Without an OPT, one is added (the server's scrub writer sets its
-// size and DO bit from the query).
+// withEDE adds an EDE to m, a shallow copy: its Extra and OPT are replaced,
+// not changed; without an OPT one is added.
 func withEDE(m *dns.Msg, code uint16) {
 	ede := &dns.EDNS0_EDE{InfoCode: code}
 	m.Extra = slices.Clone(m.Extra)

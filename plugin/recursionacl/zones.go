@@ -1,15 +1,18 @@
 package recursionacl
 
-import "github.com/miekg/dns"
+import (
+	"strings"
 
-// zoneSet is a set of zones (the plugin's ZONES, or the `authoritative`
-// zones): a suffix match costing one map probe per label of the name.
+	"github.com/miekg/dns"
+)
+
+// zoneSet is a set of zones matched by suffix, one map probe per label.
 type zoneSet map[string]struct{}
 
 func newZoneSet(zones []string) zoneSet {
 	s := make(zoneSet, len(zones))
 	for _, z := range zones {
-		s[lower(dns.Fqdn(z))] = struct{}{}
+		s[strings.ToLower(dns.Fqdn(z))] = struct{}{}
 	}
 	return s
 }
@@ -19,7 +22,7 @@ func (s zoneSet) contains(name string) bool {
 	if _, all := s["."]; all {
 		return true
 	}
-	name = lower(name)
+	name = strings.ToLower(name)
 	for off, end := 0, false; !end; off, end = dns.NextLabel(name, off) {
 		if _, ok := s[name[off:]]; ok {
 			return true

@@ -10,8 +10,7 @@ import (
 	"github.com/miekg/dns"
 )
 
-// Style is how a child zone label is derived from its block when no label
-// line names it.
+// Style is how a child zone label is derived from a block without a label line.
 type Style uint8
 
 const (
@@ -36,10 +35,8 @@ func parseStyle(s string) (Style, bool) {
 	return 0, false
 }
 
-// block is one classless block: a delegation on the parent side, or the
-// customer's own zone on the child side. It is immutable after setup except
-// for rendered, which the zone watcher replaces whenever the zone beside
-// changes.
+// block is one classless block (parent-side delegation or child-side zone),
+// immutable after setup but for rendered, which the zone watcher replaces.
 type block struct {
 	prefix netip.Prefix
 	child  bool     // child side: this server holds the child zone
@@ -56,8 +53,7 @@ type block struct {
 	r       atomic.Pointer[rendered]
 }
 
-// rendered is what the query path needs of a block at a given moment: the
-// TTL and the records derived from the zone served beside rfc2317.
+// rendered is what the query path needs of a block now, from the zone beside.
 type rendered struct {
 	ttl       uint32
 	origin    string   // the zone (served beside) holding the synthesized names; "" when none was found
@@ -68,8 +64,7 @@ type rendered struct {
 	apexGlue  []dns.RR // A/AAAA of those name servers known to this server
 }
 
-// newBlock computes a block's names. The prefix must be IPv4 /25–/32 and a
-// block start; the parser checks that first.
+// newBlock computes a block's names; the parser has checked p (IPv4 /25-/32, a block start).
 func newBlock(p netip.Prefix) *block {
 	a := p.Addr().As4()
 	b := &block{
@@ -120,9 +115,8 @@ func (b *block) side() string {
 	return "delegate"
 }
 
-// checkLabel tells why s cannot be a child zone label, or returns nil.
-// Labels are kept to what zone files, BIND and dig take without escaping:
-// letters, digits, '-', '_' and the '/' of RFC 2317 §4.
+// checkLabel tells why s cannot be a child zone label: letters, digits, '-',
+// '_' and RFC 2317's '/' need no escaping anywhere.
 func checkLabel(s string) error {
 	if s == "" {
 		return fmt.Errorf("label is empty")
@@ -146,8 +140,7 @@ func checkLabel(s string) error {
 	return nil
 }
 
-// parseOctet parses a decimal address label "0".."255" exactly as it appears
-// in in-addr.arpa names: no sign, no leading zeros.
+// parseOctet parses "0".."255" as in in-addr.arpa names: no sign, no leading zeros.
 func parseOctet(s string) (uint8, bool) {
 	if len(s) == 0 || len(s) > 3 || (len(s) > 1 && s[0] == '0') {
 		return 0, false

@@ -10,9 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 )
 
-// responses counts the answers rfc2317 gives itself, by kind: cname (parent:
-// an address of a delegated block), referral (parent: a name at or below a
-// child zone), child (customer side: an original address name).
+// responses counts rfc2317's own answers by kind: cname, referral, child.
 var responses = promauto.NewCounterVec(prometheus.CounterOpts{
 	Namespace: plugin.Namespace,
 	Subsystem: pluginName,
@@ -23,9 +21,8 @@ var responses = promauto.NewCounterVec(prometheus.CounterOpts{
 // kinds are the values of the kind label, indexed by the kind constants.
 var kinds = [...]string{kindCNAME: "cname", kindCut: "referral", kindChild: "child"}
 
-// counters are one server's responses counters. WithLabelValues hashes its
-// labels on every call, which costs more than the rest of a referral; a
-// handler belongs to one server, so it keeps them.
+// counters are one server's responses counters, kept since WithLabelValues
+// hashes on every call.
 type counters struct {
 	server string
 	kind   [len(kinds)]prometheus.Counter

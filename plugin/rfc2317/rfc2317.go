@@ -1,8 +1,5 @@
-// Package rfc2317 implements classless in-addr.arpa delegation (RFC 2317):
-// on the parent side it synthesizes, from one line per block, the CNAME for
-// every delegated address and the NS records of the child zone; on the child
-// side it answers the original address names with the CNAME and the child
-// zone's PTR, so reverse lookups work before the parent publishes its side.
+// Package rfc2317 implements classless in-addr.arpa delegation (RFC 2317) on
+// the parent side (CNAMEs and NS) and the child side (original names answered).
 package rfc2317
 
 import (
@@ -20,8 +17,7 @@ import (
 	"github.com/miekg/dns"
 )
 
-// defaultTTL is the TTL of synthesized records when neither the ttl option
-// nor a zone served beside rfc2317 gives one.
+// defaultTTL applies when neither the ttl option nor a zone beside gives one.
 const defaultTTL = 3600
 
 // RFC2317 is the handler.
@@ -62,13 +58,8 @@ func (c *core) stop()                            { c.watch.stop() }
 // Name implements plugin.Handler.
 func (h *RFC2317) Name() string { return pluginName }
 
-// Authoritative reports whether rfc2317 answers qname from its own data: on
-// the parent side the CNAME owners of delegated addresses and every name at
-// or below a child zone it delegates (answered with a referral); on the
-// child side the original parent-zone names of its own addresses. Other
-// plugins may detect it by duck typing; recursionacl no longer needs it (it
-// lets a denied client's query reach every plugin before secondary in
-// plugin.cfg, rfc2317 included).
+// Authoritative reports whether rfc2317 answers qname from its own data
+// (CNAME owners, names at or below its child zones, child-side originals).
 func (h *RFC2317) Authoritative(qname string) bool {
 	switch k, _, _ := h.table.classify(strings.ToLower(dns.Fqdn(qname))); k {
 	case kindCNAME, kindCut, kindChild:
@@ -118,10 +109,8 @@ func (h *RFC2317) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
 }
 
-// cname answers an address of a delegated block: the CNAME into the child
-// zone, authoritative, with the child zone's NS records as the referral for
-// the target and their glue, the shape a BIND parent gives. The target is
-// never followed: it lies below the zone cut (RFC 2317 §5.3).
+// cname answers a delegated address as a BIND parent does: the CNAME, with the
+// child's NS and glue as the referral; the target below the cut is not followed.
 func (h *RFC2317) cname(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b *block, octet uint8) (int, error) {
 	rd := b.r.Load()
 	m := cnameReply(r, b, rd, octet)
@@ -134,11 +123,8 @@ func (h *RFC2317) cname(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b
 	return dns.RcodeSuccess, nil
 }
 
-// mayChase reports whether a parent serving the child zone too follows the
-// CNAME into it, as BIND does only for a query with RD set from a client
-// that may recurse: BIND follows a CNAME into another zone of its own
-// through its recursion. Without recursionacl before rfc2317 there is no
-// decision to go by, and the target is followed for every RD=1 query.
+// mayChase reports whether to follow the CNAME into a child zone served here:
+// BIND does so through recursion, so only for RD=1 from clients that may recurse.
 func mayChase(ctx context.Context, r *dns.Msg) bool {
 	if !r.RecursionDesired {
 		return false
@@ -147,17 +133,15 @@ func mayChase(ctx context.Context, r *dns.Msg) bool {
 	return allowed || !decided
 }
 
-// cnameAlone is a parent's answer with the CNAME into a child zone it serves
-// too, not followed: what BIND gives to RD=0 queries and clients denied
-// recursion, with an empty authority section.
+// cnameAlone answers with the CNAME into a child zone served here, unfollowed,
+// as BIND does for RD=0 queries and clients denied recursion.
 func (h *RFC2317) cnameAlone(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b *block, octet uint8) (int, error) {
 	w.WriteMsg(cnameReply(r, b, b.r.Load(), octet))
 	h.count(ctx, kindCNAME)
 	return dns.RcodeSuccess, nil
 }
 
-// cnameReply is the authoritative reply to r holding only the CNAME of
-// octet into the child zone of b.
+// cnameReply is the authoritative reply to r holding only octet's CNAME.
 func cnameReply(r *dns.Msg, b *block, rd *rendered, octet uint8) *dns.Msg {
 	m := new(dns.Msg)
 	m.SetReply(r)
@@ -166,10 +150,8 @@ func cnameReply(r *dns.Msg, b *block, rd *rendered, octet uint8) *dns.Msg {
 	return m
 }
 
-// ownData reports whether a query for qtype at a CNAME owner is answered
-// with the CNAME as the owner's own data, not as a step towards the target:
-// a BIND parent then gives its own zone's NS in the authority section (with
-// minimal-responses no), not the child zone's that the target lies under.
+// ownData reports whether qtype asks for the CNAME itself, answered with the
+// parent's own NS in authority as BIND does.
 func ownData(qtype uint16) bool { return qtype == dns.TypeCNAME || qtype == dns.TypeANY }
 
 // referral answers a name at or below a child zone.
@@ -184,12 +166,9 @@ func (h *RFC2317) referral(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	return dns.RcodeSuccess, nil
 }
 
-// chase answers the original name of an address whose child zone this
-// server holds: on the customer's server (child side), or on a parent that
-// serves the child zone too. It gives the CNAME the parent publishes (or
-// will) and, in the same response, the child zone's answer for the target,
-// looked up in the plugins after rfc2317. When those have no usable answer
-// the CNAME stands alone, as the parent's would, and a resolver follows it.
+// chase answers an address's original name whose child zone is served here:
+// the CNAME plus the target's answer from the plugins after rfc2317, or the
+// CNAME alone when they have none.
 func (h *RFC2317) chase(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b *block, octet uint8, k kind) (int, error) {
 	rd := b.r.Load()
 	q := r.Question[0]
@@ -224,9 +203,8 @@ func (h *RFC2317) chase(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b
 	return m.Rcode, nil
 }
 
-// nextExisting passes a name that exists because of synthesized names below
-// it (or a DS at a zone cut) to the next plugin, turning its NXDOMAIN into
-// NODATA: the zone beside does not know about the synthesized names.
+// nextExisting turns the next plugin's NXDOMAIN into NODATA for a name that
+// exists only through synthesized names below it (or a DS at a cut).
 func (h *RFC2317) nextExisting(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	rc, err := plugin.NextOrFailure(h.Name(), h.Next, ctx, &existWriter{Writer: dnsreply.Writer{ResponseWriter: w}}, r)
 	if rc == dns.RcodeNameError {
@@ -235,8 +213,7 @@ func (h *RFC2317) nextExisting(ctx context.Context, w dns.ResponseWriter, r *dns
 	return rc, err
 }
 
-// existWriter turns NXDOMAIN into NOERROR, on a copy: the plugin that
-// wrote the message may keep it.
+// existWriter turns NXDOMAIN into NOERROR on a copy (the writer may keep the original).
 type existWriter struct{ dnsreply.Writer }
 
 func (w *existWriter) WriteMsg(m *dns.Msg) error {

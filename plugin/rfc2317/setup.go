@@ -219,9 +219,7 @@ func parseBlock(c *caddy.Controller, dir, s string, cfg *config) (*block, error)
 	return b, nil
 }
 
-// checkZones makes sure the queries for every name b answers reach this
-// server block: the original address names, and on the parent side the
-// child zone (for referrals).
+// checkZones makes sure every name b answers reaches this server block.
 func checkZones(c *caddy.Controller, b *block, zones []string) error {
 	names := b.owners
 	if !b.child {
@@ -259,8 +257,7 @@ func parsePrefix(s string) (netip.Prefix, error) {
 	return p, nil
 }
 
-// parseNameServer checks a name server name: a host name, fully qualified
-// (a name in a Corefile is absolute even without the trailing dot).
+// parseNameServer checks a fully qualified host name (Corefile names are absolute).
 func parseNameServer(s string) (string, error) {
 	if _, err := netip.ParseAddr(s); err == nil {
 		return "", fmt.Errorf("name server %q is an address; NS records hold names, give the server's name (e.g. ns1.example.net.)", s)
@@ -326,8 +323,7 @@ func errAt(c *caddy.Controller, line int, format string, args ...any) error {
 	return fmt.Errorf("%s:%d - Error during parsing: %s", c.File(), line, fmt.Sprintf(format, args...))
 }
 
-// transferersAfterUs returns the zone plugins after rfc2317 in the server
-// block, in plugin order: the zones "beside" it.
+// transferersAfterUs returns the zone plugins after rfc2317 in the block: the zones beside it.
 func transferersAfterUs(config *dnsserver.Config) []transfer.Transferer {
 	var out []transfer.Transferer
 	after := false

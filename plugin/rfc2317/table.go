@@ -50,9 +50,8 @@ func newTable(blocks []*block) table {
 	return t
 }
 
-// classify tells what rfc2317 does with qname, which must be lower case and
-// fully qualified. For kindCNAME and kindChild it returns the address's last
-// octet; for kindCut, the delegation.
+// classify tells what rfc2317 does with qname (lower case, FQDN), with the
+// last octet for kindCNAME and kindChild, the block for kindCut.
 func (t *table) classify(qname string) (kind, *block, uint8) {
 	// An address name is octet.c.b.a.in-addr.arpa.: the /24 is the last
 	// five labels. PrevLabel honours escaped dots.

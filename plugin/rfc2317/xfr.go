@@ -8,13 +8,9 @@ import (
 	"github.com/miekg/dns"
 )
 
-// Transfer implements transfer.Transferer. CoreDNS's transfer plugin asks
-// the Transferers of the server block in plugin order, and rfc2317 comes
-// before file, auto and secondary: for a zone holding delegated blocks it
-// takes the stream of the zone served beside it and merges its records in,
-// so the parent's secondaries carry them too. Records of that zone which the
-// synthesized ones replace (a PTR at a CNAME owner, hand-written NS records
-// at a child zone) are left out; the startup check reports them.
+// Transfer implements transfer.Transferer: rfc2317 precedes file, auto and
+// secondary, so it merges its records into the stream of the zone beside it,
+// leaving out the records they replace, and secondaries carry them too.
 func (h *RFC2317) Transfer(zone string, serial uint32) (<-chan []dns.RR, error) {
 	zone = strings.ToLower(zone)
 	var mine []*block
@@ -44,10 +40,8 @@ func (h *RFC2317) Transfer(zone string, serial uint32) (<-chan []dns.RR, error) 
 	return nil, transfer.ErrNotAuthoritative
 }
 
-// merge copies the stream in to out, inserting the synthesized records
-// before the closing SOA. A stream of one SOA (IXFR: up to date) passes as it
-// is, and so does an incremental one (its second record is an older SOA),
-// which cannot carry records that never changed.
+// merge inserts the synthesized records before the closing SOA; a lone SOA or
+// an incremental stream passes as it is.
 func (h *RFC2317) merge(zone string, blocks []*block, in <-chan []dns.RR, out chan<- []dns.RR) {
 	defer close(out)
 	var (
@@ -95,8 +89,7 @@ func (h *RFC2317) replaced(rr dns.RR) bool {
 	return false
 }
 
-// synthesized is every record rfc2317 adds to a zone transfer for blocks.
-// Glue is not among them: in-zone addresses are in the zone already.
+// synthesized is what rfc2317 adds to a transfer; in-zone glue is there already.
 func synthesized(blocks []*block) []dns.RR {
 	var rrs []dns.RR
 	for _, b := range blocks {

@@ -17,18 +17,9 @@ import (
 // their serial changed. An unchanged zone costs one SOA on a channel.
 const pollEvery = 5 * time.Second
 
-// watcher follows the zones served beside rfc2317: the Transferers after it
-// in the server block (file, auto, secondary …), the same ones CoreDNS's
-// transfer plugin uses. Reading a zone through its Transferer needs no
-// network and sees every record, so from it the watcher learns
-//
-//   - the SOA, whose minimum is the default TTL of the synthesized records,
-//   - the addresses of the name servers that the server holds (glue),
-//   - conflicts: records where rfc2317 puts a CNAME, or below a zone cut.
-//
-// It reads a zone again only when its serial changes (file and secondary
-// answer an IXFR for the current serial with the SOA alone), and publishes
-// what it learnt to each block's rendered pointer for the query path.
+// watcher reads the zones served beside rfc2317 through their Transferers (no
+// network) when their serial changes, for the SOA minimum (default TTL), glue
+// and conflicts, and publishes that to each block's rendered pointer.
 type watcher struct {
 	c     *core
 	every time.Duration
@@ -54,9 +45,8 @@ type origin struct {
 	serial uint32
 	soa    *dns.SOA
 	glue   map[string][]dns.RR // A/AAAA records of the name servers
-	// The zone's own NS records and the addresses of those name servers it
-	// holds: the authority section of CNAME and ANY answers, where a BIND
-	// parent does not follow the CNAME into the child zone.
+	// The zone's own NS and their in-zone addresses: the authority section of
+	// CNAME and ANY answers, where a BIND parent does not follow the CNAME.
 	apexNS   []dns.RR
 	apexGlue []dns.RR
 	// problems found in the zone, logged when they change
@@ -112,8 +102,7 @@ func (w *watcher) stop() {
 	})
 }
 
-// round polls every zone of interest once and republishes the blocks'
-// rendered data when anything changed (always, the first time).
+// round polls every zone of interest and republishes when anything changed (always at first).
 func (w *watcher) round() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -173,8 +162,7 @@ type roundState struct {
 	changed bool
 }
 
-// find returns the zone served beside us that holds name (the name itself or
-// its closest enclosing zone), polling it if this round has not yet.
+// find returns the zone beside us holding name, polling it once per round.
 func (r *roundState) find(name string) string {
 	for a := name; ; {
 		if o := r.w.origins[a]; o != nil {
@@ -239,8 +227,7 @@ func (r *roundState) poll(a string, o *origin) {
 	}
 }
 
-// setErr records a zone that cannot be read (e.g. a secondary not yet
-// transferred in) and logs it once; it reports whether that is news.
+// setErr records and logs once a zone that cannot be read; it reports news.
 func (w *watcher) setErr(a string, o *origin, err error) bool {
 	msg := err.Error()
 	if o.err == msg && !o.loaded {
@@ -258,9 +245,8 @@ func (w *watcher) fallbackTTL() uint32 {
 	return defaultTTL
 }
 
-// read consumes a Transfer stream of zone a, always to its end (the sender
-// blocks otherwise). It reports whether the zone changed: a stream of one
-// SOA with the serial already read is the IXFR answer "no news".
+// read consumes a Transfer stream to its end (the sender blocks otherwise) and
+// reports whether the zone changed.
 func (w *watcher) read(a string, o *origin, ch <-chan []dns.RR) bool {
 	s := newScan(w.c, a)
 	n := 0
@@ -328,8 +314,7 @@ func (w *watcher) render(b *block, origin string, childHere bool, nsOrigin map[s
 	b.r.Store(rd)
 }
 
-// glueFor is what the zones beside hold of name's addresses as a delegation's
-// name server (the zone's own name server may be one).
+// glueFor is what the zones beside hold of a delegation name server's addresses.
 func (w *watcher) glueFor(name string) []dns.RR {
 	name = strings.ToLower(name)
 	for _, o := range w.origins {
@@ -340,9 +325,7 @@ func (w *watcher) glueFor(name string) []dns.RR {
 	return nil
 }
 
-// Problems returns the problems found in the zones beside rfc2317 as last
-// logged: records that a synthesized CNAME shadows, data below a delegation,
-// zones that cannot be read.
+// Problems returns the problems last logged for the zones beside rfc2317.
 func (w *watcher) Problems() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -364,8 +347,7 @@ func newScan(c *core, zone string) *scan {
 	return &scan{c: c, zone: zone, glue: map[string][]dns.RR{}, ns: map[*block][]string{}, addrs: map[string][]dns.RR{}}
 }
 
-// apex returns the zone's NS records and the addresses the zone holds for
-// those name servers (in-zone glue).
+// apex returns the zone's NS records and their in-zone glue.
 func (s *scan) apex() (ns, glue []dns.RR) {
 	for _, rr := range s.apexNS {
 		glue = append(glue, s.addrs[strings.ToLower(rr.(*dns.NS).Ns)]...)
@@ -418,8 +400,7 @@ func (s *scan) add(rr dns.RR) {
 	}
 }
 
-// finish compares hand-written NS records at our child zones with the
-// delegate lines and returns every problem found, sorted.
+// finish compares hand-written NS at our child zones with the delegate lines, sorted.
 func (s *scan) finish() []string {
 	for b, ns := range s.ns {
 		slices.Sort(ns)

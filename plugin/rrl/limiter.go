@@ -14,10 +14,8 @@ const (
 	defaultMinSize = 500
 	defaultMaxSize = 20000
 
-	// A "continue limiting" line every half hour of limiting
-	// (DNS_RRL_MAX_LOG_SECS); "stop limiting" after a minute without a
-	// limited response (DNS_RRL_STOP_LOG_SECS); at most this many stop
-	// lines per second, so logging never stalls the query path.
+	// BIND's DNS_RRL_MAX_LOG_SECS and DNS_RRL_STOP_LOG_SECS; stop lines per
+	// second are bounded so logging never stalls the query path.
 	maxLogSecs      = 1800
 	stopLogSecs     = 60
 	stopLinesPerSec = 8
@@ -50,8 +48,7 @@ const (
 	evEarlyStop                  // "*stop limiting ..." (thrown out of the table, or shutdown)
 )
 
-// event is one rate-limit log line, as plain values: it is formatted in the
-// log writer's goroutine.
+// event is one rate-limit log line as plain values, formatted by the log writer.
 type event struct {
 	time    time.Time
 	kind    eventKind
@@ -65,9 +62,8 @@ type event struct {
 	rcode   int
 }
 
-// limiter is BIND's rate limiter (lib/dns/rrl.c) over a table: accounts
-// per client prefix, class and name, credited rate tokens per whole second
-// and debited one per response, with debt bounded by window*rate.
+// limiter is BIND's rate limiter (lib/dns/rrl.c): per-account tokens credited
+// per second, debited per response, debt bounded by window*rate.
 type limiter struct {
 	s     settings
 	t     *table
@@ -261,10 +257,8 @@ func (l *limiter) debit(i int32, scale float64, q *query, now int64) verdict {
 		n = max(2, int32(float64(n)*scale))
 	}
 	l.slipScaled = n
-	// Every n'th limited response slips, starting with the first. The
-	// all-per-second account never slips, and neither do errors: BIND
-	// drops every limited error response (a truncated REFUSED or SERVFAIL
-	// would tell a real client nothing).
+	// Every n'th limited response slips, from the first; never the all-per-second
+	// account or errors (BIND drops them: a truncated REFUSED tells a client nothing).
 	if n != 0 && c != classAll && c != classError {
 		e.slipCnt++
 		if e.slipCnt == 1 {
@@ -280,8 +274,7 @@ func (l *limiter) debit(i int32, scale float64, q *query, now int64) verdict {
 	return drop
 }
 
-// logLimit writes the "limit" line of an account's first limited response,
-// and "continue limiting" every half hour of limiting after it.
+// logLimit writes "limit" at an account's first limited response, then "continue limiting" half-hourly.
 func (l *limiter) logLimit(i int32, q *query, now int64) {
 	e := &l.t.entries[i]
 	if e.logged && e.logSecs < maxLogSecs {
@@ -318,8 +311,7 @@ func (l *limiter) event(e *entry, kind eventKind, rcode int) event {
 	}
 }
 
-// recycled writes the early "*stop limiting" line of a logged account
-// thrown out of the table.
+// recycled writes "*stop limiting" for a logged account thrown out of the table.
 func (l *limiter) recycled(e *entry) {
 	e.logged = false
 	if l.emit != nil {
@@ -327,9 +319,8 @@ func (l *limiter) recycled(e *entry) {
 	}
 }
 
-// logStops writes "stop limiting" for up to limit logged accounts that have
-// had no limited response for a minute and are back in credit. now 0 means
-// shutdown: every logged account stops, early.
+// logStops writes "stop limiting" for up to limit accounts quiet for a minute
+// and in credit; now 0 (shutdown) stops them all.
 func (l *limiter) logStops(now int64, limit int) {
 	t := l.t
 	l.stopsTime = now

@@ -8,15 +8,8 @@ import (
 	"github.com/corebind/corebind/plugin/pkg/logsink"
 )
 
-// newLog is the rate-limit log: BIND's rate-limit category lines, one when
-// an account starts being limited, one every half hour it stays limited
-// and one when it stops, never one per dropped response:
-//
-//	03-Dec-2026 21:10:02.113 rate-limit: info: limit responses to 127.0.0.0/24 for example.org IN A  (5a1fd3e2)
-//	03-Dec-2026 21:11:04.007 rate-limit: info: stop limiting responses to 127.0.0.0/24 for example.org IN A  (5a1fd3e2)
-//	03-Dec-2026 21:10:02.509 rate-limit: info: limit NXDOMAIN responses to 127.0.0.0/24 for example.org  (5a1fd3e2)
-//
-// written through the same bounded, non-blocking queue as querylog's.
+// newLog is the rate-limit log: BIND's rate-limit lines when an account
+// starts being limited, every half hour it stays so, and when it stops.
 func newLog(out logsink.Output) (*logsink.Queue[event], error) {
 	var errorLogged time.Time
 	return logsink.New(logsink.Options[event]{

@@ -8,9 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 )
 
-// The result label of responsesTotal. In log-only mode, responses that
-// would have been limited are counted as would_slip or would_drop (and
-// sent).
+// Result labels; log-only mode counts would_slip and would_drop (and sends).
 const (
 	resultPassed    = "passed"
 	resultSlipped   = "slipped"
@@ -49,8 +47,7 @@ var results = [...]string{resultPassed, resultSlipped, resultDropped, resultPass
 // label lookup per response would cost more than the rate limiting itself.
 type counters [numClasses][len(results)]prometheus.Counter
 
-// countResponse counts one judged response. cache maps a server label to
-// its *counters.
+// countResponse counts one judged response; cache maps a server label to *counters.
 func countResponse(cache *sync.Map, server string, c class, v verdict, logOnly bool) {
 	cs, ok := cache.Load(server)
 	if !ok {

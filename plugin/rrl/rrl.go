@@ -1,8 +1,5 @@
-// Package rrl is BIND 9's response rate limiting (the rate-limit options
-// block): it keeps an authoritative server from being used as an amplifier
-// by spoofed queries, answering each client prefix at most so many
-// identical responses per second, and sending some of the rest truncated
-// so that real clients retry over TCP.
+// Package rrl is BIND 9's response rate limiting, which keeps an authoritative
+// server from amplifying spoofed queries.
 package rrl
 
 import (
@@ -40,9 +37,7 @@ var _ plugin.Handler = (*RRL)(nil)
 // Name implements plugin.Handler.
 func (h *RRL) Name() string { return pluginName }
 
-// ServeDNS implements plugin.Handler. Queries rrl does not judge go on
-// untouched; the others go on with a writer that judges the response when
-// it is written.
+// ServeDNS implements plugin.Handler; judged queries get a writer that judges the response.
 func (h *RRL) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	if len(r.Question) != 1 || r.Opcode != dns.OpcodeQuery || client.Internal(ctx) {
 		return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
@@ -111,11 +106,8 @@ func (h *RRL) judge(ctx context.Context, addr netip.Addr, tcp bool, zone string,
 
 func unixNow() int64 { return time.Now().Unix() }
 
-// classify finds the response's class and the name its account is kept
-// under, as BIND's query code does: the query name for answers and NODATA,
-// the zone (the SOA owner in the authority section, else the zone rrl
-// serves) for NXDOMAIN, the delegation point for referrals, and none for
-// errors.
+// classify finds the response's class and account name as BIND does: qname
+// for answers and NODATA, the zone for NXDOMAIN, the cut for referrals.
 func classify(m *dns.Msg, zone string) query {
 	q := query{rcode: m.Rcode}
 	if len(m.Question) == 1 {
@@ -161,11 +153,8 @@ func firstOf(rrs []dns.RR, t uint16) string {
 	return ""
 }
 
-// slipped is the reply sent in place of a limited response that slips, as
-// BIND sends it: the header and question with TC=1 and no records but the
-// OPT, so a real client retries over TCP and a spoofed victim receives no
-// more than it was sent. NXDOMAIN stays NXDOMAIN; other rcodes become
-// NOERROR.
+// slipped is BIND's slip reply: header, question, TC=1, only the OPT; NXDOMAIN
+// stays, other rcodes become NOERROR.
 func slipped(m *dns.Msg) *dns.Msg {
 	s := new(dns.Msg)
 	s.MsgHdr = m.MsgHdr

@@ -74,8 +74,7 @@ type config struct {
 	log      *logsink.Output     // nil: no rate-limit log
 }
 
-// compile builds the exempt-clients list (nil: none); an error names the
-// Corefile line of the first exempt-clients option.
+// compile builds the exempt-clients list (nil: none), errors naming its first line.
 func (cfg *config) compile() (*addrmatch.List, error) {
 	if cfg.exempt == nil {
 		return nil, nil
@@ -192,9 +191,8 @@ func parse(c *caddy.Controller) (*config, error) {
 	return cfg, nil
 }
 
-// apply fills the settings from the numeric options given, with BIND's
-// defaults: the per-class rates default to responses-per-second; the
-// table's bounds are 500 and max(20000, min-table-size).
+// apply fills settings with BIND's defaults: class rates default to
+// responses-per-second, table bounds to 500 and max(20000, min-table-size).
 func (cfg *config) apply(set map[string]int64) error {
 	s := &cfg.s
 	get := func(name string, def int64) int64 {

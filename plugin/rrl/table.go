@@ -86,11 +86,8 @@ const maxTimeTravel = 5
 // forever is the age of an entry that has never been debited.
 const forever = 1 << 30
 
-// table is the bounded account table: a map from key to slot, the slots,
-// and a most-recently-used list through them. It grows to max entries and
-// then recycles the least recently used one, so a spoofed flood from
-// millions of addresses costs at most max entries. All methods are called
-// with mu held.
+// table is the bounded account table (map, slots, LRU list): at max entries it
+// recycles the least recently used, so a spoofed flood costs max entries. mu held.
 type table struct {
 	mu      sync.Mutex
 	index   map[key]int32
@@ -115,9 +112,8 @@ func newTable(min, max int) *table {
 // Len is the number of accounts.
 func (t *table) Len() int { return int(t.size.Load()) }
 
-// age is the seconds since e was last debited, as BIND counts it: a
-// timestamp a little in the future (reordered requests) is no time, one far
-// in the future (the clock went back) is forever.
+// age is the seconds since e's last debit, as BIND counts: slightly future is
+// no time, far future (clock went back) is forever.
 func age(e *entry, now int64) int {
 	if e.ts == 0 {
 		return forever
@@ -134,10 +130,8 @@ func age(e *entry, now int64) int {
 	return 0
 }
 
-// get returns the slot of k's account (a slot, not a pointer: a later get
-// may grow the slice), creating it (and recycling an old one when the
-// table is full). recycled is called with a logged entry about to be thrown
-// out, so the caller can write its early "stop limiting" line.
+// get returns the slot index of k's account (the slice may grow), creating it;
+// recycled sees a logged entry before it is thrown out.
 func (t *table) get(k key, now int64, balance func(*entry, int) int, recycled func(*entry)) int32 {
 	if i, ok := t.index[k]; ok {
 		t.touch(i)
@@ -158,10 +152,8 @@ func (t *table) get(k key, now int64, balance func(*entry, int) int, recycled fu
 	return i
 }
 
-// free finds a slot for a new account, as BIND does: the least recently
-// used entry if it is idle (older than a second, not logged, in credit);
-// else a new slot while the table is below max; else the least recently
-// used entry whatever its state. fresh reports a new slot.
+// free finds a slot as BIND does: the LRU entry if idle, else a new slot below
+// max, else the LRU entry anyway. fresh reports a new slot.
 func (t *table) free(now int64, balance func(*entry, int) int) (i int32, fresh bool) {
 	if i := t.tail; i != none {
 		e := &t.entries[i]
@@ -215,8 +207,7 @@ func (t *table) pushFront(i int32) {
 	}
 }
 
-// maskAddr is the client's address masked to the prefix length of its
-// family, as the key holds it.
+// maskAddr masks the client's address to its family's prefix length.
 func maskAddr(a netip.Addr, v4bits, v6bits int) (p [16]byte, v6 bool) {
 	if a.Is4() {
 		pf, _ := a.Prefix(v4bits)

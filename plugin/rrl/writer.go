@@ -8,10 +8,8 @@ import (
 	"github.com/miekg/dns"
 )
 
-// writer judges the first response written for a query and sends it,
-// sends it truncated (slip) or drops it. It never holds a reply: the
-// decision is made and carried out inside WriteMsg. Messages after the
-// first (none for UDP queries) pass untouched.
+// writer judges the first response written for a query and sends, slips or
+// drops it inside WriteMsg, never holding it; later messages pass untouched.
 type writer struct {
 	dnsreply.Writer
 	h      *RRL
@@ -39,8 +37,7 @@ func (w *writer) WriteMsg(m *dns.Msg) error {
 	return w.ResponseWriter.WriteMsg(m)
 }
 
-// Write implements dns.ResponseWriter for plugins that write packed
-// messages: the message is read to be judged.
+// Write implements dns.ResponseWriter for packed messages, reading them to judge.
 func (w *writer) Write(b []byte) (int, error) {
 	if w.judged {
 		return w.ResponseWriter.Write(b)

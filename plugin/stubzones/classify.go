@@ -27,13 +27,9 @@ type verdict struct {
 
 var errLame = errors.New("neither an authoritative answer nor a referral below")
 
-// classify reads the reply of a server of zone cut to qname/qtype, taking
-// only what that server may speak for (bailiwick): answer records inside
-// cut, along the CNAME chain from qname; a negative answer's SOA inside
-// cut; a referral only to a zone below cut and above the name asked, with
-// addresses only for name servers inside that zone. A reply that is none
-// of these (lame, non-authoritative, referring up or sideways) is an error,
-// and the next server is tried.
+// classify keeps only what a server of cut may speak for (bailiwick): answers
+// inside cut along the CNAME chain, a negative SOA, a downward referral; anything
+// else is an error and the next server is tried.
 func classify(r *dns.Msg, cut, qname string, qtype uint16, do bool, port uint16) (*verdict, error) {
 	if r.Rcode != dns.RcodeSuccess && r.Rcode != dns.RcodeNameError {
 		return nil, fmt.Errorf("rcode %s", rcodeLabel(r.Rcode))
@@ -94,8 +90,7 @@ func classify(r *dns.Msg, cut, qname string, qtype uint16, do bool, port uint16)
 	return v, nil
 }
 
-// rrset returns the records of type qtype owned by name (any type for ANY),
-// with their signatures when do.
+// rrset returns name's records of qtype (any for ANY), with signatures when do.
 func rrset(rrs []dns.RR, name string, qtype uint16, do bool) []dns.RR {
 	var out []dns.RR
 	for _, rr := range rrs {
@@ -164,9 +159,8 @@ func dnames(rrs []dns.RR, name, cut string, have []dns.RR) []dns.RR {
 	return out
 }
 
-// denial returns the authority records of a negative answer for name that
-// the server of cut may speak for: the SOA of a zone inside cut holding
-// name, and with do the NSEC, NSEC3 and RRSIG records inside cut.
+// denial returns a negative answer's in-bailiwick authority: the SOA of a zone
+// inside cut holding name, and with do its NSEC, NSEC3 and RRSIG records.
 func denial(rrs []dns.RR, cut, name string, do bool) []dns.RR {
 	var out []dns.RR
 	soa := false
@@ -193,11 +187,8 @@ func denial(rrs []dns.RR, cut, name string, do bool) []dns.RR {
 	return out
 }
 
-// delegation returns the servers a referral points to: NS records in the
-// authority section of a zone strictly below cut and at or above name
-// (downward only), with addresses from the additional section only for
-// name servers inside that zone. It returns nil when r is no such
-// referral.
+// delegation returns a downward referral's servers (NS strictly below cut, at
+// or above name, in-zone glue only), or nil.
 func delegation(r *dns.Msg, cut, name string, port uint16) *nsSet {
 	if r.Rcode != dns.RcodeSuccess {
 		return nil

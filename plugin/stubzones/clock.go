@@ -2,9 +2,7 @@ package stubzones
 
 import "time"
 
-// Clock is the time source of the refresh timers. The real one is the system
-// clock; tests use a fake one they advance by hand, so timer behaviour is
-// tested without sleeping.
+// Clock is the refresh timers' time source, faked in tests to avoid sleeping.
 type Clock interface {
 	Now() time.Time
 	NewTimer(d time.Duration) Timer

@@ -14,11 +14,8 @@ import (
 	"github.com/corebind/corebind/plugin/pkg/client"
 )
 
-// Delegations is the delegations handler of one server block: for clients
-// allowed recursion, it turns the referral a zone of this server gives for a
-// name below one of its zone cuts into the answer, resolved through the
-// delegated name servers with the machinery of stub zones (or handed to
-// forward), as BIND does for the zones it is authoritative for.
+// Delegations turns a zone's referral into the answer for clients allowed
+// recursion, resolving through the delegated servers (or forward), as BIND does.
 type Delegations struct {
 	Next plugin.Handler
 
@@ -39,9 +36,8 @@ func newDelegations(zones []string, o *options, forward bool) *Delegations {
 // Name implements plugin.Handler.
 func (d *Delegations) Name() string { return delegationsName }
 
-// ServeDNS implements plugin.Handler. Queries it may follow go down the
-// chain through a writer that holds a referral back (and only a referral:
-// every other reply is written at once); the referral is then resolved.
+// ServeDNS implements plugin.Handler: a writer holds back a referral only,
+// which is then resolved.
 func (d *Delegations) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	parent := d.follows(ctx, r)
 	if parent == "" {
@@ -55,9 +51,8 @@ func (d *Delegations) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns
 	return d.follow(ctx, w, r, hw.held, hw.cut)
 }
 
-// follows returns the zone whose referrals are followed for r, or "" when
-// r is not a query this plugin acts on: a standard IN query with RD=1, not a
-// transfer, from a client allowed recursion, in one of the zones.
+// follows returns the zone whose referrals are followed for r (a standard IN
+// RD=1 non-transfer query from a client allowed recursion), or "".
 func (d *Delegations) follows(ctx context.Context, r *dns.Msg) string {
 	if r.Opcode != dns.OpcodeQuery || !r.RecursionDesired || len(r.Question) != 1 {
 		return ""
@@ -66,21 +61,17 @@ func (d *Delegations) follows(ctx context.Context, r *dns.Msg) string {
 	if q.Qclass != dns.ClassINET || q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR {
 		return ""
 	}
-	// recursionacl's decision when it ran; without it, every client may
-	// recurse in this server block (as cache, forward and stubzones let
-	// them), and recursionacl is how BIND's allow-recursion is configured.
+	// Without recursionacl every client may recurse here (as with cache and forward).
 	if allowed, decided := client.Recursion(ctx); decided && !allowed || ctx.Err() != nil {
 		return ""
 	}
 	return plugin.Zones(d.zones).Matches(strings.ToLower(q.Name))
 }
 
-// follow answers r in place of the referral held: through the delegated
-// name servers, or through forward.
+// follow answers r in place of the held referral, via the delegated servers or forward.
 func (d *Delegations) follow(ctx context.Context, w dns.ResponseWriter, r, ref *dns.Msg, cut string) (int, error) {
-	// recursionacl hands a denied client's query on with a cancelled
-	// context, so that no plugin does network work for it: such a client
-	// keeps the referral, as in BIND.
+	// recursionacl cancels a denied client's context so nothing does network work:
+	// such a client keeps the referral, as in BIND.
 	if ctx.Err() != nil {
 		w.WriteMsg(ref)
 		return dns.RcodeSuccess, nil
@@ -114,10 +105,8 @@ func (d *Delegations) follow(ctx context.Context, w dns.ResponseWriter, r, ref *
 	return replyAA(state, ref.Authoritative, res.rcode, append(chain, res.answer...), res.ns, nil)
 }
 
-// viaForward hands the query (or, after an in-zone CNAME chain, its target)
-// to forward, as BIND's forward only does for names below a delegation. The
-// reply is rebuilt: the chain first, and AA only as the zone set it, never
-// from the upstream (the data is not ours).
+// viaForward hands the query (or its in-zone CNAME target) to forward; the
+// reply is rebuilt with the chain first and AA only as the zone set it.
 func (d *Delegations) viaForward(ctx context.Context, state request.Request, ref *dns.Msg, chain []dns.RR, target string) (int, error) {
 	nw := nonwriter.New(state.W)
 	q := state.NewWithQuestion(target, state.QType())
@@ -152,9 +141,8 @@ func (d *Delegations) OnStartup(fwd plugin.Handler) error {
 	return nil
 }
 
-// referralWriter passes every reply on at once, except a referral from
-// parent for the name asked (or the target of an in-zone CNAME chain): that
-// one is held for follow.
+// referralWriter writes every reply at once but a referral for the name asked
+// (or its in-zone CNAME target), held for follow.
 type referralWriter struct {
 	dnsreply.Writer
 	parent string
@@ -176,12 +164,8 @@ func (w *referralWriter) WriteMsg(m *dns.Msg) error {
 	return w.ResponseWriter.WriteMsg(m)
 }
 
-// referralCut returns the zone cut m refers to, if m is a referral from a
-// zone at or below parent for qname: NOERROR, RA=0 (the authoritative
-// plugins never set it; a resolver's reply would), NS records of a cut
-// strictly below parent in the authority section and no SOA, and an answer
-// that is empty (AA=0) or only an in-zone CNAME chain from qname into the
-// cut.
+// referralCut returns the cut m refers to if m is a referral below parent for
+// qname: NOERROR, RA=0, NS below parent and no SOA, answer empty or an in-zone CNAME chain.
 func referralCut(m *dns.Msg, parent, qname string) string {
 	if m.Rcode != dns.RcodeSuccess || len(m.Ns) == 0 || m.Truncated || m.RecursionAvailable {
 		return ""
@@ -217,15 +201,12 @@ func referralCut(m *dns.Msg, parent, qname string) string {
 	return cut
 }
 
-// answersWithCNAME reports whether a CNAME is itself the answer to qtype:
-// for CNAME and ANY queries BIND does not follow the chain, so neither does
-// delegations.
+// answersWithCNAME: BIND does not follow the chain for CNAME and ANY queries.
 func answersWithCNAME(qtype uint16) bool {
 	return qtype == dns.TypeCNAME || qtype == dns.TypeANY
 }
 
-// cnameChain returns the CNAME records of answer leading from qname, in
-// order, and the name the chain ends at (lower case).
+// cnameChain returns answer's CNAME chain from qname and where it ends (lower case).
 func cnameChain(answer []dns.RR, qname string) ([]dns.RR, string) {
 	name := strings.ToLower(qname)
 	var chain []dns.RR
@@ -240,9 +221,8 @@ func cnameChain(answer []dns.RR, qname string) ([]dns.RR, string) {
 	return chain, name
 }
 
-// referralSet is the name servers of a referral from the server's own zone:
-// every NS name, and the addresses the zone holds for them (in or out of
-// the cut: they are this server's own data, not a remote server's claim).
+// referralSet is a referral's NS names with the addresses this server's zone
+// holds for them, in or out of the cut (own data, not a remote claim).
 func referralSet(ref *dns.Msg, cut string, port uint16) *nsSet {
 	set := &nsSet{cut: cut}
 	for _, rr := range ref.Ns {

@@ -26,9 +26,8 @@ type question struct {
 	do    bool     // ask for DNSSEC records
 	tsig  *tsigKey // sign with this key (refresh queries only)
 
-	// plainOnTimeout retries without EDNS after a timeout too, as BIND's
-	// refresh does for servers that drop EDNS queries; resolution does not,
-	// as it would double the wait for a dead server.
+	// plainOnTimeout also retries without EDNS after a timeout, as BIND's refresh
+	// does; resolution does not, as it would double the wait for a dead server.
 	plainOnTimeout bool
 
 	// spend, when set, is asked before each message is sent and stops the
@@ -38,15 +37,9 @@ type question struct {
 
 var errMismatch = errors.New("reply does not match the question")
 
-// exchange sends q and returns the reply: UDP with EDNS first, TCP when the
-// reply is truncated, and once more without EDNS when the server answers
-// FORMERR without an OPT record, NOTIMP or SERVFAIL (or times out, with
-// plainOnTimeout). Every message sent is counted under count's rcode.
-//
-// The DNS library picks a random ID and the kernel a random source port for
-// each query; UDP sockets are connected, so only the address asked can
-// answer; replies must echo the question; signed queries need signed,
-// verified replies.
+// exchange sends q over UDP with EDNS, TCP if truncated, and again without
+// EDNS on FORMERR without OPT, NOTIMP or SERVFAIL; replies must come from the
+// address asked, echo the question and verify when signed.
 func exchange(ctx context.Context, q question, count func(rcode string)) (*dns.Msg, error) {
 	r, err := exchangeOnce(ctx, q, true, count)
 	if retryPlain(r, err, q.plainOnTimeout) && ctx.Err() == nil {

@@ -9,11 +9,8 @@ import (
 	"github.com/miekg/dns"
 )
 
-// fetch runs BIND's stub refresh against the primaries in turn until one
-// gives acceptable answers. It returns the zone's new data and whether it
-// changed (the serial increased, or the zone had none), or why every
-// primary failed. cur is the data in use, nil when the zone has none (or
-// only expired data).
+// fetch runs BIND's stub refresh against each primary in turn; it returns the
+// new data and whether it changed, or why every primary failed. cur may be nil.
 func (s *Stubzones) fetch(ctx context.Context, z *zone, cur *stubData) (*stubData, bool, error) {
 	var errs []error
 	for _, p := range z.opts.primaries {
@@ -96,8 +93,7 @@ func (s *Stubzones) fetchFrom(ctx context.Context, z *zone, cur *stubData, addr 
 	return d, true, nil
 }
 
-// authoritative checks the parts of a primary's reply BIND checks before
-// it believes it: NOERROR, AA set, no CNAME or DNAME in the answer.
+// authoritative checks a primary's reply as BIND does: NOERROR, AA, no CNAME or DNAME.
 func authoritative(r *dns.Msg) error {
 	if r.Rcode != dns.RcodeSuccess {
 		return fmt.Errorf("rcode %s", rcodeLabel(r.Rcode))

@@ -6,9 +6,8 @@ import (
 	"time"
 )
 
-// Name servers that failed within healthMemory are tried after the others,
-// so a dead server costs one timeout per healthMemory rather than one per
-// query. The memory is bounded: past healthMax entries it starts afresh.
+// Servers that failed within healthMemory are tried last, so a dead one costs
+// a timeout per healthMemory; past healthMax entries the memory restarts.
 const (
 	healthMemory = 30 * time.Second
 	healthMax    = 4096

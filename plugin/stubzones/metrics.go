@@ -61,10 +61,8 @@ func (s *Stubzones) upstreamCounter(server, zone string) func(rcode string) {
 	return func(rcode string) { upstreamCount.WithLabelValues(server, zone, rcode).Inc() }
 }
 
-// collector reports the serial and remaining lifetime of the zones of the
-// running instances, computed when scraped. Entries are keyed by their
-// labels: during a reload the new instance takes over a zone's series and
-// the old one's removal leaves it in place.
+// collector reports running zones' serial and lifetime when scraped, keyed by
+// labels so that a reload's new instance keeps a zone's series.
 var collector = &zoneCollector{zones: map[[2]string]zoneEntry{}}
 
 func init() { prometheus.MustRegister(collector) }

@@ -10,11 +10,8 @@ import (
 	"github.com/miekg/dns"
 )
 
-// serveNotify handles a NOTIFY (RFC 1996) for a name in z. Only the zone's
-// apex SOA can be notified (anything else is NOTAUTH, as BIND answers for a
-// zone it does not have); only a primary may notify, and a signed NOTIFY must
-// verify. An accepted NOTIFY starts a refresh at once unless it carries a
-// serial that is not newer than the zone's.
+// serveNotify handles a NOTIFY for z as BIND does: apex SOA only (else
+// NOTAUTH), from a primary, verified if signed; it refreshes unless the serial is not newer.
 func (s *Stubzones) serveNotify(ctx context.Context, state request.Request, z *zone) (int, error) {
 	q := state.Req.Question[0]
 	if q.Qtype != dns.TypeSOA || !strings.EqualFold(q.Name, z.name) {
@@ -45,8 +42,7 @@ func (s *Stubzones) serveNotify(ctx context.Context, state request.Request, z *z
 	return s.notifyReply(state, dns.RcodeSuccess)
 }
 
-// notifiedSerial is the serial of the SOA a NOTIFY may carry in its answer
-// section.
+// notifiedSerial is the serial of the SOA in a NOTIFY's answer section, if any.
 func notifiedSerial(r *dns.Msg, zone string) (uint32, bool) {
 	for _, rr := range r.Answer {
 		if soa, ok := rr.(*dns.SOA); ok && strings.EqualFold(soa.Hdr.Name, zone) {
@@ -56,8 +52,7 @@ func notifiedSerial(r *dns.Msg, zone string) (uint32, bool) {
 	return 0, false
 }
 
-// notifyReply answers a NOTIFY: the question echoed with AA set, signed
-// with the request's key when the request was signed and verified.
+// notifyReply echoes the question with AA, signed when the request was verified.
 func (s *Stubzones) notifyReply(state request.Request, rcode int) (int, error) {
 	m := new(dns.Msg)
 	m.SetRcode(state.Req, rcode)

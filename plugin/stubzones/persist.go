@@ -21,11 +21,8 @@ const (
 	headerFetched = "; fetched: "
 )
 
-// zonePath is the file of zone in dir. The name is built from the zone's
-// wire-format labels: lower-case letters, digits, '-' and '_' are kept,
-// every other byte becomes %XX, labels are joined by '.', and the root is
-// '@'. No zone name can produce a '/', a "..", or a hidden file; names that
-// would be too long for a file system get a hash instead.
+// zonePath is zone's file in dir: safe characters kept, others %XX, labels
+// joined by '.', root '@', hashed when too long; no '/', '..' or hidden file.
 func zonePath(dir, zone string) string {
 	return filepath.Join(dir, zoneFileName(zone))
 }
@@ -69,10 +66,8 @@ func hashName(s string) string {
 	return "%" + hex.EncodeToString(h[:16]) + ".stub"
 }
 
-// save writes d to path atomically: a temporary file of its own in the same
-// directory, fsync, rename, fsync of the directory. Two server instances
-// (a reload runs the new one before stopping the old) never see a partial
-// file, whichever renames last.
+// save writes d atomically (temp file, fsync, rename, fsync dir), so two
+// instances overlapping in a reload never see a partial file.
 func save(path, zone string, d *stubData) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "; Stub zone copy kept by CoreDNS's stubzones plugin; rewritten on every refresh.\n")
@@ -112,9 +107,8 @@ func save(path, zone string, d *stubData) error {
 	return nil
 }
 
-// load reads a saved copy of zone. The fetch time comes from the header; a
-// copy without one (say, a BIND stub zone file in text format) counts as
-// fetched when the file was last modified, as BIND's own bookkeeping does.
+// load reads a saved copy; without a header time (a BIND stub file) the
+// file's mtime is the fetch time, as in BIND.
 func load(path, zone string, o *options) (*stubData, error) {
 	f, err := os.Open(path)
 	if err != nil {

@@ -5,9 +5,7 @@ import (
 	"time"
 )
 
-// run is a zone's refresh loop: a refresh at once (whether or not a saved
-// copy was loaded), then on the SOA timers, or sooner when a primary sends
-// a NOTIFY, until ctx ends.
+// run refreshes z at once, then on the SOA timers or a NOTIFY, until ctx ends.
 func (s *Stubzones) run(ctx context.Context, z *zone) {
 	var (
 		wait    time.Duration
@@ -36,9 +34,8 @@ func (s *Stubzones) run(ctx context.Context, z *zone) {
 	}
 }
 
-// refresh runs one refresh of z and returns the wait until the next one.
-// backoff is the retry interval of a zone that has never had data;
-// expired records whether the zone's expiry has been logged.
+// refresh runs one refresh and returns the wait to the next; backoff is a
+// never-loaded zone's retry, expired whether expiry was logged.
 func (s *Stubzones) refresh(ctx context.Context, z *zone, backoff *time.Duration, expired *bool) time.Duration {
 	cur := z.data.Load()
 	now := s.clock.Now()

@@ -22,9 +22,8 @@ const (
 	resolveTimeout = 4 * time.Second // whole resolution of one client query
 )
 
-// budget is the work left to one client query. It travels in the context,
-// so lookups that re-enter the server through upstream (a CNAME target, an
-// out-of-zone name server's address) draw on the same budget.
+// budget is one client query's remaining work; in the context, so lookups
+// re-entering the server through upstream share it.
 type budget struct {
 	queries int
 	lookups int
@@ -38,10 +37,8 @@ var (
 	errUnreachable = errors.New("no name server answered")
 )
 
-// resolve answers a recursive query for a name in z through the zone's name
-// servers: iterative queries, referrals followed down at most max-depth
-// times, CNAMEs followed inside the zone and handed back to the server
-// outside it. The answer has AA=0 and RA=1.
+// resolve answers a recursive query in z iteratively through the zone's name
+// servers (AA=0, RA=1); CNAMEs leaving the zone go back to the server.
 func (s *Stubzones) resolve(ctx context.Context, state request.Request, z *zone, d *stubData) (int, error) {
 	res, err := s.lookupName(ctx, state, z, d, state.Name(), z.name)
 	if err != nil {
@@ -58,10 +55,8 @@ func resolveFailed(state request.Request, z *zone, err error) (int, error) {
 	return servfail(state, dns.ExtendedErrorCodeOther, err.Error(), err)
 }
 
-// lookupName resolves qname (of the type asked in state) through the name
-// servers of d, the data of zone z, drawing on the budget of the client
-// query in ctx (a new one for a client query). label is the zone label of
-// the queries it counts.
+// lookupName resolves qname through d's servers on the budget of the client
+// query in ctx; label is the zone label of its metrics.
 func (s *Stubzones) lookupName(ctx context.Context, state request.Request, z *zone, d *stubData, qname, label string) (*result, error) {
 	b, nested := ctx.Value(budgetKey{}).(*budget)
 	if nested {
@@ -138,8 +133,7 @@ func (l *lookup) run(qname string, qtype uint16) (*result, error) {
 	}
 }
 
-// lookupThrough asks the server itself, as a client query would, if the
-// budget allows one more such lookup.
+// lookupThrough asks the server itself, if the budget allows one more lookup.
 func (l *lookup) lookupThrough(name string, qtype uint16) (*dns.Msg, error) {
 	if l.budget.lookups <= 0 || l.budget.nesting >= maxNesting {
 		return nil, errBudget
@@ -162,9 +156,8 @@ func (l *lookup) outside(res *result, name string, qtype uint16) (*result, error
 	return res, nil
 }
 
-// ask puts name/qtype to the name servers of ns until one gives a usable
-// reply: first the addresses known (those that failed lately last), then
-// those of name servers outside the cut, looked up through the server.
+// ask queries ns's known addresses (recent failures last), then out-of-cut
+// name servers looked up through the server, until a reply is usable.
 func (l *lookup) ask(ns *nsSet, name string, qtype uint16) (*verdict, error) {
 	var errs []error
 	try := func(addrs []netip.AddrPort) *verdict {
@@ -226,8 +219,7 @@ func (l *lookup) query(ns *nsSet, a netip.AddrPort, name string, qtype uint16) (
 	return nil, fmt.Errorf("%s: %w", a, err)
 }
 
-// order is addrs with the round-robin start of the zone, and the servers
-// that failed lately moved to the end.
+// order rotates addrs to the zone's round-robin start, recent failures last.
 func (l *lookup) order(addrs []netip.AddrPort) []netip.AddrPort {
 	if len(addrs) < 2 {
 		return addrs
@@ -309,8 +301,7 @@ func (n *nsSet) known() []netip.AddrPort {
 	return all
 }
 
-// address returns the address of an A or AAAA record, if it is one a name
-// server can have: not unspecified, not multicast.
+// address returns an A or AAAA record's address if it is unicast and specified.
 func address(rr dns.RR) (netip.Addr, bool) {
 	var ip netip.Addr
 	switch a := rr.(type) {

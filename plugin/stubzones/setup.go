@@ -53,8 +53,7 @@ func setup(c *caddy.Controller) error {
 	return nil
 }
 
-// parse reads every stubzones directive of a server block into one handler:
-// each directive holds zones sharing one set of options.
+// parse reads every stubzones directive of a block, each with its zones and options.
 func parse(c *caddy.Controller, cfg *dnsserver.Config) (*Stubzones, error) {
 	s := New()
 	for c.Next() {
@@ -208,10 +207,8 @@ var tsigAlgorithms = map[string]string{
 	"hmac-sha512": dns.HmacSHA512,
 }
 
-// parseTSIG reads `tsig NAME [ALGORITHM [SECRET]]`. Without SECRET the key
-// must be defined by the tsig plugin of the same server block (its secrets
-// are the server's); with SECRET the key is defined here and added to the
-// server's keys, so NOTIFY messages signed with it verify.
+// parseTSIG reads `tsig NAME [ALGORITHM [SECRET]]`: without SECRET the tsig
+// plugin defines the key; with it the key is added to the server's keys.
 func parseTSIG(args []string, cfg *dnsserver.Config) (*tsigKey, error) {
 	if len(args) < 1 || len(args) > 3 {
 		return nil, fmt.Errorf("want tsig NAME [ALGORITHM [SECRET]]")
@@ -252,9 +249,7 @@ func parseTSIG(args []string, cfg *dnsserver.Config) (*tsigKey, error) {
 	return k, nil
 }
 
-// checkDirPath fails parsing when dir cannot become a directory (it, or the
-// nearest of its parents that exists, is not one), without creating
-// anything: makeDir, at startup, does that.
+// checkDirPath fails parsing if dir cannot become a directory, creating nothing.
 func checkDirPath(dir string) error {
 	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
 		fi, err := os.Stat(p)
@@ -267,9 +262,7 @@ func checkDirPath(dir string) error {
 	}
 }
 
-// makeDir creates dir if needed and proves it writable (OnStartup), so that
-// a dir the server cannot write fails at startup rather than at the first
-// refresh.
+// makeDir creates dir and proves it writable at startup, not first refresh.
 func makeDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("dir %q: %v", dir, err)

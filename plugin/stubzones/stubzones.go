@@ -1,7 +1,4 @@
-// Package stubzones implements BIND-style stub zones: it keeps only the SOA,
-// NS and glue of each zone, fetched from the zone's primaries on the SOA
-// timers and saved to disk, and resolves names in the zone through the
-// zone's own name servers.
+// Package stubzones implements BIND-style stub zones.
 package stubzones
 
 import (
@@ -121,9 +118,7 @@ func (s *Stubzones) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.M
 	return s.resolve(ctx, state, z, d)
 }
 
-// referral answers a non-recursive query from the stub data: the zone's NS
-// in the authority section, the in-zone name servers' addresses in the
-// additional section, as BIND does for a stub zone.
+// referral answers a non-recursive query with the zone's NS and in-zone glue, as BIND does.
 func (s *Stubzones) referral(state request.Request, d *stubData) (int, error) {
 	return reply(state, dns.RcodeSuccess, nil, copyRRs(d.ns), copyRRs(d.glue))
 }
@@ -148,10 +143,8 @@ func replyAA(state request.Request, aa bool, rcode int, answer, ns, extra []dns.
 	return rcode, nil
 }
 
-// servfail writes SERVFAIL, with an Extended DNS Error (code and a short
-// reason) for clients that speak EDNS. It returns RcodeSuccess as the reply
-// is written (SERVFAIL would make the server write another), and err, with
-// the details, for the errors plugin.
+// servfail writes SERVFAIL with an EDE and returns RcodeSuccess (the reply is
+// written) and err for the errors plugin.
 func servfail(state request.Request, code uint16, why string, err error) (int, error) {
 	m := dnsreply.Error(state.Req, dns.RcodeServerFailure, 0, code, why)
 	m.RecursionAvailable = true

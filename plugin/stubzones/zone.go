@@ -49,8 +49,7 @@ func (o *options) isPrimary(ip netip.Addr) bool {
 	return false
 }
 
-// zone is one stub zone: its options, its current data and the channel
-// NOTIFY uses to start a refresh.
+// zone is one stub zone: options, current data, and the NOTIFY refresh channel.
 type zone struct {
 	name string // lower case, fully qualified
 	opts *options
@@ -86,9 +85,8 @@ func (z *zone) usable(now time.Time) *stubData {
 	return d
 }
 
-// stubData is one copy of a stub zone: the apex SOA and NS RRsets, the
-// addresses of the in-zone name servers, and when and from whom it came. It
-// is never modified once built, so queries read it without locks.
+// stubData is one immutable copy of a stub zone (apex SOA and NS, in-zone
+// glue, provenance), read by queries without locks.
 type stubData struct {
 	soa  *dns.SOA
 	ns   []dns.RR // *dns.NS at the apex
@@ -102,11 +100,8 @@ type stubData struct {
 	expires time.Time
 }
 
-// newStubData checks records from a primary or a saved copy and builds the
-// zone's data from them: one SOA and at least one NS at the apex, and
-// addresses only for in-zone name servers. It drops what it must not keep
-// (duplicates, glue for other names, anything beyond the bounds) and fails
-// on what makes the copy unusable.
+// newStubData builds zone data from a primary's or saved records: one apex SOA,
+// at least one NS, in-zone glue; it drops the excess and fails on unusable copies.
 func newStubData(zone string, soa *dns.SOA, ns []*dns.NS, addrs []dns.RR, o *options, fetched time.Time, primary string) (*stubData, error) {
 	if soa == nil || !strings.EqualFold(soa.Hdr.Name, zone) {
 		return nil, fmt.Errorf("no SOA at %s", zone)
@@ -137,8 +132,7 @@ func newStubData(zone string, soa *dns.SOA, ns []*dns.NS, addrs []dns.RR, o *opt
 	return d, nil
 }
 
-// filterGlue keeps A and AAAA records of the name servers in names that are
-// inside zone, without duplicates and within the bounds.
+// filterGlue keeps in-zone A/AAAA of the name servers, deduplicated and bounded.
 func filterGlue(zone string, names map[string]bool, rrs []dns.RR) []dns.RR {
 	var glue []dns.RR
 	per := map[string]int{}
@@ -163,9 +157,8 @@ func filterGlue(zone string, names map[string]bool, rrs []dns.RR) []dns.RR {
 	return glue
 }
 
-// timers derives the refresh and retry intervals and the expiry time from
-// the SOA as BIND does: refresh and retry clamped to [refresh-min,
-// refresh-max], expire at least refresh+retry and at most 24 weeks.
+// timers derives refresh, retry and expiry from the SOA as BIND does (clamped
+// to [refresh-min, refresh-max]; expiry in [refresh+retry, 24 weeks]).
 func timers(soa *dns.SOA, o *options, from time.Time) (refresh, retry time.Duration, expires time.Time) {
 	refresh = clamp(time.Duration(soa.Refresh)*time.Second, o.refreshMin, o.refreshMax)
 	retry = clamp(time.Duration(soa.Retry)*time.Second, o.refreshMin, o.refreshMax)

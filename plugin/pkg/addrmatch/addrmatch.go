@@ -1,20 +1,7 @@
-// Package addrmatch implements BIND's address match lists (allow-recursion,
-// allow-query, ...) for corebind's plugins.
-//
-// An element is an IP address, a CIDR prefix (IPv4 or IPv6), `any`, `none`,
-// `localhost` (every address of every local interface), `localnets` (every
-// network of every local interface), the name of a list defined with
-// Env.Define, or `key NAME` (the query was signed with that TSIG key). Any
-// element may be negated with a leading `!`.
-//
-// Evaluation is BIND's: elements are tried in the order written and the first
-// that matches decides (allow, or deny when negated); no match means deny. A
-// named list that matches negatively counts as "no match" in the list that
-// refers to it, so a double negation never allows.
-//
-// Consecutive address elements are compiled into one binary trie per address
-// family, so a list of 100,000 prefixes costs one walk of at most 32 (IPv4) or
-// 128 (IPv6) nodes, and matching never allocates.
+// Package addrmatch implements BIND's address match lists: addresses,
+// prefixes, any, none, localhost, localnets, named lists and `key NAME`, each
+// negatable with `!`; the first element that matches decides, no match denies.
+// Address runs compile into a trie per family, so matching never allocates.
 package addrmatch
 
 import (
@@ -22,8 +9,7 @@ import (
 	"strings"
 )
 
-// List is a compiled address match list. It is immutable and safe for
-// concurrent use.
+// List is a compiled address match list, immutable and safe for concurrent use.
 type List struct {
 	segs     []segment
 	elements int
@@ -40,9 +26,8 @@ type segment struct {
 	deny   bool   // nested or key element was negated
 }
 
-// Match reports whether the list allows addr for a query signed with the
-// TSIG key named key ("" when unsigned or not verified). IPv4-mapped IPv6
-// addresses match as IPv4.
+// Match reports whether the list allows addr with verified TSIG key ("" if
+// none); IPv4-mapped addresses match as IPv4.
 func (l *List) Match(addr netip.Addr, key string) bool {
 	return l.eval(addr.Unmap(), key) > 0
 }
@@ -87,6 +72,5 @@ func sense(deny bool) int {
 // a named list), so a caller can skip finding the TSIG key when it has none.
 func (l *List) UsesKeys() bool { return l.keys }
 
-// Len is the number of elements in the list, counting those of the named
-// lists it refers to once per reference.
+// Len counts elements, those of a named list once per reference.
 func (l *List) Len() int { return l.elements }

@@ -10,9 +10,7 @@ import (
 	"github.com/miekg/dns"
 )
 
-// ElementError is a problem with one element; its text reads
-// `element "10.0.0/8": ...` so a caller can prefix it with the directive:
-// fmt.Errorf("parsing allow %w", err).
+// ElementError is a problem with one element: `element "10.0.0/8": ...`.
 type ElementError struct {
 	Element string
 	Err     error
@@ -21,22 +19,19 @@ type ElementError struct {
 func (e *ElementError) Error() string { return fmt.Sprintf("element %q: %v", e.Element, e.Err) }
 func (e *ElementError) Unwrap() error { return e.Err }
 
-// Env holds the named lists of one configuration block and compiles lists
-// that may refer to them.
+// Env holds a block's named lists and compiles lists referring to them.
 type Env struct {
 	defs     map[string][]string
 	compiled map[string]*List
-	// Interfaces returns the addresses of the local interfaces with their
-	// prefix lengths, for localhost and localnets. Nil means the system's
-	// (net.InterfaceAddrs); tests set their own.
+	// Interfaces returns local addresses with prefix lengths for localhost and
+	// localnets; nil means net.InterfaceAddrs (tests set their own).
 	Interfaces func() ([]netip.Prefix, error)
 }
 
 var reserved = map[string]bool{"any": true, "none": true, "localhost": true, "localnets": true, "key": true}
 
-// Define adds a named list. Its elements are checked when a list that refers
-// to it is compiled, so definitions may come in any order; a name may be
-// defined once.
+// Define adds a named list, once per name; its elements are checked when a
+// list using it compiles, so order does not matter.
 func (e *Env) Define(name string, elements []string) error {
 	lname := strings.ToLower(name)
 	switch {
@@ -57,9 +52,8 @@ func (e *Env) Define(name string, elements []string) error {
 	return nil
 }
 
-// Compile builds a list from Corefile tokens. `!` may stand alone or be
-// glued to the element, `key` takes the next token as the key name, and a
-// trailing ';' (pasted from named.conf) is ignored.
+// Compile builds a list from tokens: `!` alone or glued, `key NAME`, and a
+// trailing ';' (from named.conf) ignored.
 func (e *Env) Compile(tokens []string) (*List, error) {
 	return e.compile(tokens, nil)
 }
@@ -224,8 +218,7 @@ func parseAddress(s string) (netip.Prefix, error) {
 	return p, nil
 }
 
-// expand pads a short IPv4 prefix (10/8, 10.0.0/8) to four octets for the
-// error message.
+// expand pads a short IPv4 prefix (10/8) to four octets for error messages.
 func expand(s string) string {
 	addr, bits, _ := strings.Cut(s, "/")
 	for strings.Count(addr, ".") < 3 {
@@ -243,8 +236,7 @@ func looksLikeAddress(s string) bool {
 	return s != "" && strings.Trim(s, "0123456789.") == ""
 }
 
-// builder accumulates segments, merging runs of address elements into one
-// trie pair.
+// builder accumulates segments, merging address runs into one trie pair.
 type builder struct {
 	segs     []segment
 	pos      int32

@@ -2,10 +2,8 @@ package addrmatch
 
 import "net/netip"
 
-// trie is a binary trie of prefixes for one address family. Each prefix node
-// remembers the position of the first element that listed it, so a lookup
-// walks the address's path once and keeps the lowest position seen: BIND's
-// "first match wins" in O(address bits), whatever the number of prefixes.
+// trie is a binary prefix trie for one family; each node keeps the position
+// of the first element listing it, so one walk gives BIND's first match.
 type trie struct {
 	nodes []node // nodes[0] is the root
 	bits  int    // 32 or 128
@@ -21,8 +19,7 @@ func newTrie(bits int) *trie {
 	return &trie{nodes: []node{{pos: -1}}, bits: bits}
 }
 
-// insert adds p (already masked) for the element at pos. An earlier element
-// for the same prefix keeps precedence.
+// insert adds masked p for element pos; an earlier element keeps precedence.
 func (t *trie) insert(p netip.Prefix, pos int32, deny bool) {
 	a := p.Addr().AsSlice()
 	n := uint32(0)
@@ -41,8 +38,7 @@ func (t *trie) insert(p netip.Prefix, pos int32, deny bool) {
 	}
 }
 
-// lookup returns the position and sense of the first element matching a, or
-// pos -1. a must be of the trie's family (IPv4 unmapped).
+// lookup returns the first matching element's position and sense, or -1 (a unmapped).
 func (t *trie) lookup(a netip.Addr) (pos int32, deny bool) {
 	pos = -1
 	var buf [16]byte

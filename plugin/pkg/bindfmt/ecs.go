@@ -13,23 +13,15 @@ type ECS struct {
 	Scope  uint8      // SCOPE PREFIX-LENGTH (0 in a well-formed query)
 }
 
-// AppendECS appends what BIND 9.18 adds to a query line for a query with an
-// ECS option, address/source/scope (checked against a running named):
-//
-//	[ECS 192.0.2.0/24/0]
-//	[ECS 2001:db8::/56/0]
-//	[ECS <unknown address, family 0>/0/0]
-//
-// The leading space is the caller's. An IPv4-mapped address of family 2 is
-// printed as IPv6 (::ffff:192.0.2.1), as BIND prints it.
+// AppendECS appends BIND 9.18's "[ECS 192.0.2.0/24/0]" (address/source/scope);
+// the leading space is the caller's.
 func AppendECS(b []byte, e ECS) []byte {
 	b = append(b, "[ECS "...)
 	b = AppendECSValue(b, e)
 	return append(b, ']')
 }
 
-// AppendECSValue appends the option as BIND prints it inside the brackets:
-// address/source/scope.
+// AppendECSValue appends address/source/scope, what BIND prints in the brackets.
 func AppendECSValue(b []byte, e ECS) []byte {
 	switch {
 	case e.Family == 1 && e.Addr.IsValid():

@@ -18,19 +18,8 @@ const (
 	ValidCookie                   // ... with a server cookie the server verified
 )
 
-// AppendFlags appends BIND's flag string for a query, in BIND's order:
-//
-//   - or -   recursion desired or not
-//     S        signed (TSIG)
-//     E(v)     EDNS, with its version
-//     T        TCP
-//     D        DO
-//     C        CD
-//     V or K   a valid server cookie, or any other cookie
-//
-// A plain dig query (RD, EDNS 0, a client cookie) gives "+E(0)K"; a signed
-// DNSSEC query over TCP without RD "-SE(0)TDCK". ednsVersion is printed only
-// with EDNS.
+// AppendFlags appends BIND's query flags in BIND's order: +/- (RD), S (TSIG),
+// E(version), T (TCP), D (DO), C (CD), V or K (valid or other cookie).
 func AppendFlags(b []byte, f Flags, ednsVersion uint8) []byte {
 	if f&RD != 0 {
 		b = append(b, '+')

@@ -26,9 +26,7 @@ func AppendClass(b []byte, class uint16) []byte {
 	return strconv.AppendUint(append(b, "CLASS"...), uint64(class), 10)
 }
 
-// AppendType appends a type mnemonic as BIND prints it (A, AAAA, NSAP-PTR,
-// ...), TYPEnnn when it has none (RFC 3597). Mnemonics come from miekg/dns,
-// adjusted where BIND spells them differently.
+// AppendType appends BIND's type mnemonic, or TYPEnnn (RFC 3597).
 func AppendType(b []byte, qtype uint16) []byte {
 	switch qtype {
 	case dns.TypeA:
@@ -66,10 +64,7 @@ var rcodes = [...]string{
 	dns.RcodeBadVers:        "BADVERS",
 }
 
-// AppendRcode appends a response code mnemonic as BIND prints it (NOERROR,
-// NXDOMAIN, ..., BADVERS, BADCOOKIE), the number for codes without one.
-// rcode is the full 12-bit code (miekg/dns's Msg.Rcode includes the
-// extended bits from the OPT record).
+// AppendRcode appends BIND's mnemonic of the full 12-bit rcode, or its number.
 func AppendRcode(b []byte, rcode int) []byte {
 	if rcode >= 0 && rcode < len(rcodes) {
 		return append(b, rcodes[rcode]...)

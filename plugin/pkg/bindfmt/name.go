@@ -1,16 +1,8 @@
 package bindfmt
 
-// AppendName appends a domain name the way BIND prints it in logs: without
-// the trailing dot (the root as "."), case kept, and escaped so that the
-// text stays on one line and parses back to the same name:
-//
-//   - `"` `(` `)` `.` `;` `\` `@` `$` inside a label get a backslash;
-//   - bytes up to 0x20 (space included) and from 0x7f up are \DDD.
-//
-// name is in presentation form, as miekg/dns holds it: escapes in it (`\.`,
-// `\ `, `\032`) are decoded first and re-escaped BIND's way, so
-// "a\ b.example." (miekg) is printed "a\032b.example" (BIND). A dangling
-// backslash at the end of name is printed as `\\`.
+// AppendName appends a presentation-form name as BIND logs it: no trailing
+// dot, case kept, miekg's escapes decoded and re-escaped BIND's way (\DDD for
+// bytes outside printable ASCII) so a line stays one line and parses back.
 func AppendName(b []byte, name string) []byte {
 	if name == "" || name == "." {
 		return append(b, '.')
@@ -31,7 +23,7 @@ func AppendName(b []byte, name string) []byte {
 		return append(b, name...)
 	}
 	n := len(name)
-	if n > 1 && name[n-1] == '.' && !escapedAt(name, n-1) {
+	if n > 1 && name[n-1] == '.' && !EscapedAt(name, n-1) {
 		n-- // the trailing dot of a fully qualified name
 	}
 	for i := 0; i < n; i++ {
@@ -68,8 +60,7 @@ func special(c byte) bool {
 	return false
 }
 
-// unescape decodes the escape starting at name[i] == '\\' and returns the
-// byte and the index of its last character.
+// unescape decodes the escape at name[i] == '\\', returning the byte and its last index.
 func unescape(name string, i int) (byte, int) {
 	if i+3 < len(name) && isDigit(name[i+1]) && isDigit(name[i+2]) && isDigit(name[i+3]) {
 		v := int(name[i+1]-'0')*100 + int(name[i+2]-'0')*10 + int(name[i+3]-'0')
@@ -83,9 +74,8 @@ func unescape(name string, i int) (byte, int) {
 	return '\\', i // dangling backslash
 }
 
-// escapedAt reports whether name[i] is preceded by an odd number of
-// backslashes, i.e. is itself escaped.
-func escapedAt(name string, i int) bool {
+// EscapedAt reports whether name[i] follows an odd number of backslashes.
+func EscapedAt(name string, i int) bool {
 	n := 0
 	for j := i - 1; j >= 0 && name[j] == '\\'; j-- {
 		n++

@@ -6,13 +6,7 @@ import (
 )
 
 // AppendTSIGFailure appends BIND 9.18's security message for a request whose
-// TSIG signature did not verify, which BIND writes instead of a query line:
-//
-//	client @0x2a 127.0.0.1#49245: request has invalid signature: TSIG k1: tsig verify failure (BADSIG)
-//
-// key is the key name of the TSIG record (printed as AppendName does), rcode
-// the TSIG error: dns.RcodeBadKey (unknown key), dns.RcodeBadSig (wrong
-// MAC) or dns.RcodeBadTime.
+// TSIG did not verify; rcode is BADKEY, BADSIG or BADTIME.
 func AppendTSIGFailure(b []byte, id uint64, client netip.AddrPort, key string, rcode int) []byte {
 	b = append(b, "client @0x"...)
 	b = strconv.AppendUint(b, id, 16)
@@ -25,8 +19,7 @@ func AppendTSIGFailure(b []byte, id uint64, client netip.AddrPort, key string, r
 	return append(b, ')')
 }
 
-// AppendTSIGError appends the mnemonic of a TSIG error code: BADSIG, BADKEY,
-// BADTIME, or what AppendRcode gives for other codes.
+// AppendTSIGError appends BADSIG, BADKEY, BADTIME or AppendRcode's mnemonic.
 func AppendTSIGError(b []byte, rcode int) []byte {
 	switch rcode {
 	case 16: // shares its number with BADVERS, which AppendRcode prints

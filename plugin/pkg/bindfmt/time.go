@@ -25,11 +25,8 @@ func AppendTime(b []byte, t time.Time) []byte {
 	return append(b, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
 }
 
-// AppendPrefix appends the prefix of a BIND file channel with print-time,
-// print-category and print-severity, the form BIND's file logs and the
-// tools reading them (fail2ban among them) know:
-//
-//	21-Nov-2026 05:13:46.800 queries: info: client @0x…
+// AppendPrefix appends a BIND file channel's print-time, print-category and
+// print-severity prefix, the form fail2ban and other tools read.
 func AppendPrefix(b []byte, t time.Time, category, severity string) []byte {
 	b = AppendTime(b, t)
 	b = append(b, ' ')
@@ -50,10 +47,8 @@ func append4(b []byte, v int) []byte {
 	return append(b, byte('0'+v/1000), byte('0'+v/100%10), byte('0'+v/10%10), byte('0'+v%10))
 }
 
-// TimeCache appends times as AppendTime does, formatting the date and the
-// second only when they change: a log writer stamping thousands of lines a
-// second then only appends the milliseconds. The zero value is ready; it is
-// not safe for concurrent use.
+// TimeCache appends as AppendTime does, reformatting the date and second only
+// when they change. Not safe for concurrent use.
 type TimeCache struct {
 	sec  int64
 	loc  *time.Location
@@ -72,8 +67,7 @@ func (c *TimeCache) AppendTime(b []byte, t time.Time) []byte {
 	return append(b, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
 }
 
-// AppendPrefix appends the file-channel prefix like the package's
-// AppendPrefix.
+// AppendPrefix appends the file-channel prefix as the package's AppendPrefix does.
 func (c *TimeCache) AppendPrefix(b []byte, t time.Time, category, severity string) []byte {
 	b = c.AppendTime(b, t)
 	b = append(b, ' ')

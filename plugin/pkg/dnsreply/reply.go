@@ -24,10 +24,8 @@ func OPT(r *dns.Msg, size uint16, opts ...dns.EDNS0) *dns.OPT {
 	return o
 }
 
-// Error returns a reply to r with rcode, the question echoed and no
-// records; when r has EDNS, with an OPT (see OPT) holding an Extended DNS
-// Error of code and text. BIND refuses a query by policy so: REFUSED and EDE
-// 18 (Prohibited), no text.
+// Error returns a reply to r with rcode and the question echoed; with EDNS, an
+// OPT carrying Extended DNS Error code and text.
 func Error(r *dns.Msg, rcode int, size uint16, code uint16, text string) *dns.Msg {
 	m := new(dns.Msg)
 	m.SetRcode(r, rcode)

@@ -6,10 +6,8 @@ import (
 	"github.com/miekg/dns"
 )
 
-// Writer passes everything to the dns.ResponseWriter it embeds, the TLS
-// state of DoT, DoH and DoQ included: dns.ConnectionStater is not part of
-// dns.ResponseWriter, so embedding that alone hides it from the plugins
-// after. A plugin's writer embeds Writer and overrides what it changes.
+// Writer passes everything to the embedded writer, dns.ConnectionStater (TLS
+// state) included, which embedding dns.ResponseWriter alone would hide.
 type Writer struct{ dns.ResponseWriter }
 
 var _ dns.ConnectionStater = Writer{}

@@ -73,29 +73,19 @@ func newEmitter(o Output, prefix bool) (*Emitter, error) {
 // benchmark a Format function. Bytes returns what was emitted.
 func NewEmitter(o Output, prefix bool) (*Emitter, error) { return newEmitter(o, prefix) }
 
-// Bytes returns the framed messages emitted since the last Reset (Queues
-// write them out themselves).
+// Bytes returns the framed messages emitted since the last Reset.
 func (e *Emitter) Bytes() []byte { return e.out }
 
 // Reset empties the emitted output.
 func (e *Emitter) Reset() { e.reset() }
 
-// Buf returns an empty buffer to format a message into; pass the result to
-// Emit. Emit keeps the (possibly grown) storage for the next Buf, so a
-// message is built without allocating once the buffer has its size; do not
-// keep the slice after Emit.
+// Buf returns an empty buffer to format a message into for Emit; do not keep
+// it after Emit, which reuses its storage so formatting does not allocate.
 func (e *Emitter) Buf() []byte { return e.scratch[:0] }
 
-// Emit adds one message, logged at time t with severity sev in category
-// (e.g. "queries", "responses"), framed for the output:
-//
-//   - stdout, stderr and file: with the Queue's Prefix option, BIND's
-//     file-channel prefix "DD-Mon-YYYY HH:MM:SS.mmm <category>: <severity>: ",
-//     then msg and a newline;
-//   - local syslog: "<PRI>Mmm dd hh:mm:ss TAG[PID]: " and msg;
-//   - network syslog: an RFC 5424 header with category as MSGID, then msg.
-//
-// msg must be a single line (it is written as given) built on Buf.
+// Emit adds one single-line message built on Buf, framed for the output: a
+// BIND file-channel prefix (with the Prefix option), a local syslog header or
+// an RFC 5424 header with category as MSGID.
 func (e *Emitter) Emit(t time.Time, sev Severity, category string, msg []byte) {
 	e.scratch = msg[:0] // keep a grown buffer for the next Buf
 	switch e.framing {

@@ -52,8 +52,7 @@ func writeLines(w io.Writer, buf []byte, msgs []msgSpan, max int) (int, error) {
 	return done, nil
 }
 
-// fileSink appends lines to a file and reopens it when it was renamed or
-// removed, as logrotate does without copytruncate.
+// fileSink appends to a file, reopening it when renamed or removed (logrotate).
 type fileSink struct {
 	path string
 	f    *os.File
@@ -79,10 +78,8 @@ func (s *fileSink) write(buf []byte, msgs []msgSpan) (int, error) {
 	return writeLines(s.f, buf, msgs, len(buf))
 }
 
-// maintain reopens the file when the path no longer names the open file. It
-// checks once a second at most. When the new file cannot be created the old
-// one stays in use (a renamed file still receives the lines) and the error
-// is returned for counting; the next check tries again.
+// maintain reopens the file, at most once a second, when the path no longer
+// names it (logrotate); if that fails the old file stays in use.
 func (s *fileSink) maintain(now time.Time) error {
 	if now.Sub(s.last) < time.Second {
 		return nil

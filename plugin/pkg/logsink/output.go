@@ -1,35 +1,7 @@
 // Package logsink carries log records from the DNS query path to an output
-// (stdout, stderr, a file, or syslog over the local socket, UDP or TCP)
-// without ever slowing the query path down.
-//
-// A Queue takes records of any type T from the query path: Enqueue copies
-// the record into a bounded buffer under a short lock and returns; it never
-// blocks, never waits for the output, and drops (and counts) the record when
-// the buffer is full. A single writer goroutine per Queue takes the records
-// out in batches, formats them with the caller's Format function, frames
-// them for the output and writes them:
-//
-//   - stdout, stderr: one line per message, written in whole lines;
-//   - file: the same, buffered and written at least every 100 ms, reopened
-//     when the file is renamed or removed (logrotate without copytruncate);
-//   - syslog to the local socket (unix:PATH, default /dev/log): the
-//     traditional "<PRI>Mmm dd hh:mm:ss TAG[PID]: MSG" form glibc's syslog(3)
-//     sends;
-//   - syslog over UDP: RFC 5424 messages, one per datagram;
-//   - syslog over TCP: RFC 5424 messages, octet-counted (RFC 6587), with
-//     reconnection and exponential backoff.
-//
-// A missing /dev/log or an unreachable collector never fails startup: the
-// failures are counted as write errors and the connection is retried. When
-// the output is slow or gone, the buffer fills and records are dropped; the
-// writer reports the drops in the log itself at most once every 10 seconds
-// (the first at once), never once per record.
-//
-// The Queue's Start and Stop are meant for a plugin's OnStartup and
-// OnShutdown: Stop drains the buffer, writes everything and closes the
-// output, so a clean stop loses no record. A CoreDNS reload starts the new
-// instance's Queue (which opens the file anew) before the old one stops;
-// both append whole lines, so their lines never interleave mid-line.
+// (stdout, stderr, a file, or syslog over unix, UDP or TCP) without ever
+// blocking the query path: Enqueue copies into a bounded buffer and drops (and
+// counts) when it is full; one writer goroutine per Queue formats and writes.
 package logsink
 
 import (
@@ -74,15 +46,8 @@ const DefaultSocket = "/dev/log"
 // DefaultTag is the syslog program name used when none is given.
 const DefaultTag = "coredns"
 
-// ParseOutput parses the arguments of an output option:
-//
-//	stdout
-//	stderr
-//	file PATH
-//	syslog [unix:PATH | udp://HOST:PORT | tcp://HOST:PORT]
-//
-// A bare syslog uses the local socket /dev/log. It keeps the facility and
-// tag already set on o.
+// ParseOutput parses `stdout`, `stderr`, `file PATH` or `syslog [unix:PATH |
+// udp://HOST:PORT | tcp://HOST:PORT]`, keeping o's facility and tag.
 func (o *Output) ParseOutput(args []string) error {
 	if len(args) == 0 {
 		return errors.New("output needs stdout, stderr, file PATH or syslog [unix:PATH | udp://HOST:PORT | tcp://HOST:PORT]")
@@ -145,19 +110,8 @@ func (o *Output) parseSyslogAddr(s string) error {
 	return fmt.Errorf("syslog address %q: want unix:PATH, udp://HOST:PORT or tcp://HOST:PORT", s)
 }
 
-// Option parses the output options a plugin's block shares with every other
-// user of logsink: "output ...", "facility NAME" and "tag NAME". It reports
-// whether name was one of them, and the error in its arguments if any, so a
-// plugin's option loop can hand them over:
-//
-//	if ok, err := out.Option(c.Val(), c.RemainingArgs()); ok {
-//		if err != nil {
-//			return c.Err(err.Error())
-//		}
-//		continue
-//	}
-//
-// Call Validate once the block is read.
+// Option parses the options every logsink user shares ("output", "facility",
+// "tag"), reporting whether name was one; call Validate once the block is read.
 func (o *Output) Option(name string, args []string) (bool, error) {
 	switch name {
 	case "output":
@@ -185,8 +139,7 @@ func (o *Output) Option(name string, args []string) (bool, error) {
 	return false, nil
 }
 
-// Validate checks the combination of options: facility and tag only make
-// sense with a syslog output.
+// Validate checks that facility and tag come with a syslog output only.
 func (o *Output) Validate() error {
 	if o.Kind != Syslog && (o.facilitySet || o.Tag != "") {
 		return fmt.Errorf("facility and tag apply to syslog output only, not to %s", o)

@@ -56,8 +56,7 @@ const (
 	SevDebug
 )
 
-// String is the severity as BIND prints it in a file channel with
-// print-severity ("info", "warning", ...).
+// String is the severity as BIND's print-severity prints it ("info", ...).
 func (s Severity) String() string {
 	switch s {
 	case SevEmergency, SevAlert, SevCritical:

@@ -14,60 +14,34 @@ import (
 const DefaultSize = 65536
 
 const (
-	// flushEvery is how often the writer wakes up to write what was queued
-	// (sooner when the queue fills up to a quarter).
-	flushEvery = 100 * time.Millisecond
-	// flushAt is the pending output size that triggers a write within a
-	// batch.
-	flushAt = 64 << 10
-	// dropReportEvery spaces the notices about dropped records.
+	flushEvery      = 100 * time.Millisecond // writer wake-up (sooner at a quarter full)
+	flushAt         = 64 << 10               // pending output that triggers a write
 	dropReportEvery = 10 * time.Second
-	// stopTimeout bounds how long Stop waits for the writer to drain.
-	stopTimeout = 5 * time.Second
+	stopTimeout     = 5 * time.Second // how long Stop waits for the drain
 )
 
 // Options configure a Queue.
 type Options[T any] struct {
 	Output Output
-	// Size is the number of records that can wait between the query path and
-	// the writer; more are dropped and counted. 0 means DefaultSize.
+	// Size is how many records may wait for the writer; 0 means DefaultSize.
 	Size int
-	// Prefix puts BIND's file-channel prefix ("21-Nov-2026 05:13:46.800
-	// queries: info: ") before each message on stdout, stderr and file
-	// outputs; syslog has its own header.
+	// Prefix puts BIND's file-channel prefix before messages on stdout,
+	// stderr and files; syslog has its own header.
 	Prefix bool
 
-	// Format turns a record into log messages with e.Buf and e.Emit. It runs
-	// in the writer goroutine only. Required.
-	Format func(e *Emitter, rec *T)
-	// Tick, if set, runs in the writer goroutine about once a second, e.g.
-	// to write a periodic summary with e.Emit.
-	Tick func(e *Emitter, now time.Time)
-	// FormatDrops writes the notice about n records dropped since the last
-	// notice. The default is a BIND-style line in category "general" at
-	// severity warning: "N log records dropped (output too slow or
-	// unavailable)".
-	FormatDrops func(e *Emitter, now time.Time, n uint64)
+	Format      func(e *Emitter, rec *T)                  // required; writer goroutine
+	Tick        func(e *Emitter, now time.Time)           // about once a second, writer goroutine
+	FormatDrops func(e *Emitter, now time.Time, n uint64) // default: BIND-style "general" warning
 
-	// Hooks for the caller's metrics and logs; each may be nil.
-	//
-	// Dropped is called on the query path (concurrently, so it must be safe
-	// for that and cheap) for a record dropped because the queue was full.
-	Dropped func(rec *T)
-	// Failed is called in the writer for a record lost in a failed write, or
-	// while the output was down.
-	Failed func(rec *T)
-	// WriteError is called in the writer for each failed write, connection
-	// attempt or file reopening.
+	// Hooks, each optional. Dropped runs on the query path (concurrently,
+	// must be cheap); the others run in the writer.
+	Dropped    func(rec *T)
+	Failed     func(rec *T) // lost in a failed write or while the output was down
 	WriteError func(err error)
-	// Notice is called in the writer when a drop notice is written, with the
-	// records dropped since the previous one, so the plugin can also log it
-	// (e.g. with CoreDNS's own log, in case the output itself is gone).
-	Notice func(n uint64)
+	Notice     func(n uint64) // a drop notice was written, for CoreDNS's own log
 }
 
-// Queue carries records of type T from the query path to an output. See the
-// package documentation.
+// Queue carries records of type T from the query path to an output.
 type Queue[T any] struct {
 	opts   Options[T]
 	size   int
@@ -143,10 +117,8 @@ func hostname() string {
 // Output returns the output the Queue writes to.
 func (q *Queue[T]) Output() Output { return q.opts.Output }
 
-// Start opens the output and starts the writer goroutine; it is meant for
-// OnStartup. Only a file that cannot be opened is an error: a syslog socket
-// or collector that is not there yet is retried by the writer, and counted
-// as a write error meanwhile. Starting a running Queue does nothing.
+// Start opens the output and starts the writer (OnStartup). Only a file that
+// cannot be opened is an error: syslog is retried by the writer.
 func (q *Queue[T]) Start() error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -172,11 +144,8 @@ func (q *Queue[T]) Start() error {
 	return nil
 }
 
-// Stop writes every queued record, flushes and closes the output, and ends
-// the writer; it is meant for OnShutdown. If the output blocks for more than
-// 5 seconds, Stop closes the connection under it (losing what was pending)
-// and returns. Stopping a stopped Queue does nothing. Records enqueued after
-// Stop stay queued (up to the size) and are never written.
+// Stop writes every queued record, flushes, closes the output and ends the
+// writer (OnShutdown); an output blocked for over 5 seconds is closed under it.
 func (q *Queue[T]) Stop() error {
 	q.mu.Lock()
 	if !q.running {
@@ -229,8 +198,7 @@ func (q *Queue[T]) Enqueue(rec T) bool {
 	return true
 }
 
-// Dropped returns the number of records lost so far: dropped because the
-// queue was full, or lost in failed writes.
+// Dropped returns the records lost so far, to a full queue or failed writes.
 func (q *Queue[T]) Dropped() uint64 { return q.dropped.Load() }
 
 // run is the writer goroutine.
@@ -311,8 +279,7 @@ func (q *Queue[T]) periodic(now time.Time, final bool) {
 	}
 }
 
-// flush writes the pending output; what a failed write did not deliver is
-// counted as lost, per record.
+// flush writes the pending output, counting what a failed write lost per record.
 func (q *Queue[T]) flush() {
 	e := &q.em
 	if len(e.msgs) == 0 {

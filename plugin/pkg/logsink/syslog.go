@@ -13,9 +13,7 @@ import (
 const (
 	minBackoff = 250 * time.Millisecond
 	maxBackoff = 30 * time.Second
-	// ioTimeout bounds a dial and a batch write, so a collector that stops
-	// reading stalls the writer (never the query path) for this long at most
-	// before the connection is dropped and retried.
+	// ioTimeout bounds a dial or batch write: a stuck collector stalls only the writer.
 	ioTimeout = 5 * time.Second
 )
 
@@ -104,8 +102,7 @@ func (s *netSink) write(buf []byte, msgs []msgSpan) (int, error) {
 	return n, nil
 }
 
-// writeNUL writes messages to a unix stream socket, each ending with a NUL
-// byte as syslog(3) sends them.
+// writeNUL writes each message NUL-terminated to a unix stream socket, as syslog(3) does.
 func (s *netSink) writeNUL(buf []byte, msgs []msgSpan) (int, error) {
 	s.nul = s.nul[:0]
 	start := 0

@@ -1,7 +1,5 @@
-// Package serverlabel names a server block's listeners the way CoreDNS's
-// metrics do (metrics.WithServer, "dns://127.0.0.1:53"), for plugins that
-// record metrics outside a query, where the context does not carry the
-// server.
+// Package serverlabel names a server block's listeners as metrics.WithServer
+// does, for metrics recorded outside a query.
 package serverlabel
 
 import (
