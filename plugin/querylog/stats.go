@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"math/rand/v2"
 	"net/netip"
-	"slices"
 	"sync"
 	"time"
 
@@ -288,19 +287,11 @@ func (s *stats) copyLocked(now time.Time) *snapshot {
 	return snap
 }
 
-// sort orders by guaranteed count (count less error: a flood's newcomers
-// mostly hold inherited error), then count, then address or name.
+// sort orders every table by guaranteed count (sortByCount).
 func (snap *snapshot) sort() {
 	snap.Hunt.sort()
-	slices.SortFunc(snap.Tracked, func(a, b clientSnapshot) int {
-		if c := cmp.Compare(b.Queries-b.Error, a.Queries-a.Error); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(b.Queries, a.Queries); c != 0 {
-			return c
-		}
-		return a.Addr.Compare(b.Addr)
-	})
+	sortByCount(snap.Tracked, func(c clientSnapshot) (uint64, uint64) { return c.Queries, c.Error },
+		func(a, b clientSnapshot) int { return a.Addr.Compare(b.Addr) })
 	for i := range snap.Tracked {
 		t := &snap.Tracked[i]
 		for _, n := range t.Counters.names {
@@ -308,20 +299,9 @@ func (snap *snapshot) sort() {
 				t.TopNames = append(t.TopNames, n)
 			}
 		}
-		slices.SortFunc(t.TopNames, func(a, b nameCount) int {
-			if c := cmp.Compare(b.count, a.count); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.name, b.name)
-		})
+		sortByCount(t.TopNames, func(n nameCount) (uint64, uint64) { return n.count, 0 },
+			func(a, b nameCount) int { return cmp.Compare(a.name, b.name) })
 	}
-	slices.SortFunc(snap.Names, func(a, b nameSnapshot) int {
-		if c := cmp.Compare(b.Queries-b.Error, a.Queries-a.Error); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(b.Queries, a.Queries); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Name, b.Name)
-	})
+	sortByCount(snap.Names, func(n nameSnapshot) (uint64, uint64) { return n.Queries, n.Error },
+		func(a, b nameSnapshot) int { return cmp.Compare(a.Name, b.Name) })
 }
