@@ -71,18 +71,7 @@ func (h *RRL) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (i
 }
 
 // hasECS reports an EDNS client-subnet option in r.
-func hasECS(r *dns.Msg) bool {
-	opt := r.IsEdns0()
-	if opt == nil {
-		return false
-	}
-	for _, o := range opt.Option {
-		if o.Option() == dns.EDNS0SUBNET {
-			return true
-		}
-	}
-	return false
-}
+func hasECS(r *dns.Msg) bool { return dnsreply.HasOption(r, dns.EDNS0SUBNET) }
 
 // judge accounts the response m to the client and says what to send.
 func (h *RRL) judge(ctx context.Context, addr netip.Addr, tcp bool, zone string, m *dns.Msg) verdict {
