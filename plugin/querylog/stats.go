@@ -130,7 +130,8 @@ func (s *stats) nameSlot(qname string) *ssSlot[string, nameCounters] {
 		ok bool
 	)
 	if hasUpper(qname) {
-		i, ok = s.lookupFolded(qname)
+		var buf [256]byte
+		i, ok = s.names.index[string(foldName(buf[:0], qname))] // a lookup does not allocate
 	} else {
 		i, ok = s.names.index[qname]
 	}
@@ -144,13 +145,6 @@ func (s *stats) nameSlot(qname string) *ssSlot[string, nameCounters] {
 	ns := s.names.insert(name)
 	ns.v.clients.reset()
 	return ns
-}
-
-// lookupFolded looks a mixed-case name up in lower case.
-func (s *stats) lookupFolded(qname string) (int32, bool) {
-	var buf [256]byte
-	i, ok := s.names.index[string(foldName(buf[:0], qname))] // a lookup does not allocate
-	return i, ok
 }
 
 func hasUpper(s string) bool {

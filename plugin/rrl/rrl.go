@@ -118,19 +118,15 @@ func classify(m *dns.Msg, zone string) query {
 		// side by side in e2e); only NXDOMAIN is keyed by the zone.
 		q.class = classNodata
 	case dns.RcodeNameError:
-		q.class, q.name = classNxdomain, zoneOf(m, zone)
+		// Keyed by the zone: the owner of the SOA in authority, if any.
+		q.class, q.name = classNxdomain, zone
+		if soa := firstOf(m.Ns, dns.TypeSOA); soa != "" {
+			q.name = soa
+		}
 	default:
 		q.class, q.name = classError, ""
 	}
 	return q
-}
-
-// zoneOf is the owner of the SOA record in m's authority section, or zone.
-func zoneOf(m *dns.Msg, zone string) string {
-	if soa := firstOf(m.Ns, dns.TypeSOA); soa != "" {
-		return soa
-	}
-	return zone
 }
 
 func firstOf(rrs []dns.RR, t uint16) string {

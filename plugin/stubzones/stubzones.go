@@ -113,14 +113,10 @@ func (s *Stubzones) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.M
 		return servfail(state, dns.ExtendedErrorCodeNoReachableAuthority, why, errors.New(why))
 	}
 	if !r.RecursionDesired {
-		return s.referral(state, d)
+		// The zone's NS and in-zone glue, as BIND answers.
+		return reply(state, false, dns.RcodeSuccess, nil, copyRRs(d.ns), copyRRs(d.glue))
 	}
 	return s.resolve(ctx, state, z, d)
-}
-
-// referral answers a non-recursive query with the zone's NS and in-zone glue, as BIND does.
-func (s *Stubzones) referral(state request.Request, d *stubData) (int, error) {
-	return reply(state, false, dns.RcodeSuccess, nil, copyRRs(d.ns), copyRRs(d.glue))
 }
 
 // reply writes a reply with recursion available and AA set to aa.
