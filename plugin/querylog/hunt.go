@@ -48,10 +48,9 @@ func newHunt(top, names int) hunt {
 	return h
 }
 
-// add counts a query; name is the case-folded name as the names table
-// holds it (no allocation: the string is shared).
-func (h *hunt) add(rec *record, addr netip.Addr, name string) {
-	rc := rcodeClass(rec)
+// add counts a query whose rcodeClass is rc; name is the case-folded name as
+// the names table holds it (no allocation: the string is shared).
+func (h *hunt) add(rec *record, rc int, addr netip.Addr, name string) {
 	h.rcodes[rc]++
 	if rc >= rcodeNXDomain && rc <= rcodeRefused {
 		h.failed[rc-rcodeNXDomain].count(name, 1)

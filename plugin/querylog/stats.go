@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/corebind/corebind/plugin/pkg/bindfmt"
-	"github.com/miekg/dns"
 )
 
 // Defaults of the stats block.
@@ -36,11 +35,11 @@ type stats struct {
 // clientCounters count exactly from when the client took its slot, except the
 // Space-Saving count.
 type clientCounters struct {
-	noerror, nxdomain, refused, servfail, other uint64
-	rd, tcp                                     uint64
-	received, sent                              uint64 // bytes
-	first, last                                 int64  // Unix nanoseconds
-	names                                       [clientNames]nameCount
+	rcodes         [rcodeClasses]uint64 // by response, as hunt.rcodes
+	rd, tcp        uint64
+	received, sent uint64 // bytes
+	first, last    int64  // Unix nanoseconds
+	names          [clientNames]nameCount
 }
 
 // nameCount is an entry of a client's own small Space-Saving table of names.
@@ -88,7 +87,8 @@ func (s *stats) add(rec *record) {
 	s.names.incr(ns)
 	ns.v.clients.add(h)
 	name := ns.key
-	s.hunt.add(rec, addr, name)
+	rc := rcodeClass(rec)
+	s.hunt.add(rec, rc, addr, name)
 
 	cs, ok := s.clients.lookup(addr)
 	if !ok {
@@ -98,20 +98,7 @@ func (s *stats) add(rec *record) {
 	s.clients.incr(cs)
 	c := &cs.v
 	c.last = rec.time
-	switch {
-	case !rec.responded:
-		c.other++
-	case rec.rcode == dns.RcodeSuccess:
-		c.noerror++
-	case rec.rcode == dns.RcodeNameError:
-		c.nxdomain++
-	case rec.rcode == dns.RcodeRefused:
-		c.refused++
-	case rec.rcode == dns.RcodeServerFailure:
-		c.servfail++
-	default:
-		c.other++
-	}
+	c.rcodes[rc]++
 	if rec.flags&bindfmt.RD != 0 {
 		c.rd++
 	}

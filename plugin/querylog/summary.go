@@ -86,7 +86,8 @@ func (s *snapshot) toJSON(limit int) *statsJSON {
 		k := &c.Counters
 		cj := clientJSON{
 			IP: c.Addr.String(), Queries: c.Queries, Error: c.Error,
-			NoError: k.noerror, NXDomain: k.nxdomain, Refused: k.refused, ServFail: k.servfail, Other: k.other,
+			NoError: k.rcodes[rcodeNoError], NXDomain: k.rcodes[rcodeNXDomain], Refused: k.rcodes[rcodeRefused],
+			ServFail: k.rcodes[rcodeServFail], Other: k.rcodes[rcodeOther],
 			RD: k.rd, TCP: k.tcp, Received: k.received, Sent: k.sent,
 			FirstSeen: unixTime(k.first), LastSeen: unixTime(k.last),
 			Names: []nameCountJSON{},
@@ -137,11 +138,11 @@ func (l *logger) writeSummary(e *logsink.Emitter, s *snapshot) {
 		b = c.Addr.AppendTo(b)
 		b = appendKV(b, "queries", c.Queries)
 		b = appendKV(b, "error", c.Error)
-		b = appendKV(b, "noerror", k.noerror)
-		b = appendKV(b, "nxdomain", k.nxdomain)
-		b = appendKV(b, "refused", k.refused)
-		b = appendKV(b, "servfail", k.servfail)
-		b = appendKV(b, "other", k.other)
+		b = appendKV(b, "noerror", k.rcodes[rcodeNoError])
+		b = appendKV(b, "nxdomain", k.rcodes[rcodeNXDomain])
+		b = appendKV(b, "refused", k.rcodes[rcodeRefused])
+		b = appendKV(b, "servfail", k.rcodes[rcodeServFail])
+		b = appendKV(b, "other", k.rcodes[rcodeOther])
 		b = appendKV(b, "rd", k.rd)
 		b = appendKV(b, "tcp", k.tcp)
 		b = appendKV(b, "received", k.received)
