@@ -349,23 +349,23 @@ func (s *scan) apex() (ns, glue []dns.RR) {
 
 func (s *scan) add(rr dns.RR) {
 	h := rr.Header()
+	owner := strings.ToLower(h.Name)
 	switch h.Rrtype {
 	case dns.TypeRRSIG, dns.TypeNSEC, dns.TypeNSEC3:
 		return // DNSSEC bookkeeping follows the data it covers
 	case dns.TypeNS:
-		if _, ok := rr.(*dns.NS); ok && strings.EqualFold(h.Name, s.zone) {
+		if _, ok := rr.(*dns.NS); ok && owner == s.zone {
 			s.apexNS = append(s.apexNS, dns.Copy(rr))
 		}
 	case dns.TypeA, dns.TypeAAAA:
-		if dns.IsSubDomain(s.zone, strings.ToLower(h.Name)) {
-			s.addrs[strings.ToLower(h.Name)] = append(s.addrs[strings.ToLower(h.Name)], dns.Copy(rr))
+		if dns.IsSubDomain(s.zone, owner) {
+			s.addrs[owner] = append(s.addrs[owner], dns.Copy(rr))
 		}
-		if s.c.nsNames[strings.ToLower(h.Name)] {
-			s.glue[strings.ToLower(h.Name)] = append(s.glue[strings.ToLower(h.Name)], dns.Copy(rr))
+		if s.c.nsNames[owner] {
+			s.glue[owner] = append(s.glue[owner], dns.Copy(rr))
 			return
 		}
 	}
-	owner := strings.ToLower(h.Name)
 	k, b, octet := s.c.table.classify(owner)
 	switch k {
 	case kindCNAME:
