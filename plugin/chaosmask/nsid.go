@@ -6,18 +6,7 @@ import (
 )
 
 // hasNSID reports whether m carries NSID; servers send it only when asked (RFC 5001 §2.1).
-func hasNSID(m *dns.Msg) bool {
-	o := m.IsEdns0()
-	if o == nil {
-		return false
-	}
-	for _, e := range o.Option {
-		if e.Option() == dns.EDNS0NSID {
-			return true
-		}
-	}
-	return false
-}
+func hasNSID(m *dns.Msg) bool { return dnsreply.HasOption(m, dns.EDNS0NSID) }
 
 // stripNSID removes NSID from m, replacing the option slice, which may be shared.
 func stripNSID(m *dns.Msg) {

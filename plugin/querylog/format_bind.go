@@ -58,19 +58,12 @@ func appendRcode(b []byte, rec *record) []byte {
 }
 
 // appendRespFlags appends the response header flags worth seeing, as dig
-// names them: " aa", " tc", " ra", " ad".
+// names them: " aa", " tc", " ra", " ad" (the order of respAA...).
 func appendRespFlags(b []byte, f uint8) []byte {
-	if f&respAA != 0 {
-		b = append(b, " aa"...)
-	}
-	if f&respTC != 0 {
-		b = append(b, " tc"...)
-	}
-	if f&respRA != 0 {
-		b = append(b, " ra"...)
-	}
-	if f&respAD != 0 {
-		b = append(b, " ad"...)
+	for i, name := range [...]string{" aa", " tc", " ra", " ad"} {
+		if f&(1<<i) != 0 {
+			b = append(b, name...)
+		}
 	}
 	return b
 }

@@ -27,7 +27,8 @@ const (
 	rcodeClasses
 )
 
-// The response classes whose names are tracked, in the order of hunt.failed.
+// The response classes whose names are tracked, in the order of hunt.failed:
+// that of their rcode classes, from rcodeNXDomain.
 const (
 	failNXDomain = iota
 	failServFail
@@ -47,35 +48,15 @@ func newHunt(top, names int) hunt {
 	return h
 }
 
-// add counts a query; name is the case-folded name as the names table
-// holds it (no allocation: the string is shared).
-func (h *hunt) add(rec *record, addr netip.Addr, name string) {
-	h.rcodes[rcodeClass(rec)]++
-	if rec.responded {
-		fail := -1
-		switch rec.rcode {
-		case dns.RcodeNameError:
-			fail = failNXDomain
-		case dns.RcodeServerFailure:
-			fail = failServFail
-		case dns.RcodeRefused:
-			fail = failRefused
-		}
-		if fail >= 0 {
-			t := h.failed[fail]
-			sl, ok := t.lookup(name)
-			if !ok {
-				sl = t.insert(name)
-			}
-			t.incr(sl)
-		}
+// add counts a query whose rcodeClass is rc; name is the case-folded name as
+// the names table holds it (no allocation: the string is shared).
+func (h *hunt) add(rec *record, rc int, addr netip.Addr, name string) {
+	h.rcodes[rc]++
+	if rc >= rcodeNXDomain && rc <= rcodeRefused {
+		h.failed[rc-rcodeNXDomain].count(name, 1)
 	}
 	if rec.size > 0 {
-		sl, ok := h.senders.lookup(addr)
-		if !ok {
-			sl = h.senders.insert(addr)
-		}
-		h.senders.incrBy(sl, uint64(rec.size))
+		h.senders.count(addr, uint64(rec.size))
 	}
 }
 
@@ -105,9 +86,13 @@ func (h *hunt) reset() {
 	h.senders.reset()
 }
 
-// incrBy adds n to a slot's count: weighted Space-Saving, whose bounds hold
-// with N the total weight.
-func (s *spaceSaving[K, V]) incrBy(sl *ssSlot[K, V], n uint64) {
+// count adds n to key's count, taking a slot if it is untracked: weighted
+// Space-Saving, whose bounds hold with N the total weight.
+func (s *spaceSaving[K, V]) count(key K, n uint64) {
+	sl, ok := s.lookup(key)
+	if !ok {
+		sl = s.insert(key)
+	}
 	sl.count += n
 	s.down(int(sl.pos))
 }
@@ -156,16 +141,24 @@ func copyCounts[K comparable, V any](t *spaceSaving[K, V]) []countSnapshot[K] {
 	return out
 }
 
-// sortCounts sorts a table as the others are: by guaranteed count (count
-// less error), then count, then key.
 func sortCounts[K any](out []countSnapshot[K], keyCmp func(a, b K) int) {
-	slices.SortFunc(out, func(a, b countSnapshot[K]) int {
-		if c := cmp.Compare(b.Count-b.Error, a.Count-a.Error); c != 0 {
+	sortByCount(out, func(c countSnapshot[K]) (uint64, uint64) { return c.Count, c.Error },
+		func(a, b countSnapshot[K]) int { return keyCmp(a.Key, b.Key) })
+}
+
+// sortByCount sorts every table the same way: by guaranteed count (count
+// less error: a flood's newcomers mostly hold inherited error), then count,
+// then tie (address or name).
+func sortByCount[T any](s []T, counts func(T) (count, err uint64), tie func(a, b T) int) {
+	slices.SortFunc(s, func(a, b T) int {
+		ac, ae := counts(a)
+		bc, be := counts(b)
+		if c := cmp.Compare(bc-be, ac-ae); c != 0 {
 			return c
 		}
-		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+		if c := cmp.Compare(bc, ac); c != 0 {
 			return c
 		}
-		return keyCmp(a.Key, b.Key)
+		return tie(a, b)
 	})
 }

@@ -329,7 +329,7 @@ func TestStatsCounts(t *testing.T) {
 	}
 	c := snap.Tracked[0]
 	k := c.Counters
-	if c.Addr.String() != "127.0.0.2" || c.Queries != 7 || c.Error != 0 || k.noerror != 5 || k.nxdomain != 2 || k.tcp != 2 || k.rd != 7 {
+	if c.Addr.String() != "127.0.0.2" || c.Queries != 7 || c.Error != 0 || k.rcodes[rcodeNoError] != 5 || k.rcodes[rcodeNXDomain] != 2 || k.tcp != 2 || k.rd != 7 {
 		t.Errorf("client 127.0.0.2: %+v", c)
 	}
 	if len(c.TopNames) != 2 || c.TopNames[0] != (nameCount{"www.example.org.", 5}) || c.TopNames[1] != (nameCount{"nx.example.org.", 2}) {
@@ -339,7 +339,7 @@ func TestStatsCounts(t *testing.T) {
 	if k.received != 5*33+2*32 || k.sent != 5*64+2*116 {
 		t.Errorf("bytes received %d sent %d", k.received, k.sent)
 	}
-	if snap.Tracked[2].Counters.refused != 1 {
+	if snap.Tracked[2].Counters.rcodes[rcodeRefused] != 1 {
 		t.Errorf("127.0.0.4: %+v", snap.Tracked[2])
 	}
 	if n := snap.Names[0]; n.Name != "www.example.org." || n.Queries != 8 || n.Clients != 2 {

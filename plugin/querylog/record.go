@@ -107,27 +107,8 @@ func (rec *record) fromRequest(w dns.ResponseWriter, r *dns.Msg, from netip.Addr
 // fromResponse adds a response message; a transfer's messages add up. The
 // size is the caller's (see responseWriter.WriteMsg).
 func (rec *record) fromResponse(m *dns.Msg) {
-	if !rec.responded {
-		rec.responded = true
-		rec.rcode = int32(m.Rcode)
-		var f uint8
-		if m.Authoritative {
-			f |= respAA
-		}
-		if m.Truncated {
-			f |= respTC
-		}
-		if m.RecursionAvailable {
-			f |= respRA
-		}
-		if m.AuthenticatedData {
-			f |= respAD
-		}
-		rec.respFlags = f
-	}
-	rec.answers = sat16(int(rec.answers) + len(m.Answer))
-	rec.authority = sat16(int(rec.authority) + len(m.Ns))
-	rec.additional = sat16(int(rec.additional) + len(m.Extra))
+	rec.respond(m.Rcode, m.Authoritative, m.Truncated, m.RecursionAvailable, m.AuthenticatedData)
+	rec.add(len(m.Answer), len(m.Ns), len(m.Extra))
 }
 
 // fromWire adds a response written as raw bytes.
@@ -135,28 +116,32 @@ func (rec *record) fromWire(b []byte) {
 	if len(b) < 12 {
 		return
 	}
-	if !rec.responded {
-		rec.responded = true
-		rec.rcode = int32(b[3] & 0xf)
-		var f uint8
-		if b[2]&0x04 != 0 {
-			f |= respAA
-		}
-		if b[2]&0x02 != 0 {
-			f |= respTC
-		}
-		if b[3]&0x80 != 0 {
-			f |= respRA
-		}
-		if b[3]&0x20 != 0 {
-			f |= respAD
-		}
-		rec.respFlags = f
-	}
-	rec.answers = sat16(int(rec.answers) + (int(b[6])<<8 | int(b[7])))
-	rec.authority = sat16(int(rec.authority) + (int(b[8])<<8 | int(b[9])))
-	rec.additional = sat16(int(rec.additional) + (int(b[10])<<8 | int(b[11])))
+	rec.respond(int(b[3]&0xf), b[2]&0x04 != 0, b[2]&0x02 != 0, b[3]&0x80 != 0, b[3]&0x20 != 0)
+	rec.add(int(b[6])<<8|int(b[7]), int(b[8])<<8|int(b[9]), int(b[10])<<8|int(b[11]))
 	rec.size += uint32(len(b))
+}
+
+// respond keeps the rcode and header flags of the first response.
+func (rec *record) respond(rcode int, aa, tc, ra, ad bool) {
+	if rec.responded {
+		return
+	}
+	rec.responded = true
+	rec.rcode = int32(rcode)
+	var f uint8
+	for i, set := range [...]bool{aa, tc, ra, ad} { // in the order of respAA...
+		if set {
+			f |= 1 << i
+		}
+	}
+	rec.respFlags = f
+}
+
+// add counts a response message's records.
+func (rec *record) add(answers, authority, additional int) {
+	rec.answers = sat16(int(rec.answers) + answers)
+	rec.authority = sat16(int(rec.authority) + authority)
+	rec.additional = sat16(int(rec.additional) + additional)
 }
 
 // synthesize records the reply CoreDNS writes itself for an error rcode.

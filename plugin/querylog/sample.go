@@ -1,17 +1,7 @@
 package querylog
 
-import (
-	"github.com/coredns/caddy"
-)
-
-// maxSample bounds `sample N`.
+// maxSample bounds `sample N` (log one query in N).
 const maxSample = 1 << 30
-
-// parseSample reads `sample N`: log one query in N.
-func parseSample(c *caddy.Controller) (uint32, error) {
-	n, err := intArg(c, "sample", 1, maxSample)
-	return uint32(n), err
-}
 
 // sampleHash is FNV-1a over client address, port, message ID and lower-case
 // qname, then SplitMix64's finalizer (the modulo reads low bits): deterministic,

@@ -245,11 +245,11 @@ func parseDirective(c *caddy.Controller) (*logger, error) {
 			}
 			l.mask = m
 		case "sample":
-			n, err := parseSample(c)
+			n, err := intArg(c, "sample", 1, maxSample)
 			if err != nil {
 				return nil, err
 			}
-			l.sample = n
+			l.sample = uint32(n)
 		default:
 			return nil, c.Errf("unknown property %q", opt)
 		}

@@ -4,12 +4,10 @@ import (
 	"cmp"
 	"math/rand/v2"
 	"net/netip"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/corebind/corebind/plugin/pkg/bindfmt"
-	"github.com/miekg/dns"
 )
 
 // Defaults of the stats block.
@@ -37,11 +35,11 @@ type stats struct {
 // clientCounters count exactly from when the client took its slot, except the
 // Space-Saving count.
 type clientCounters struct {
-	noerror, nxdomain, refused, servfail, other uint64
-	rd, tcp                                     uint64
-	received, sent                              uint64 // bytes
-	first, last                                 int64  // Unix nanoseconds
-	names                                       [clientNames]nameCount
+	rcodes         [rcodeClasses]uint64 // by response, as hunt.rcodes
+	rd, tcp        uint64
+	received, sent uint64 // bytes
+	first, last    int64  // Unix nanoseconds
+	names          [clientNames]nameCount
 }
 
 // nameCount is an entry of a client's own small Space-Saving table of names.
@@ -89,7 +87,8 @@ func (s *stats) add(rec *record) {
 	s.names.incr(ns)
 	ns.v.clients.add(h)
 	name := ns.key
-	s.hunt.add(rec, addr, name)
+	rc := rcodeClass(rec)
+	s.hunt.add(rec, rc, addr, name)
 
 	cs, ok := s.clients.lookup(addr)
 	if !ok {
@@ -99,20 +98,7 @@ func (s *stats) add(rec *record) {
 	s.clients.incr(cs)
 	c := &cs.v
 	c.last = rec.time
-	switch {
-	case !rec.responded:
-		c.other++
-	case rec.rcode == dns.RcodeSuccess:
-		c.noerror++
-	case rec.rcode == dns.RcodeNameError:
-		c.nxdomain++
-	case rec.rcode == dns.RcodeRefused:
-		c.refused++
-	case rec.rcode == dns.RcodeServerFailure:
-		c.servfail++
-	default:
-		c.other++
-	}
+	c.rcodes[rc]++
 	if rec.flags&bindfmt.RD != 0 {
 		c.rd++
 	}
@@ -131,7 +117,8 @@ func (s *stats) nameSlot(qname string) *ssSlot[string, nameCounters] {
 		ok bool
 	)
 	if hasUpper(qname) {
-		i, ok = s.lookupFolded(qname)
+		var buf [256]byte
+		i, ok = s.names.index[string(foldName(buf[:0], qname))] // a lookup does not allocate
 	} else {
 		i, ok = s.names.index[qname]
 	}
@@ -145,13 +132,6 @@ func (s *stats) nameSlot(qname string) *ssSlot[string, nameCounters] {
 	ns := s.names.insert(name)
 	ns.v.clients.reset()
 	return ns
-}
-
-// lookupFolded looks a mixed-case name up in lower case.
-func (s *stats) lookupFolded(qname string) (int32, bool) {
-	var buf [256]byte
-	i, ok := s.names.index[string(foldName(buf[:0], qname))] // a lookup does not allocate
-	return i, ok
 }
 
 func hasUpper(s string) bool {
@@ -288,19 +268,11 @@ func (s *stats) copyLocked(now time.Time) *snapshot {
 	return snap
 }
 
-// sort orders by guaranteed count (count less error: a flood's newcomers
-// mostly hold inherited error), then count, then address or name.
+// sort orders every table by guaranteed count (sortByCount).
 func (snap *snapshot) sort() {
 	snap.Hunt.sort()
-	slices.SortFunc(snap.Tracked, func(a, b clientSnapshot) int {
-		if c := cmp.Compare(b.Queries-b.Error, a.Queries-a.Error); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(b.Queries, a.Queries); c != 0 {
-			return c
-		}
-		return a.Addr.Compare(b.Addr)
-	})
+	sortByCount(snap.Tracked, func(c clientSnapshot) (uint64, uint64) { return c.Queries, c.Error },
+		func(a, b clientSnapshot) int { return a.Addr.Compare(b.Addr) })
 	for i := range snap.Tracked {
 		t := &snap.Tracked[i]
 		for _, n := range t.Counters.names {
@@ -308,20 +280,9 @@ func (snap *snapshot) sort() {
 				t.TopNames = append(t.TopNames, n)
 			}
 		}
-		slices.SortFunc(t.TopNames, func(a, b nameCount) int {
-			if c := cmp.Compare(b.count, a.count); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.name, b.name)
-		})
+		sortByCount(t.TopNames, func(n nameCount) (uint64, uint64) { return n.count, 0 },
+			func(a, b nameCount) int { return cmp.Compare(a.name, b.name) })
 	}
-	slices.SortFunc(snap.Names, func(a, b nameSnapshot) int {
-		if c := cmp.Compare(b.Queries-b.Error, a.Queries-a.Error); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(b.Queries, a.Queries); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Name, b.Name)
-	})
+	sortByCount(snap.Names, func(n nameSnapshot) (uint64, uint64) { return n.Queries, n.Error },
+		func(a, b nameSnapshot) int { return cmp.Compare(a.Name, b.Name) })
 }

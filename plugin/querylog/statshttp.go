@@ -3,7 +3,6 @@ package querylog
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -21,7 +20,6 @@ type statsServer struct {
 
 	mu  sync.Mutex
 	srv *http.Server
-	ln  net.Listener
 }
 
 // start binds the address and serves (OnStartup, OnRestartFailed); idempotent.
@@ -39,7 +37,6 @@ func (s *statsServer) start() error {
 	mux.HandleFunc("/", s.servePage)
 	mux.HandleFunc("/json", s.serveJSON)
 	mux.HandleFunc("/reset", s.serveReset)
-	s.ln = ln
 	s.srv = &http.Server{
 		Handler:           s.guard(mux),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -60,7 +57,7 @@ func (s *statsServer) stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := s.srv.Shutdown(ctx)
-	s.srv, s.ln = nil, nil
+	s.srv = nil
 	return err
 }
 

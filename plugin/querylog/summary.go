@@ -82,14 +82,12 @@ func (s *snapshot) toJSON(limit int) *statsJSON {
 		Clients:        []clientJSON{},
 		Names:          []nameJSON{},
 	}
-	for i, c := range s.Tracked {
-		if limit > 0 && i == limit {
-			break
-		}
+	for _, c := range head(s.Tracked, limit) {
 		k := &c.Counters
 		cj := clientJSON{
 			IP: c.Addr.String(), Queries: c.Queries, Error: c.Error,
-			NoError: k.noerror, NXDomain: k.nxdomain, Refused: k.refused, ServFail: k.servfail, Other: k.other,
+			NoError: k.rcodes[rcodeNoError], NXDomain: k.rcodes[rcodeNXDomain], Refused: k.rcodes[rcodeRefused],
+			ServFail: k.rcodes[rcodeServFail], Other: k.rcodes[rcodeOther],
 			RD: k.rd, TCP: k.tcp, Received: k.received, Sent: k.sent,
 			FirstSeen: unixTime(k.first), LastSeen: unixTime(k.last),
 			Names: []nameCountJSON{},
@@ -102,10 +100,7 @@ func (s *snapshot) toJSON(limit int) *statsJSON {
 		}
 		j.Clients = append(j.Clients, cj)
 	}
-	for i, n := range s.Names {
-		if limit > 0 && i == limit {
-			break
-		}
+	for _, n := range head(s.Names, limit) {
 		j.Names = append(j.Names, nameJSON{Name: jsonName(n.Name), Queries: n.Queries, Error: n.Error, Clients: n.Clients})
 	}
 	j.huntJSON = s.huntJSON(limit)
@@ -136,21 +131,18 @@ func (l *logger) writeSummary(e *logsink.Emitter, s *snapshot) {
 	b = appendKV(b, "names", uint64(len(s.Names)))
 	b = appendKV(b, "name_error_bound", s.NameBound)
 	e.Emit(s.Now, logsink.SevInfo, "statistics", b)
-	for i, c := range s.Tracked {
-		if i == summaryTop {
-			break
-		}
+	for _, c := range head(s.Tracked, summaryTop) {
 		k := &c.Counters
 		b := e.Buf()
 		b = append(b, "client="...)
 		b = c.Addr.AppendTo(b)
 		b = appendKV(b, "queries", c.Queries)
 		b = appendKV(b, "error", c.Error)
-		b = appendKV(b, "noerror", k.noerror)
-		b = appendKV(b, "nxdomain", k.nxdomain)
-		b = appendKV(b, "refused", k.refused)
-		b = appendKV(b, "servfail", k.servfail)
-		b = appendKV(b, "other", k.other)
+		b = appendKV(b, "noerror", k.rcodes[rcodeNoError])
+		b = appendKV(b, "nxdomain", k.rcodes[rcodeNXDomain])
+		b = appendKV(b, "refused", k.rcodes[rcodeRefused])
+		b = appendKV(b, "servfail", k.rcodes[rcodeServFail])
+		b = appendKV(b, "other", k.rcodes[rcodeOther])
 		b = appendKV(b, "rd", k.rd)
 		b = appendKV(b, "tcp", k.tcp)
 		b = appendKV(b, "received", k.received)
@@ -169,10 +161,7 @@ func (l *logger) writeSummary(e *logsink.Emitter, s *snapshot) {
 		}
 		e.Emit(s.Now, logsink.SevInfo, "statistics", b)
 	}
-	for i, n := range s.Names {
-		if i == summaryTop {
-			break
-		}
+	for _, n := range head(s.Names, summaryTop) {
 		b := e.Buf()
 		b = append(b, "name="...)
 		b = bindfmt.AppendName(b, n.Name)
@@ -182,6 +171,14 @@ func (l *logger) writeSummary(e *logsink.Emitter, s *snapshot) {
 		e.Emit(s.Now, logsink.SevInfo, "statistics", b)
 	}
 	writeHuntSummary(e, s)
+}
+
+// head is s's first n elements (n <= 0: all).
+func head[T any](s []T, n int) []T {
+	if n > 0 && len(s) > n {
+		return s[:n]
+	}
+	return s
 }
 
 func appendKV(b []byte, key string, v uint64) []byte {

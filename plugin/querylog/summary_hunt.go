@@ -72,17 +72,11 @@ func (s *snapshot) huntJSON(limit int) huntJSON {
 	lists := [failClasses]*[]classNameJSON{&j.NXDomainNames, &j.ServFailNames, &j.RefusedNames}
 	for c, list := range lists {
 		*list = []classNameJSON{}
-		for i, n := range h.Failed[c] {
-			if limit > 0 && i == limit {
-				break
-			}
+		for _, n := range head(h.Failed[c], limit) {
 			*list = append(*list, classNameJSON{Name: jsonName(n.Key), Queries: n.Count, Error: n.Error})
 		}
 	}
-	for i, c := range h.Senders {
-		if limit > 0 && i == limit {
-			break
-		}
+	for _, c := range head(h.Senders, limit) {
 		j.BytesSent = append(j.BytesSent, bytesSentJSON{IP: c.Key.String(), BytesSent: c.Count, Error: c.Error})
 	}
 	if limit <= 0 && s.Hist.PerSecond != nil {
@@ -106,10 +100,7 @@ func writeHuntSummary(e *logsink.Emitter, s *snapshot) {
 	b = appendKV(b, "other", r[rcodeOther])
 	e.Emit(s.Now, logsink.SevInfo, "statistics", b)
 	for c, list := range h.Failed {
-		for i, n := range list {
-			if i == summaryTop {
-				break
-			}
+		for _, n := range head(list, summaryTop) {
 			b := e.Buf()
 			b = append(b, failNames[c]...)
 			b = append(b, "_name="...)
@@ -119,10 +110,7 @@ func writeHuntSummary(e *logsink.Emitter, s *snapshot) {
 			e.Emit(s.Now, logsink.SevInfo, "statistics", b)
 		}
 	}
-	for i, c := range h.Senders {
-		if i == summaryTop {
-			break
-		}
+	for _, c := range head(h.Senders, summaryTop) {
 		b := e.Buf()
 		b = append(b, "sender="...)
 		b = c.Key.AppendTo(b)

@@ -135,6 +135,12 @@ func (h *RecursionACL) refuse(ctx context.Context, w dns.ResponseWriter, r *dns.
 	return dns.RcodeSuccess, nil
 }
 
+// refusal is BIND's reply to a denied query: REFUSED, question echoed, RA=0,
+// and with EDNS an OPT with EDE 18 (Prohibited).
+func refusal(r *dns.Msg) *dns.Msg {
+	return dnsreply.Error(r, dns.RcodeRefused, dns.DefaultMsgSize, dns.ExtendedErrorCodeProhibited, "")
+}
+
 // serve sends r down the chain from next with RA set to ra. A plugin that
 // fails without writing leaves the reply to the server, which would not set RA,
 // so recursionacl writes it (except for internal lookups, whose caller wants the rcode).

@@ -67,13 +67,12 @@ type rendered struct {
 // newBlock computes a block's names; the parser has checked p (IPv4 /25-/32, a block start).
 func newBlock(p netip.Prefix) *block {
 	a := p.Addr().As4()
-	b := &block{
+	return &block{
 		prefix: p,
 		first:  a[3],
 		last:   a[3] | uint8(1<<(32-p.Bits())-1),
 		rev24:  fmt.Sprintf("%d.%d.%d.in-addr.arpa.", a[2], a[1], a[0]),
 	}
-	return b
 }
 
 // defaultLabel is the block's label in the given style.

@@ -86,7 +86,6 @@ func (h *RFC2317) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 			if ownData(q.Qtype) || mayChase(ctx, r) {
 				return h.chase(ctx, w, r, b, octet, kindCNAME)
 			}
-			return h.cnameAlone(ctx, w, r, b, octet)
 		}
 		return h.cname(ctx, w, r, b, octet)
 	case kindCut:
@@ -111,12 +110,19 @@ func (h *RFC2317) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 
 // cname answers a delegated address as a BIND parent does: the CNAME, with the
 // child's NS and glue as the referral; the target below the cut is not followed.
+// When the child zone is served here too, the CNAME comes alone, unfollowed,
+// as BIND answers RD=0 queries and clients denied recursion.
 func (h *RFC2317) cname(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b *block, octet uint8) (int, error) {
 	rd := b.r.Load()
-	m := cnameReply(r, b, rd, octet)
-	m.Ns, m.Extra = rd.ns, rd.glue
-	if ownData(r.Question[0].Qtype) && len(rd.apexNS) > 0 {
-		m.Ns, m.Extra = rd.apexNS, rd.apexGlue
+	m := new(dns.Msg)
+	m.SetReply(r)
+	m.Authoritative = true
+	m.Answer = []dns.RR{b.cnameRR(r.Question[0].Name, octet, rd.ttl)}
+	if !rd.childHere {
+		m.Ns, m.Extra = rd.ns, rd.glue
+		if ownData(r.Question[0].Qtype) && len(rd.apexNS) > 0 {
+			m.Ns, m.Extra = rd.apexNS, rd.apexGlue
+		}
 	}
 	w.WriteMsg(m)
 	h.count(ctx, kindCNAME)
@@ -131,23 +137,6 @@ func mayChase(ctx context.Context, r *dns.Msg) bool {
 	}
 	allowed, decided := client.Recursion(ctx)
 	return allowed || !decided
-}
-
-// cnameAlone answers with the CNAME into a child zone served here, unfollowed,
-// as BIND does for RD=0 queries and clients denied recursion.
-func (h *RFC2317) cnameAlone(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b *block, octet uint8) (int, error) {
-	w.WriteMsg(cnameReply(r, b, b.r.Load(), octet))
-	h.count(ctx, kindCNAME)
-	return dns.RcodeSuccess, nil
-}
-
-// cnameReply is the authoritative reply to r holding only octet's CNAME.
-func cnameReply(r *dns.Msg, b *block, rd *rendered, octet uint8) *dns.Msg {
-	m := new(dns.Msg)
-	m.SetReply(r)
-	m.Authoritative = true
-	m.Answer = []dns.RR{b.cnameRR(r.Question[0].Name, octet, rd.ttl)}
-	return m
 }
 
 // ownData reports whether qtype asks for the CNAME itself, answered with the

@@ -24,14 +24,12 @@ type watcher struct {
 	c     *core
 	every time.Duration
 
-	mu        sync.Mutex // serialises rounds
-	next      []transfer.Transferer
-	nextAtom  atomic.Pointer[[]transfer.Transferer] // next, for Transfer without waiting on a round
+	mu        sync.Mutex                            // serialises rounds
+	next      atomic.Pointer[[]transfer.Transferer] // for Transfer too, without waiting on a round
 	origins   map[string]*origin                    // zones found beside us, by name
 	conflicts []string                              // as last logged, for tests and reports
 	rendered  bool                                  // the blocks have been rendered once
 	warned    map[*block]bool                       // configuration warnings given
-	started   bool
 
 	stopOnce sync.Once
 	quit     chan struct{}
@@ -61,10 +59,7 @@ func newWatcher(c *core) *watcher {
 // start reads the zones once, so conflicts are reported at startup and the
 // first query already has the zone's TTL, then keeps polling until stop.
 func (w *watcher) start(next []transfer.Transferer) {
-	w.mu.Lock()
-	w.next, w.started = next, true
-	w.nextAtom.Store(&next)
-	w.mu.Unlock()
+	w.next.Store(&next)
 	w.round()
 	go func() {
 		defer close(w.done)
@@ -83,7 +78,7 @@ func (w *watcher) start(next []transfer.Transferer) {
 
 // transferers are the Transferers after rfc2317 in the server block.
 func (w *watcher) transferers() []transfer.Transferer {
-	if p := w.nextAtom.Load(); p != nil {
+	if p := w.next.Load(); p != nil {
 		return *p
 	}
 	return nil
@@ -93,10 +88,7 @@ func (w *watcher) transferers() []transfer.Transferer {
 func (w *watcher) stop() {
 	w.stopOnce.Do(func() {
 		close(w.quit)
-		w.mu.Lock()
-		started := w.started
-		w.mu.Unlock()
-		if started {
+		if w.next.Load() != nil { // started
 			<-w.done
 		}
 	})
@@ -191,7 +183,7 @@ func (r *roundState) find(name string) string {
 
 // discover asks the Transferers whether a is one of their zones.
 func (r *roundState) discover(a string) bool {
-	for _, tr := range r.w.next {
+	for _, tr := range r.w.transferers() {
 		ch, err := tr.Transfer(a, 0)
 		if errors.Is(err, transfer.ErrNotAuthoritative) {
 			continue
@@ -357,23 +349,23 @@ func (s *scan) apex() (ns, glue []dns.RR) {
 
 func (s *scan) add(rr dns.RR) {
 	h := rr.Header()
+	owner := strings.ToLower(h.Name)
 	switch h.Rrtype {
 	case dns.TypeRRSIG, dns.TypeNSEC, dns.TypeNSEC3:
 		return // DNSSEC bookkeeping follows the data it covers
 	case dns.TypeNS:
-		if _, ok := rr.(*dns.NS); ok && strings.EqualFold(h.Name, s.zone) {
+		if _, ok := rr.(*dns.NS); ok && owner == s.zone {
 			s.apexNS = append(s.apexNS, dns.Copy(rr))
 		}
 	case dns.TypeA, dns.TypeAAAA:
-		if dns.IsSubDomain(s.zone, strings.ToLower(h.Name)) {
-			s.addrs[strings.ToLower(h.Name)] = append(s.addrs[strings.ToLower(h.Name)], dns.Copy(rr))
+		if dns.IsSubDomain(s.zone, owner) {
+			s.addrs[owner] = append(s.addrs[owner], dns.Copy(rr))
 		}
-		if s.c.nsNames[strings.ToLower(h.Name)] {
-			s.glue[strings.ToLower(h.Name)] = append(s.glue[strings.ToLower(h.Name)], dns.Copy(rr))
+		if s.c.nsNames[owner] {
+			s.glue[owner] = append(s.glue[owner], dns.Copy(rr))
 			return
 		}
 	}
-	owner := strings.ToLower(h.Name)
 	k, b, octet := s.c.table.classify(owner)
 	switch k {
 	case kindCNAME:

@@ -261,14 +261,12 @@ func (l *limiter) debit(i int32, scale float64, q *query, now int64) verdict {
 	// account or errors (BIND drops them: a truncated REFUSED tells a client nothing).
 	if n != 0 && c != classAll && c != classError {
 		e.slipCnt++
-		if e.slipCnt == 1 {
-			if e.slipCnt >= n {
-				e.slipCnt = 0
-			}
-			return slip
-		}
+		first := e.slipCnt == 1
 		if e.slipCnt >= n {
 			e.slipCnt = 0
+		}
+		if first {
+			return slip
 		}
 	}
 	return drop

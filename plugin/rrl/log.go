@@ -30,6 +30,9 @@ func newLog(out logsink.Output) (*logsink.Queue[event], error) {
 	})
 }
 
+// eventWords start the line of each kind of event.
+var eventWords = [...]string{evLimit: "limit ", evContinue: "continue limiting ", evStop: "stop limiting ", evEarlyStop: "stop limiting "}
+
 // formatEvent runs in the log writer goroutine.
 func formatEvent(e *logsink.Emitter, ev *event) {
 	e.Emit(ev.time, logsink.SevInfo, "rate-limit", appendEvent(e.Buf(), ev))
@@ -37,25 +40,13 @@ func formatEvent(e *logsink.Emitter, ev *event) {
 
 // appendEvent is BIND's make_log_buf.
 func appendEvent(b []byte, ev *event) []byte {
-	switch ev.kind {
-	case evEarlyStop:
+	if ev.kind == evEarlyStop {
 		b = append(b, '*')
-		fallthrough
-	case evStop:
-		if ev.logOnly {
-			b = append(b, "would "...)
-		}
-		b = append(b, "stop limiting "...)
-	case evLimit, evContinue:
-		if ev.logOnly {
-			b = append(b, "would "...)
-		}
-		if ev.kind == evContinue {
-			b = append(b, "continue limiting "...)
-		} else {
-			b = append(b, "limit "...)
-		}
 	}
+	if ev.logOnly {
+		b = append(b, "would "...)
+	}
+	b = append(b, eventWords[ev.kind]...)
 	switch ev.class {
 	case classReferral:
 		b = append(b, "referral "...)

@@ -71,18 +71,7 @@ func (h *RRL) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (i
 }
 
 // hasECS reports an EDNS client-subnet option in r.
-func hasECS(r *dns.Msg) bool {
-	opt := r.IsEdns0()
-	if opt == nil {
-		return false
-	}
-	for _, o := range opt.Option {
-		if o.Option() == dns.EDNS0SUBNET {
-			return true
-		}
-	}
-	return false
-}
+func hasECS(r *dns.Msg) bool { return dnsreply.HasOption(r, dns.EDNS0SUBNET) }
 
 // judge accounts the response m to the client and says what to send.
 func (h *RRL) judge(ctx context.Context, addr netip.Addr, tcp bool, zone string, m *dns.Msg) verdict {
@@ -129,19 +118,15 @@ func classify(m *dns.Msg, zone string) query {
 		// side by side in e2e); only NXDOMAIN is keyed by the zone.
 		q.class = classNodata
 	case dns.RcodeNameError:
-		q.class, q.name = classNxdomain, zoneOf(m, zone)
+		// Keyed by the zone: the owner of the SOA in authority, if any.
+		q.class, q.name = classNxdomain, zone
+		if soa := firstOf(m.Ns, dns.TypeSOA); soa != "" {
+			q.name = soa
+		}
 	default:
 		q.class, q.name = classError, ""
 	}
 	return q
-}
-
-// zoneOf is the owner of the SOA record in m's authority section, or zone.
-func zoneOf(m *dns.Msg, zone string) string {
-	if soa := firstOf(m.Ns, dns.TypeSOA); soa != "" {
-		return soa
-	}
-	return zone
 }
 
 func firstOf(rrs []dns.RR, t uint16) string {

@@ -146,14 +146,14 @@ func parse(c *caddy.Controller) (*config, error) {
 				cfg.exempt = append(cfg.exempt, args...)
 			case "log-only":
 				args := c.RemainingArgs()
-				switch {
-				case len(args) == 0:
-					cfg.s.logOnly = true
-				case len(args) == 1 && isBool(args[0]):
-					cfg.s.logOnly = isTrue(args[0])
-				default:
+				on, ok := true, len(args) == 0
+				if len(args) == 1 {
+					on, ok = parseBool(args[0])
+				}
+				if !ok {
 					return nil, c.Errf("log-only takes no argument, or yes or no")
 				}
+				cfg.s.logOnly = on
 			case "log":
 				if cfg.log != nil {
 					return nil, c.Errf("log given twice")
@@ -221,12 +221,13 @@ func (cfg *config) apply(set map[string]int64) error {
 	return nil
 }
 
-func isBool(s string) bool {
+// parseBool reads BIND's yes/no (true/false too), in any case.
+func parseBool(s string) (v, ok bool) {
 	switch strings.ToLower(s) {
-	case "yes", "no", "true", "false":
-		return true
+	case "yes", "true":
+		return true, true
+	case "no", "false":
+		return false, true
 	}
-	return false
+	return false, false
 }
-
-func isTrue(s string) bool { s = strings.ToLower(s); return s == "yes" || s == "true" }

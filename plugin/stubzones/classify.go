@@ -3,6 +3,7 @@ package stubzones
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -148,11 +149,7 @@ func dnames(rrs []dns.RR, name, cut string, have []dns.RR) []dns.RR {
 		if !ok || !dns.IsSubDomain(cut, d.Hdr.Name) || !dns.IsSubDomain(d.Hdr.Name, name) || strings.EqualFold(d.Hdr.Name, name) {
 			continue
 		}
-		dup := false
-		for _, h := range have {
-			dup = dup || h == rr
-		}
-		if !dup {
+		if !slices.Contains(have, rr) {
 			out = append(out, rr)
 		}
 	}

@@ -102,7 +102,7 @@ func (d *Delegations) follow(ctx context.Context, w dns.ResponseWriter, r, ref *
 	count("resolved")
 	// AA stays as the zone set it: on for an in-zone CNAME chain (the first
 	// answer record is ours), off for a bare referral, as BIND does.
-	return replyAA(state, ref.Authoritative, res.rcode, append(chain, res.answer...), res.ns, nil)
+	return reply(state, ref.Authoritative, res.rcode, append(chain, res.answer...), res.ns, nil)
 }
 
 // viaForward hands the query (or its in-zone CNAME target) to forward; the
@@ -117,7 +117,7 @@ func (d *Delegations) viaForward(ctx context.Context, state request.Request, ref
 		}
 		return servfail(state, dns.ExtendedErrorCodeOther, "forwarding failed", err)
 	}
-	return replyAA(state, ref.Authoritative, nw.Msg.Rcode, append(chain, nw.Msg.Answer...), nw.Msg.Ns, nil)
+	return reply(state, ref.Authoritative, nw.Msg.Rcode, append(chain, nw.Msg.Answer...), nw.Msg.Ns, nil)
 }
 
 // label is the metrics zone label of queries sent for cut: the configured

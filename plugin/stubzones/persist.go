@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,7 +120,10 @@ func load(path, zone string, o *options) (*stubData, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := readAll(f, info.Size())
+	if info.Size() > maxFileSize {
+		return nil, fmt.Errorf("%d bytes is too large for a stub zone copy", info.Size())
+	}
+	data, err := io.ReadAll(f)
 	if err != nil {
 		return nil, err
 	}
@@ -177,15 +181,3 @@ func load(path, zone string, o *options) (*stubData, error) {
 
 // maxFileSize bounds what load reads: a stub copy is a few hundred bytes.
 const maxFileSize = 1 << 20
-
-func readAll(f *os.File, size int64) ([]byte, error) {
-	if size > maxFileSize {
-		return nil, fmt.Errorf("%d bytes is too large for a stub zone copy", size)
-	}
-	buf := make([]byte, size)
-	n, err := f.ReadAt(buf, 0)
-	if err != nil && n != len(buf) {
-		return nil, err
-	}
-	return buf[:n], nil
-}

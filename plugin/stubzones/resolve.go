@@ -44,7 +44,7 @@ func (s *Stubzones) resolve(ctx context.Context, state request.Request, z *zone,
 	if err != nil {
 		return resolveFailed(state, z, err)
 	}
-	return reply(state, res.rcode, res.answer, res.ns, nil)
+	return reply(state, false, res.rcode, res.answer, res.ns, nil)
 }
 
 // resolveFailed writes the SERVFAIL of a resolution in z that failed.

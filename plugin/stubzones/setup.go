@@ -3,6 +3,7 @@ package stubzones
 import (
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -240,9 +241,9 @@ func parseTSIG(args []string, cfg *dnsserver.Config) (*tsigKey, error) {
 		return nil, fmt.Errorf("key %q is already defined with another secret", k.name)
 	}
 	// Copy rather than modify: the map may be the tsig plugin's own.
-	secrets := make(map[string]string, len(cfg.TsigSecret)+1)
-	for n, v := range cfg.TsigSecret {
-		secrets[n] = v
+	secrets := maps.Clone(cfg.TsigSecret)
+	if secrets == nil {
+		secrets = map[string]string{}
 	}
 	secrets[k.name] = k.secret
 	cfg.TsigSecret = secrets

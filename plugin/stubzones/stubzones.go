@@ -104,7 +104,7 @@ func (s *Stubzones) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.M
 		return plugin.NextOrFailure(s.Name(), s.Next, ctx, w, r)
 	case q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR:
 		// A stub zone is not ours to transfer (BIND answers the same).
-		return reply(state, dns.RcodeNotAuth, nil, nil, nil)
+		return reply(state, false, dns.RcodeNotAuth, nil, nil, nil)
 	}
 
 	d := z.usable(s.clock.Now())
@@ -113,23 +113,14 @@ func (s *Stubzones) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.M
 		return servfail(state, dns.ExtendedErrorCodeNoReachableAuthority, why, errors.New(why))
 	}
 	if !r.RecursionDesired {
-		return s.referral(state, d)
+		// The zone's NS and in-zone glue, as BIND answers.
+		return reply(state, false, dns.RcodeSuccess, nil, copyRRs(d.ns), copyRRs(d.glue))
 	}
 	return s.resolve(ctx, state, z, d)
 }
 
-// referral answers a non-recursive query with the zone's NS and in-zone glue, as BIND does.
-func (s *Stubzones) referral(state request.Request, d *stubData) (int, error) {
-	return reply(state, dns.RcodeSuccess, nil, copyRRs(d.ns), copyRRs(d.glue))
-}
-
-// reply writes a non-authoritative reply with recursion available.
-func reply(state request.Request, rcode int, answer, ns, extra []dns.RR) (int, error) {
-	return replyAA(state, false, rcode, answer, ns, extra)
-}
-
-// replyAA writes a reply with recursion available and AA set to aa.
-func replyAA(state request.Request, aa bool, rcode int, answer, ns, extra []dns.RR) (int, error) {
+// reply writes a reply with recursion available and AA set to aa.
+func reply(state request.Request, aa bool, rcode int, answer, ns, extra []dns.RR) (int, error) {
 	m := new(dns.Msg)
 	m.SetRcode(state.Req, rcode)
 	m.Authoritative = aa

@@ -193,25 +193,18 @@ func (d *stubData) servers(zone string, port uint16) *nsSet {
 // describe lists the name servers with their addresses, for logs:
 // "ns1.example.org. (127.0.0.1 ::1), ns.example.net.".
 func (d *stubData) describe() string {
-	var b strings.Builder
+	servers := make([]string, len(d.top.names))
 	for i, name := range d.top.names {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(name)
-		for j, a := range d.top.addrs[name] {
-			if j == 0 {
-				b.WriteString(" (")
-			} else {
-				b.WriteByte(' ')
+		servers[i] = name
+		if addrs := d.top.addrs[name]; len(addrs) > 0 {
+			ips := make([]string, len(addrs))
+			for j, a := range addrs {
+				ips[j] = a.Addr().String()
 			}
-			b.WriteString(a.Addr().String())
-		}
-		if len(d.top.addrs[name]) > 0 {
-			b.WriteByte(')')
+			servers[i] += " (" + strings.Join(ips, " ") + ")"
 		}
 	}
-	return b.String()
+	return strings.Join(servers, ", ")
 }
 
 // records returns every record of d, SOA first, for saving.

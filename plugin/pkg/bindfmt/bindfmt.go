@@ -11,10 +11,7 @@ import (
 // AppendClient appends BIND's "client @0x<id> <ip>#<port>[/key <key>] (<qname>): ";
 // key is "" unless the query's TSIG signature was verified.
 func AppendClient(b []byte, id uint64, client netip.AddrPort, key, qname string) []byte {
-	b = append(b, "client @0x"...)
-	b = strconv.AppendUint(b, id, 16)
-	b = append(b, ' ')
-	b = AppendAddrPort(b, client)
+	b = appendClientID(b, id, client)
 	if key != "" {
 		b = append(b, "/key "...)
 		b = AppendName(b, key)
@@ -22,6 +19,14 @@ func AppendClient(b []byte, id uint64, client netip.AddrPort, key, qname string)
 	b = append(b, " ("...)
 	b = AppendName(b, qname)
 	return append(b, "): "...)
+}
+
+// appendClientID appends "client @0x<id> <ip>#<port>".
+func appendClientID(b []byte, id uint64, client netip.AddrPort) []byte {
+	b = append(b, "client @0x"...)
+	b = strconv.AppendUint(b, id, 16)
+	b = append(b, ' ')
+	return AppendAddrPort(b, client)
 }
 
 // AppendAddrPort appends BIND's ip#port, IPv4-mapped addresses as IPv4.

@@ -1,17 +1,11 @@
 package bindfmt
 
-import (
-	"net/netip"
-	"strconv"
-)
+import "net/netip"
 
 // AppendTSIGFailure appends BIND 9.18's security message for a request whose
 // TSIG did not verify; rcode is BADKEY, BADSIG or BADTIME.
 func AppendTSIGFailure(b []byte, id uint64, client netip.AddrPort, key string, rcode int) []byte {
-	b = append(b, "client @0x"...)
-	b = strconv.AppendUint(b, id, 16)
-	b = append(b, ' ')
-	b = AppendAddrPort(b, client)
+	b = appendClientID(b, id, client)
 	b = append(b, ": request has invalid signature: TSIG "...)
 	b = AppendName(b, key)
 	b = append(b, ": tsig verify failure ("...)

@@ -9,7 +9,6 @@ const months = "JanFebMarAprMayJunJulAugSepOctNovDec"
 func AppendTime(b []byte, t time.Time) []byte {
 	year, month, day := t.Date()
 	hour, min, sec := t.Clock()
-	ms := t.Nanosecond() / int(time.Millisecond)
 	b = append2(b, day)
 	b = append(b, '-')
 	b = append(b, months[3*(month-1):3*month]...)
@@ -22,13 +21,21 @@ func AppendTime(b []byte, t time.Time) []byte {
 	b = append(b, ':')
 	b = append2(b, sec)
 	b = append(b, '.')
+	return appendMillis(b, t)
+}
+
+func appendMillis(b []byte, t time.Time) []byte {
+	ms := t.Nanosecond() / int(time.Millisecond)
 	return append(b, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
 }
 
 // AppendPrefix appends a BIND file channel's print-time, print-category and
 // print-severity prefix, the form fail2ban and other tools read.
 func AppendPrefix(b []byte, t time.Time, category, severity string) []byte {
-	b = AppendTime(b, t)
+	return appendCategory(AppendTime(b, t), category, severity)
+}
+
+func appendCategory(b []byte, category, severity string) []byte {
 	b = append(b, ' ')
 	b = append(b, category...)
 	b = append(b, ": "...)
@@ -62,17 +69,10 @@ func (c *TimeCache) AppendTime(b []byte, t time.Time) []byte {
 		c.text = c.text[:len(c.text)-3] // keep the dot, drop "000"
 		c.sec, c.loc = sec, t.Location()
 	}
-	b = append(b, c.text...)
-	ms := t.Nanosecond() / int(time.Millisecond)
-	return append(b, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+	return appendMillis(append(b, c.text...), t)
 }
 
 // AppendPrefix appends the file-channel prefix as the package's AppendPrefix does.
 func (c *TimeCache) AppendPrefix(b []byte, t time.Time, category, severity string) []byte {
-	b = c.AppendTime(b, t)
-	b = append(b, ' ')
-	b = append(b, category...)
-	b = append(b, ": "...)
-	b = append(b, severity...)
-	return append(b, ": "...)
+	return appendCategory(c.AppendTime(b, t), category, severity)
 }

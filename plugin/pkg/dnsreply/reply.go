@@ -34,3 +34,17 @@ func Error(r *dns.Msg, rcode int, size uint16, code uint16, text string) *dns.Ms
 	}
 	return m
 }
+
+// HasOption reports whether m has an OPT record carrying an option of code.
+func HasOption(m *dns.Msg, code uint16) bool {
+	o := m.IsEdns0()
+	if o == nil {
+		return false
+	}
+	for _, e := range o.Option {
+		if e.Option() == code {
+			return true
+		}
+	}
+	return false
+}
