@@ -1,0 +1,48 @@
+package stackstart
+
+import (
+	"runtime"
+	"runtime/metrics"
+	"testing"
+	"time"
+)
+
+func startingSize(t *testing.T) uint64 {
+	t.Helper()
+	runtime.GC() // the runtime recomputes the size at the end of a cycle
+	s := []metrics.Sample{{Name: "/gc/stack/starting-size:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		t.Fatalf("runtime/metrics has no %s", s[0].Name)
+	}
+	return s[0].Value.Uint64()
+}
+
+// TestKeep: with 400 goroutines parked on small stacks, as queries waiting
+// to run are, new goroutines start with 2 KiB; with Keep, 8 KiB, also after
+// 400 more arrive; and never more than 8 KiB.
+func TestKeep(t *testing.T) {
+	hold := make(chan struct{})
+	defer close(hold)
+	waiting := func(n int) {
+		for range n {
+			go func() { <-hold }()
+		}
+	}
+	waiting(400)
+	if got := startingSize(t); got >= 8<<10 {
+		t.Fatalf("without Keep: goroutines start with %d bytes, want less than 8 KiB", got)
+	}
+
+	stop := Keep(10 * time.Millisecond)
+	defer stop()
+	time.Sleep(20 * time.Millisecond) // the parked goroutines run and park
+	if got := startingSize(t); got != 8<<10 {
+		t.Fatalf("with Keep: goroutines start with %d bytes, want 8 KiB", got)
+	}
+	waiting(400)
+	time.Sleep(50 * time.Millisecond) // a few intervals: Keep parks more
+	if got := startingSize(t); got != 8<<10 {
+		t.Fatalf("with Keep, 400 more waiting: goroutines start with %d bytes, want 8 KiB", got)
+	}
+}
