@@ -19,8 +19,8 @@
 //
 // Kept by the rule for code that exists for speed (issue 15): it buys
 // FIGURE of whole-server throughput, see bench/RESULTS.md. It costs 8 KiB per
-// parked goroutine, as many as the most goroutines the process has had
-// otherwise (at most 2048, 16 MiB).
+// parked goroutine, as many as the process has others at its recent peak
+// (at most 2048, 16 MiB).
 // It is the binary's choice, not a plugin's: importers of a plugin are not
 // affected. GODEBUG=adaptivestackstart=0 turns the runtime's adaptation off,
 // and with it this.
@@ -45,9 +45,7 @@ const (
 
 // Keep starts parking goroutines and checks every interval that there are
 // at least as many parked as others (plus slack), since the others pull the
-// average down. It never releases any: the queries in flight swing from a
-// handful to hundreds between two looks under the same load, so the count
-// follows the most seen. It returns a function that releases them all, for tests;
+// average down. It returns a function that releases them all, for tests;
 // the coredns binary keeps them for its lifetime.
 func Keep(interval time.Duration) (stop func()) {
 	if strings.Contains(os.Getenv("GODEBUG"), "adaptivestackstart=0") {
@@ -60,6 +58,15 @@ func Keep(interval time.Duration) (stop func()) {
 		want := min(runtime.NumGoroutine()-parked+slack, maxParked)
 		for ; parked < want; parked++ {
 			go park(parked, release)
+		}
+		// Release half the surplus (rounded up) at a time: the queries in
+		// flight swing from a handful to hundreds between two looks under
+		// the same load, so the count follows the peaks, and comes back
+		// down within seconds once a burst (or thousands of idle TCP
+		// connections) is over.
+		for n := (parked - want + 1) / 2; n > 0; n-- {
+			release <- struct{}{}
+			parked--
 		}
 	}
 	adjust()

@@ -20,16 +20,16 @@ func startingSize(t *testing.T) uint64 {
 
 // TestKeep: with 400 goroutines parked on small stacks, as queries waiting
 // to run are, new goroutines start with 2 KiB; with Keep, 8 KiB, also after
-// 400 more arrive; and never more than 8 KiB.
+// 400 more arrive; and once those are gone, Keep lets its extra ones go.
 func TestKeep(t *testing.T) {
-	hold := make(chan struct{})
+	hold, more := make(chan struct{}), make(chan struct{})
 	defer close(hold)
-	waiting := func(n int) {
+	waiting := func(n int, hold chan struct{}) {
 		for range n {
 			go func() { <-hold }()
 		}
 	}
-	waiting(400)
+	waiting(400, hold)
 	if got := startingSize(t); got >= 8<<10 {
 		t.Fatalf("without Keep: goroutines start with %d bytes, want less than 8 KiB", got)
 	}
@@ -40,9 +40,18 @@ func TestKeep(t *testing.T) {
 	if got := startingSize(t); got != 8<<10 {
 		t.Fatalf("with Keep: goroutines start with %d bytes, want 8 KiB", got)
 	}
-	waiting(400)
+	before := runtime.NumGoroutine()
+	waiting(400, more)
 	time.Sleep(50 * time.Millisecond) // a few intervals: Keep parks more
 	if got := startingSize(t); got != 8<<10 {
 		t.Fatalf("with Keep, 400 more waiting: goroutines start with %d bytes, want 8 KiB", got)
+	}
+	if n := runtime.NumGoroutine(); n < before+2*400 {
+		t.Fatalf("%d goroutines with 400 more waiting, want at least %d: Keep parked no more", n, before+2*400)
+	}
+	close(more)
+	time.Sleep(200 * time.Millisecond) // 20 intervals: each releases half the surplus
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after the 400 more are gone, want %d as before", n, before)
 	}
 }
