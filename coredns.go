@@ -42,7 +42,7 @@ func main() {
 	}
 	// Queries' goroutines start with an 8 KiB stack instead of growing
 	// one twice (internal/stackstart says why and what it buys).
-	stackstart.Keep(time.Second)
+	stackstart.Keep(100 * time.Millisecond)
 	coremain.Run()
 }
 

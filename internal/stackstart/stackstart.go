@@ -13,14 +13,14 @@
 // to a power of two (runtime.gcComputeStartingStackSize). A busy server's
 // goroutines are mostly queries that have not run yet and idle loops, so the
 // average stays under 2 KiB. Keep parks enough goroutines that each hold
-// about 6 KiB of stack to lift that average to between 3.2 and 7 KiB, which
+// about 6.5 KiB of stack to lift that average to between 3.2 and 7 KiB, which
 // the runtime rounds to 8 KiB. It cannot lift it further: no average exceeds
 // the largest stacks averaged, so new goroutines never start above 8 KiB.
 //
 // Kept by the rule for code that exists for speed (issue 15): it buys
 // FIGURE of whole-server throughput, see bench/RESULTS.md. It costs 8 KiB per
-// parked goroutine, as many as the process has others at its recent peak
-// (at most 2048, 16 MiB).
+// parked goroutine, as many as the most others of the last 50 looks (five
+// seconds in the binary), at most 2048: 16 MiB.
 // It is the binary's choice, not a plugin's: importers of a plugin are not
 // affected. GODEBUG=adaptivestackstart=0 turns the runtime's adaptation off,
 // and with it this.
@@ -29,24 +29,33 @@ package stackstart
 import (
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
 
 const (
-	// parkedFrame is the stack each parked goroutine holds: with the
-	// runtime's guard (928 bytes on linux/amd64) it stays under 8 KiB.
-	parkedFrame = 6 << 10
+	// parkedFrame is the stack each parked goroutine holds: with what
+	// the runtime keeps below it and its guard (928 bytes on
+	// linux/amd64) it stays under 8 KiB, and TestKeep checks that the
+	// average never rounds up to 16 KiB.
+	parkedFrame = 6656
 	// maxParked bounds the memory spent: 2048 × 8 KiB = 16 MiB.
 	maxParked = 2048
-	// slack keeps the parked goroutines ahead of a sudden rise in queries.
+	// slack keeps the parked goroutines ahead of a rise in queries.
 	slack = 32
+	// window is how many looks the count of others is remembered for.
+	window = 50
 )
 
-// Keep starts parking goroutines and checks every interval that there are
-// at least as many parked as others (plus slack), since the others pull the
-// average down. It returns a function that releases them all, for tests;
-// the coredns binary keeps them for its lifetime.
+// Keep starts parking goroutines and looks every interval at how many
+// others there are, since they pull the average down: it keeps as many
+// parked as the most others seen in the last 50 looks, plus slack. The
+// queries in flight swing from a handful to hundreds between two looks
+// under the same load, so the count follows their peaks, and it comes back
+// down once a burst (or thousands of idle TCP connections) is over. It
+// returns a function that releases them all, for tests; the coredns binary
+// keeps them for its lifetime.
 func Keep(interval time.Duration) (stop func()) {
 	if strings.Contains(os.Getenv("GODEBUG"), "adaptivestackstart=0") {
 		return func() {}
@@ -54,19 +63,17 @@ func Keep(interval time.Duration) (stop func()) {
 	release := make(chan struct{})
 	done := make(chan struct{})
 	parked := 0
+	var seen [window]int
+	look := 0
 	adjust := func() {
-		want := min(runtime.NumGoroutine()-parked+slack, maxParked)
+		seen[look%window] = runtime.NumGoroutine() - parked
+		look++
+		want := min(slices.Max(seen[:])+slack, maxParked)
 		for ; parked < want; parked++ {
 			go park(parked, release)
 		}
-		// Release half the surplus (rounded up) at a time: the queries in
-		// flight swing from a handful to hundreds between two looks under
-		// the same load, so the count follows the peaks, and comes back
-		// down within seconds once a burst (or thousands of idle TCP
-		// connections) is over.
-		for n := (parked - want + 1) / 2; n > 0; n-- {
+		for ; parked > want; parked-- {
 			release <- struct{}{}
-			parked--
 		}
 	}
 	adjust()

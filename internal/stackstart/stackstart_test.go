@@ -20,10 +20,11 @@ func startingSize(t *testing.T) uint64 {
 
 // TestKeep: with 400 goroutines parked on small stacks, as queries waiting
 // to run are, new goroutines start with 2 KiB; with Keep, 8 KiB, also after
-// 400 more arrive; and once those are gone, Keep lets its extra ones go.
+// 400 more arrive; never 16 KiB, even when nearly all goroutines are its
+// own; and once the others are gone, Keep lets its extra ones go.
 func TestKeep(t *testing.T) {
 	hold, more := make(chan struct{}), make(chan struct{})
-	defer close(hold)
+	defer func() { close(hold) }()
 	waiting := func(n int, hold chan struct{}) {
 		for range n {
 			go func() { <-hold }()
@@ -40,6 +41,20 @@ func TestKeep(t *testing.T) {
 	if got := startingSize(t); got != 8<<10 {
 		t.Fatalf("with Keep: goroutines start with %d bytes, want 8 KiB", got)
 	}
+	// Nearly all parked: the average is about a parked one's stack, which
+	// must still round to 8 KiB, not 16.
+	close(hold)
+	hold = make(chan struct{})
+	time.Sleep(50 * time.Millisecond)
+	waiting(1000, hold) // that Keep parks 1000 more
+	time.Sleep(50 * time.Millisecond)
+	close(hold)
+	hold = make(chan struct{})
+	if got := startingSize(t); got != 8<<10 {
+		t.Fatalf("with Keep and few others: goroutines start with %d bytes, want 8 KiB", got)
+	}
+	waiting(400, hold)
+	time.Sleep(time.Second) // past the 50 looks Keep remembers
 	before := runtime.NumGoroutine()
 	waiting(400, more)
 	time.Sleep(50 * time.Millisecond) // a few intervals: Keep parks more
@@ -50,7 +65,7 @@ func TestKeep(t *testing.T) {
 		t.Fatalf("%d goroutines with 400 more waiting, want at least %d: Keep parked no more", n, before+2*400)
 	}
 	close(more)
-	time.Sleep(200 * time.Millisecond) // 20 intervals: each releases half the surplus
+	time.Sleep(time.Second) // past the 50 looks Keep remembers
 	if n := runtime.NumGoroutine(); n > before {
 		t.Errorf("%d goroutines after the 400 more are gone, want %d as before", n, before)
 	}
