@@ -127,7 +127,8 @@ link() {
 	for f; do ln -sf "$DATA/$f" "${DIR[$v]}/$f"; done
 }
 
-# start_coredns VARIANT BINARY: starts $SRV/VARIANT/Corefile. A variant
+# start_coredns VARIANT BINARY [NAME=VALUE...]: starts $SRV/VARIANT/Corefile,
+# with the environment variables given. A variant
 # in PROFILED (and every one with BENCH_PROFILE=1) also gets a pprof
 # listener; measure profiles it in a round of its own after the counted
 # ones.
@@ -139,7 +140,7 @@ start_coredns() {
 		PPROF[$v]=$REPLY
 		sed -i "0,/^\( *\)bind 127.0.0.1.*\$/s//&\n\1pprof 127.0.0.1:$REPLY/" "${DIR[$v]}/Corefile"
 	fi
-	(cd "${DIR[$v]}" && exec taskset -c "$SERVER_CPU" "$bin" -conf Corefile) \
+	(cd "${DIR[$v]}" && exec env "${@:3}" taskset -c "$SERVER_CPU" "$bin" -conf Corefile) \
 		>"${DIR[$v]}/stdout" 2>"${DIR[$v]}/stderr" &
 	PID[$v]=$!
 }
@@ -415,7 +416,7 @@ scenario_authoritative() {
 	step "scenario 1: authoritative zone — corebind (all five plugins) vs vanilla CoreDNS (file), BIND 9 (scenario 7), with and without the profile (scenario 10)"
 	record scenario 1 "Authoritative zone ($NAMES names, 10% NXDOMAIN): corebind with all five plugins vs vanilla CoreDNS with file only"
 	record scenario 7 "Reference: BIND 9 named, authoritative, same zone and query file, vs corebind of scenario 1"
-	record scenario 10 "Profile-guided build (default.pgo): corebind with and without the profile, all five plugins (scenario 1's Corefile) and file only (vanilla's), vs stock vanilla CoreDNS; scenario 1's servers and rounds; the stubzones workload, which the profile was not taken from, in scenario 6"
+	record scenario 10 "Profile-guided build (default.pgo): corebind with and without the profile, all five plugins (scenario 1's Corefile) and file only (vanilla's), vs stock vanilla CoreDNS, and the binary without its 8 KiB starting stack (internal/stackstart); scenario 1's servers and rounds; the stubzones workload, which the profile was not taken from, in scenario 6"
 
 	server s1-vanilla
 	link s1-vanilla bench.test.zone
@@ -440,14 +441,21 @@ scenario_authoritative() {
 	s1_corefile s1-nopgo
 	QLOG[s1-nopgo]=$SRV/s1-nopgo/query.log
 	record variant 1 s1-nopgo corebind-nopgo "the same corebind configuration, built without the profile"
+	# And both without the 8 KiB starting stack (internal/stackstart).
+	server s1-nostack
+	link s1-nostack bench.test.zone rfc2317-parent.zone
+	s1_corefile s1-nostack
+	QLOG[s1-nostack]=$SRV/s1-nostack/query.log
+	record variant 1 s1-nostack corebind "the same corebind configuration and binary, goroutines starting with 2 KiB (GODEBUG=adaptivestackstart=0)"
 	local v
-	for v in s1-file s1-file-nopgo; do
+	for v in s1-file s1-file-nopgo s1-file-nostack; do
 		server "$v"
 		link "$v" bench.test.zone
 		sed "s/:${PORT[s1-vanilla]} {/:${PORT[$v]} {/" "$SRV/s1-vanilla/Corefile" >"$SRV/$v/Corefile"
 	done
 	record variant 1 s1-file corebind "corebind (profile-guided): file only, vanilla's Corefile"
 	record variant 1 s1-file-nopgo corebind-nopgo "corebind without the profile: file only, vanilla's Corefile"
+	record variant 1 s1-file-nostack corebind "corebind (profile-guided): file only, goroutines starting with 2 KiB (GODEBUG=adaptivestackstart=0)"
 
 	server s1-bind
 	link s1-bind bench.test.zone
@@ -458,14 +466,16 @@ scenario_authoritative() {
 	start_coredns s1-nopgo "$NOPGO"
 	start_coredns s1-file "$COREBIND"
 	start_coredns s1-file-nopgo "$NOPGO"
+	start_coredns s1-nostack "$COREBIND" GODEBUG=adaptivestackstart=0
+	start_coredns s1-file-nostack "$COREBIND" GODEBUG=adaptivestackstart=0
 	start_named s1-bind 'zone "bench.test" { type primary; file "bench.test.zone"; };'
-	local all=(s1-vanilla s1-corebind s1-bind s1-nopgo s1-file s1-file-nopgo)
+	local all=(s1-vanilla s1-corebind s1-bind s1-nopgo s1-file s1-file-nopgo s1-nostack s1-file-nostack)
 	for v in "${all[@]}"; do
 		ready "$v" h00001.bench.test
 		expect "$v" 'status: NXDOMAIN' "h$((NAMES + 1)).bench.test"
 	done
 	# What corebind's other plugins do for the other clients and names.
-	for v in s1-corebind s1-nopgo; do
+	for v in s1-corebind s1-nopgo s1-nostack; do
 		expect "$v" 'flags: qr aa rd;' h00001.bench.test
 		expect "$v" 'status: REFUSED' www.example.com
 		expect "$v" 'status: NOERROR.* ANSWER: 0,' version.bind CH TXT
@@ -474,6 +484,7 @@ scenario_authoritative() {
 		same_answer "$v" s1-vanilla h00002.bench.test A
 	done
 	same_answer s1-file s1-vanilla h00002.bench.test A
+	same_answer s1-file-nostack s1-vanilla h00002.bench.test A
 	# BIND as shipped: minimal-responses no-auth-recursive leaves out the
 	# authority and additional sections of answers to RD=1 queries.
 	SECTIONS=+answer same_answer s1-corebind s1-bind h00002.bench.test A
@@ -488,6 +499,8 @@ scenario_authoritative() {
 	record compare 10 s1-file-nopgo s1-vanilla "" "" "corebind, file only, without the profile vs stock vanilla (file)"
 	record compare 10 s1-corebind s1-nopgo "" "" "the profile's gain: all five plugins, with vs without"
 	record compare 10 s1-file s1-file-nopgo "" "" "the profile's gain: file only, with vs without"
+	record compare 10 s1-corebind s1-nostack "" "" "the 8 KiB starting stack's gain: all five plugins, with vs without"
+	record compare 10 s1-file s1-file-nostack "" "" "the 8 KiB starting stack's gain: file only, with vs without"
 	stop "${all[@]}"
 }
 

@@ -1,0 +1,110 @@
+// Package stackstart makes the Go runtime start goroutines with an 8 KiB
+// stack in the coredns binary, so that a query's goroutine no longer grows
+// its stack while it is being answered.
+//
+// Why: miekg/dns starts a goroutine for every UDP query and the runtime gives
+// it 2 KiB. Answering a query through CoreDNS's chain needs between 4 and
+// 8 KiB, so every query's stack was grown twice (2 to 4 to 8 KiB), each time
+// copying it frame by frame: runtime.newstack was 12% of vanilla CoreDNS's
+// CPU under load and 19% with a plugin chain (bench/RESULTS.md, profiles).
+//
+// How: since Go 1.19 the runtime starts new goroutines with the average stack
+// in use among the goroutines its last garbage collection scanned, rounded up
+// to a power of two (runtime.gcComputeStartingStackSize). A busy server's
+// goroutines are mostly queries that have not run yet and idle loops, so the
+// average stays under 2 KiB. Keep parks enough goroutines that each hold
+// about 6.5 KiB of stack to lift that average to between 3.2 and 7 KiB, which
+// the runtime rounds to 8 KiB. It cannot lift it further: no average exceeds
+// the largest stacks averaged, so new goroutines never start above 8 KiB.
+//
+// Kept by the rule for code that exists for speed (issue 15): it buys
+// FIGURE of whole-server throughput, see bench/RESULTS.md. It costs 8 KiB per
+// parked goroutine, as many as the most others of the last 50 looks (five
+// seconds in the binary), at most 2048: 16 MiB.
+// It is the binary's choice, not a plugin's: importers of a plugin are not
+// affected. GODEBUG=adaptivestackstart=0 turns the runtime's adaptation off,
+// and with it this.
+package stackstart
+
+import (
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+const (
+	// parkedFrame is the stack each parked goroutine holds: with what
+	// the runtime keeps below it and its guard (928 bytes on
+	// linux/amd64) it stays under 8 KiB, and TestKeep checks that the
+	// average never rounds up to 16 KiB.
+	parkedFrame = 6656
+	// maxParked bounds the memory spent: 2048 × 8 KiB = 16 MiB.
+	maxParked = 2048
+	// slack keeps the parked goroutines ahead of a rise in queries.
+	slack = 32
+	// window is how many looks the count of others is remembered for.
+	window = 50
+)
+
+// Keep starts parking goroutines and looks every interval at how many
+// others there are, since they pull the average down: it keeps as many
+// parked as the most others seen in the last 50 looks, plus slack. The
+// queries in flight swing from a handful to hundreds between two looks
+// under the same load, so the count follows their peaks, and it comes back
+// down once a burst (or thousands of idle TCP connections) is over. It
+// returns a function that releases them all, for tests; the coredns binary
+// keeps them for its lifetime.
+func Keep(interval time.Duration) (stop func()) {
+	if strings.Contains(os.Getenv("GODEBUG"), "adaptivestackstart=0") {
+		return func() {}
+	}
+	release := make(chan struct{})
+	done := make(chan struct{})
+	parked := 0
+	var seen [window]int
+	look := 0
+	adjust := func() {
+		seen[look%window] = runtime.NumGoroutine() - parked
+		look++
+		want := min(slices.Max(seen[:])+slack, maxParked)
+		for ; parked < want; parked++ {
+			go park(parked, release)
+		}
+		for ; parked > want; parked-- {
+			release <- struct{}{}
+		}
+	}
+	adjust()
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				adjust()
+			case <-done:
+				for ; parked > 0; parked-- {
+					release <- struct{}{}
+				}
+				close(done)
+				return
+			}
+		}
+	}()
+	return func() { done <- struct{}{}; <-done }
+}
+
+// park holds a goroutine with parkedFrame bytes of stack in use until it is
+// released. The index makes the frame's contents unknown to the compiler,
+// and noinline keeps the result used, or the compiler would leave the array
+// out.
+//
+//go:noinline
+func park(i int, release <-chan struct{}) byte {
+	var frame [parkedFrame]byte
+	frame[i%parkedFrame] = byte(i)
+	<-release
+	return frame[(i+1)%parkedFrame]
+}
