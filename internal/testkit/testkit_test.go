@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -41,8 +42,12 @@ func TestPeers(t *testing.T) {
 	}
 	named.WriteFile("example.org.db", strings.Replace(strings.Replace(exampleZone, "192.0.2.80", "192.0.2.81", 1), " 1 3600", " 2 3600", 1))
 	named.Reload()
-	r := Query(t, "udp", "", named.Addr, "www.example.org", dns.TypeA)
-	if len(r.Answer) != 1 || r.Answer[0].(*dns.A).A.String() != "192.0.2.81" {
+	// named logs the reload before the zone has loaded from the new file.
+	var r *dns.Msg
+	if !Eventually(5*time.Second, func() bool {
+		r = Query(t, "udp", "", named.Addr, "www.example.org", dns.TypeA)
+		return len(r.Answer) == 1 && r.Answer[0].(*dns.A).A.String() == "192.0.2.81"
+	}) {
 		t.Errorf("after reload: got %v", r.Answer)
 	}
 }
