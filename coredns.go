@@ -40,8 +40,8 @@ func main() {
 		}
 		return
 	}
-	// Queries' goroutines start with an 8 KiB stack instead of growing
-	// one twice (internal/stackstart says why and what it buys).
+	// Queries' goroutines start with a 16 KiB stack instead of growing
+	// one (internal/stackstart says why and what it buys).
 	stackstart.Keep(100 * time.Millisecond)
 	coremain.Run()
 }

@@ -416,7 +416,7 @@ scenario_authoritative() {
 	step "scenario 1: authoritative zone — corebind (all five plugins) vs vanilla CoreDNS (file), BIND 9 (scenario 7), with and without the profile (scenario 10)"
 	record scenario 1 "Authoritative zone ($NAMES names, 10% NXDOMAIN): corebind with all five plugins vs vanilla CoreDNS with file only"
 	record scenario 7 "Reference: BIND 9 named, authoritative, same zone and query file, vs corebind of scenario 1"
-	record scenario 10 "Profile-guided build (default.pgo): corebind with and without the profile, all five plugins (scenario 1's Corefile) and file only (vanilla's), vs stock vanilla CoreDNS, and the binary without its 8 KiB starting stack (internal/stackstart); scenario 1's servers and rounds; the stubzones workload, which the profile was not taken from, in scenario 6"
+	record scenario 10 "Profile-guided build (default.pgo): corebind with and without the profile, all five plugins (scenario 1's Corefile) and file only (vanilla's), vs stock vanilla CoreDNS, and the binary without its 16 KiB starting stack (internal/stackstart); scenario 1's servers and rounds; the stubzones workload, which the profile was not taken from, in scenario 6"
 
 	server s1-vanilla
 	link s1-vanilla bench.test.zone
@@ -441,7 +441,7 @@ scenario_authoritative() {
 	s1_corefile s1-nopgo
 	QLOG[s1-nopgo]=$SRV/s1-nopgo/query.log
 	record variant 1 s1-nopgo corebind-nopgo "the same corebind configuration, built without the profile"
-	# And both without the 8 KiB starting stack (internal/stackstart).
+	# And both without the 16 KiB starting stack (internal/stackstart).
 	server s1-nostack
 	link s1-nostack bench.test.zone rfc2317-parent.zone
 	s1_corefile s1-nostack
@@ -499,8 +499,8 @@ scenario_authoritative() {
 	record compare 10 s1-file-nopgo s1-vanilla "" "" "corebind, file only, without the profile vs stock vanilla (file)"
 	record compare 10 s1-corebind s1-nopgo "" "" "the profile's gain: all five plugins, with vs without"
 	record compare 10 s1-file s1-file-nopgo "" "" "the profile's gain: file only, with vs without"
-	record compare 10 s1-corebind s1-nostack "" "" "the 8 KiB starting stack's gain: all five plugins, with vs without"
-	record compare 10 s1-file s1-file-nostack "" "" "the 8 KiB starting stack's gain: file only, with vs without"
+	record compare 10 s1-corebind s1-nostack "" "" "the 16 KiB starting stack's gain: all five plugins, with vs without"
+	record compare 10 s1-file s1-file-nostack "" "" "the 16 KiB starting stack's gain: file only, with vs without"
 	stop "${all[@]}"
 }
 

@@ -1,26 +1,32 @@
-// Package stackstart makes the Go runtime start goroutines with an 8 KiB
-// stack in the coredns binary, so that a query's goroutine no longer grows
-// its stack while it is being answered.
+// Package stackstart makes the Go runtime start goroutines with a 16 KiB
+// stack in the coredns binary, so that a query's goroutine does not grow its
+// stack while it is being answered.
 //
 // Why: miekg/dns starts a goroutine for every UDP query and the runtime gives
-// it 2 KiB. Answering a query through CoreDNS's chain needs between 4 and
-// 8 KiB, so every query's stack was grown twice (2 to 4 to 8 KiB), each time
-// copying it frame by frame: runtime.newstack was 12% of vanilla CoreDNS's
-// CPU under load and 19% with a plugin chain (bench/RESULTS.md, profiles).
+// it 2 KiB. Answering a query through CoreDNS's chain needs more: between 4
+// and 8 KiB for vanilla CoreDNS serving a file zone, so every query's stack
+// was grown twice (2 to 4 to 8 KiB), each time copied frame by frame;
+// runtime.newstack was 12-14% of vanilla CoreDNS's CPU under load
+// (bench/RESULTS.md, profiles). A longer chain, or the larger frames of a
+// profile-guided build, needs more than 8 KiB on some paths: file's
+// NXDOMAIN path recurses down its tree, and with default.pgo's inlining it
+// crossed 8 KiB, which cost 13% of the CPU in the growth from 8 to 16 KiB
+// (scenario 1 at 0.78 of vanilla with an 8 KiB start, 1.00 with 16 KiB).
 //
 // How: since Go 1.19 the runtime starts new goroutines with the average stack
 // in use among the goroutines its last garbage collection scanned, rounded up
 // to a power of two (runtime.gcComputeStartingStackSize). A busy server's
 // goroutines are mostly queries that have not run yet and idle loops, so the
-// average stays under 2 KiB. Keep parks enough goroutines that each hold
-// about 6.5 KiB of stack to lift that average to between 3.2 and 7 KiB, which
-// the runtime rounds to 8 KiB. It cannot lift it further: no average exceeds
-// the largest stacks averaged, so new goroutines never start above 8 KiB.
+// average stays under 2 KiB. Keep parks goroutines that each hold about
+// 14.5 KiB of stack, enough of them to lift that average above 7.3 KiB,
+// which the runtime rounds to 16 KiB. It cannot lift it further: no average
+// exceeds the largest stacks averaged, so new goroutines never start above
+// 16 KiB.
 //
 // Kept by the rule for code that exists for speed (issue 15): it buys
-// FIGURE of whole-server throughput, see bench/RESULTS.md. It costs 8 KiB per
-// parked goroutine, as many as the most others of the last 50 looks (five
-// seconds in the binary), at most 2048: 16 MiB.
+// FIGURE of whole-server throughput, see bench/RESULTS.md. It costs 16 KiB
+// per parked goroutine, as many as the most others of the last 50 looks
+// (five seconds in the binary), at most 1024: 16 MiB.
 // It is the binary's choice, not a plugin's: importers of a plugin are not
 // affected. GODEBUG=adaptivestackstart=0 turns the runtime's adaptation off,
 // and with it this.
@@ -37,11 +43,13 @@ import (
 const (
 	// parkedFrame is the stack each parked goroutine holds: with what
 	// the runtime keeps below it and its guard (928 bytes on
-	// linux/amd64) it stays under 8 KiB, and TestKeep checks that the
-	// average never rounds up to 16 KiB.
-	parkedFrame = 6656
-	// maxParked bounds the memory spent: 2048 × 8 KiB = 16 MiB.
-	maxParked = 2048
+	// linux/amd64) it stays under 16 KiB, and TestKeep checks that the
+	// average never rounds up to 32 KiB.
+	parkedFrame = 14 << 10
+	// maxParked bounds the memory spent: 1024 × 16 KiB = 16 MiB. Past
+	// it (thousands of idle TCP connections) goroutines start smaller,
+	// and grow as they did before.
+	maxParked = 1024
 	// slack keeps the parked goroutines ahead of a rise in queries.
 	slack = 32
 	// window is how many looks the count of others is remembered for.
