@@ -18,15 +18,16 @@ import (
 // back to m.Len().
 //
 // Why it is kept (issue 15's rule: a hand-written library function must buy
-// at least 1% of whole-server throughput): BenchmarkWireLen, same run,
-// 2026-12-03 on this 2-core machine under load: a compressed one-answer
-// reply with EDNS costs m.Len() 650-1900 ns and 2 allocations (256 B), and
-// wireLen 200-340 ns and none. Every logged query measures one reply, so
-// wireLen saves about 500-600 ns and 256 B of garbage per query: about 3% of
-// the ~17-20 µs a query costs the whole server (59k queries/s on one core,
-// REFERENCE.md). For the query itself the two are even (m.Len 35-80 ns with
-// one 8-byte allocation, wireLen 50-85 ns), so the query's path only needs
-// plainMsgLen, which the replies need anyway.
+// at least 1% of whole-server throughput), from one run of ./build.sh bench
+// (bench/RESULTS.md, 2026-12-04): BenchmarkWireLen gives m.Len() 170 ns and
+// 2 allocations (256 B) for a compressed one-answer reply with EDNS, and
+// wireLen 51 ns and none; in the same run a query through querylog cost the
+// server 21.1 µs of CPU (scenario 2). Every logged query measures one reply,
+// so wireLen saves 0.6% of a query's CPU and 256 B of garbage, which the
+// collector pays for again: about the 1% bar, and kept for that. For the
+// query itself the two are even (m.Len 32 ns with one 8-byte allocation,
+// wireLen 14 ns), so the query's path only needs plainMsgLen, which the
+// replies need anyway.
 func wireLen(m *dns.Msg) int {
 	// Len compresses only when asked to and when there is something to
 	// compress. Queries never are: their path stays free of the table.
