@@ -7,6 +7,21 @@ import (
 	"time"
 )
 
+// settles waits up to 10 s for goroutines to start with want bytes: Keep's
+// goroutines park, and the others end, only as the scheduler gets to them,
+// which takes a while on a busy machine or under -race.
+func settles(t *testing.T, want uint64) uint64 {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := startingSize(t)
+		if got == want || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func startingSize(t *testing.T) uint64 {
 	t.Helper()
 	runtime.GC() // the runtime recomputes the size at the end of a cycle
@@ -38,7 +53,7 @@ func TestKeep(t *testing.T) {
 	stop := Keep(10 * time.Millisecond)
 	defer stop()
 	time.Sleep(20 * time.Millisecond) // the parked goroutines run and park
-	if got := startingSize(t); got != 16<<10 {
+	if got := settles(t, 16<<10); got != 16<<10 {
 		t.Fatalf("with Keep: goroutines start with %d bytes, want 16 KiB", got)
 	}
 	// Nearly all parked: the average is about a parked one's stack, which
@@ -51,23 +66,47 @@ func TestKeep(t *testing.T) {
 	close(hold)
 	hold = make(chan struct{})
 	time.Sleep(50 * time.Millisecond) // the 1000 end; Keep remembers them
-	if got := startingSize(t); got != 16<<10 {
+	if got := settles(t, 16<<10); got != 16<<10 {
 		t.Fatalf("with Keep and few others: goroutines start with %d bytes, want 16 KiB", got)
 	}
 	waiting(400, hold)
-	time.Sleep(time.Second) // past the 50 looks Keep remembers
-	before := runtime.NumGoroutine()
+	before := steady()
 	waiting(400, more)
-	time.Sleep(50 * time.Millisecond) // a few intervals: Keep parks more
-	if got := startingSize(t); got != 16<<10 {
-		t.Fatalf("with Keep, 400 more waiting: goroutines start with %d bytes, want 16 KiB", got)
-	}
-	if n := runtime.NumGoroutine(); n < before+2*400 {
+	if n := until(func(n int) bool { return n >= before+2*400 }); n < before+2*400 {
 		t.Fatalf("%d goroutines with 400 more waiting, want at least %d: Keep parked no more", n, before+2*400)
 	}
+	if got := settles(t, 16<<10); got != 16<<10 {
+		t.Fatalf("with Keep, 400 more waiting: goroutines start with %d bytes, want 16 KiB", got)
+	}
 	close(more)
-	time.Sleep(time.Second) // past the 50 looks Keep remembers
-	if n := runtime.NumGoroutine(); n > before {
+	if n := until(func(n int) bool { return n <= before }); n > before {
 		t.Errorf("%d goroutines after the 400 more are gone, want %d as before", n, before)
+	}
+}
+
+// steady returns the number of goroutines once it stays the same for
+// longer than Keep remembers (50 looks of 10 ms).
+func steady() int {
+	n := runtime.NumGoroutine()
+	for range 15 {
+		time.Sleep(700 * time.Millisecond)
+		m := runtime.NumGoroutine()
+		if m == n {
+			break
+		}
+		n = m
+	}
+	return n
+}
+
+// until returns the number of goroutines once ok accepts it, or after 10 s.
+func until(ok func(int) bool) int {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n := runtime.NumGoroutine()
+		if ok(n) || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
