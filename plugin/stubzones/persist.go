@@ -123,7 +123,9 @@ func load(path, zone string, o *options) (*stubData, error) {
 	if info.Size() > maxFileSize {
 		return nil, fmt.Errorf("%d bytes is too large for a stub zone copy", info.Size())
 	}
-	data, err := io.ReadAll(f)
+	// Bounded too: the file may grow between Stat and the read (a
+	// truncated copy then fails to parse, as any damaged one does).
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize))
 	if err != nil {
 		return nil, err
 	}
