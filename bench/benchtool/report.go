@@ -59,6 +59,16 @@ type variant struct {
 	QPS         spread    `json:"qps"`
 	CPUPerQuery spread    `json:"server_cpu_seconds_per_query"`
 	Memory      *memory   `json:"memory,omitempty"`
+	GoMemory    *goMemory `json:"go_memory,omitempty"`
+}
+
+// goMemory is the Go runtime's account of a server's memory at the same
+// moment as memory (runtime.MemStats), in KiB.
+type goMemory struct {
+	HeapInuseKiB int `json:"heap_inuse_kib"`
+	StackKiB     int `json:"stack_inuse_kib"`
+	SysKiB       int `json:"sys_kib"`
+	ReleasedKiB  int `json:"heap_released_kib"`
 }
 
 // memory is a server's resident size after its scenario (VmRSS) and its
@@ -222,6 +232,16 @@ func readLog(path string) (*results, error) {
 			if v.Name == "flood" {
 				res.FloodMemory = v.Memory
 			}
+		case "gomem":
+			v := variants[arg(1)]
+			heap, err1 := strconv.Atoi(arg(2))
+			stack, err2 := strconv.Atoi(arg(3))
+			sys, err3 := strconv.Atoi(arg(4))
+			released, err4 := strconv.Atoi(arg(5))
+			if v == nil || err1 != nil || err2 != nil || err3 != nil || err4 != nil {
+				return nil, bad(errors.New("want VARIANT HEAP STACK SYS RELEASED (KiB) of a known variant"))
+			}
+			v.GoMemory = &goMemory{heap, stack, sys, released}
 		case "compare":
 			c := &comparison{B: arg(2), A: arg(3), Op: arg(4), Title: arg(6)}
 			if arg(5) != "" {

@@ -33,13 +33,18 @@ var _ plugin.Handler = (*Chaosmask)(nil)
 // ServeDNS implements plugin.Handler. Internal lookups pass untouched and
 // uncounted: the client's own query is judged once.
 func (cm *Chaosmask) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
-	if len(r.Question) == 0 || client.Internal(ctx) {
+	if len(r.Question) == 0 {
 		return plugin.NextOrFailure(cm.Name(), cm.Next, ctx, w, r)
 	}
+	// An IN query without NSID, most traffic, is decided without a look
+	// into the context.
 	if r.Question[0].Qclass == dns.ClassINET {
-		if cm.hideNSID && hasNSID(r) && !cm.revealed(ctx, w, r) {
+		if cm.hideNSID && hasNSID(r) && !client.Internal(ctx) && !cm.revealed(ctx, w, r) {
 			w = &nsidHider{dnsreply.Writer{ResponseWriter: w}}
 		}
+		return plugin.NextOrFailure(cm.Name(), cm.Next, ctx, w, r)
+	}
+	if client.Internal(ctx) {
 		return plugin.NextOrFailure(cm.Name(), cm.Next, ctx, w, r)
 	}
 	return cm.serveNonIN(ctx, w, r)

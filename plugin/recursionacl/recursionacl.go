@@ -52,17 +52,23 @@ func (h *RecursionACL) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dn
 	if r.Opcode != dns.OpcodeQuery || !h.zones.contains(r.Question[0].Name) {
 		return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
 	}
-	q := queryOf(ctx)
-	if q != nil && q.denied {
-		// A lookup made for a denied client's query (file chasing a
-		// CNAME): authoritative data only, like the query itself.
-		return h.denied(ctx, w, r, q)
+	// Only a lookup the server makes for a query (file chasing a CNAME
+	// through upstream.Lookup) carries the query's decision: a client's
+	// own query is judged without looking for one.
+	internal := client.Internal(ctx)
+	var q *query
+	if internal {
+		q = queryOf(ctx)
+		if q != nil && q.denied {
+			// Made for a denied client's query: authoritative data
+			// only, like the query itself.
+			return h.denied(ctx, w, r, q, internal)
+		}
 	}
 	if !h.allowed(ctx, w) {
-		return h.denied(client.WithRecursion(ctx, false), w, r, nil)
+		return h.denied(client.WithRecursion(ctx, false), w, r, nil, internal)
 	}
 	ctx = client.WithRecursion(ctx, true)
-	internal := client.Internal(ctx)
 	if !internal && r.Question[0].Qclass != dns.ClassCHAOS {
 		h.count(ctx, allowed)
 	}
@@ -71,14 +77,13 @@ func (h *RecursionACL) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dn
 		q = &query{qname: r.Question[0].Name, rd0: true}
 		ctx = withQuery(ctx, q)
 	}
-	return h.serve(ctx, h.Next, w, r, q, true)
+	return h.serve(ctx, h.Next, w, r, q, true, internal)
 }
 
 // denied sends a denied client's query past cache to the authoritative
 // plugins; the barrier behind them refuses what they pass on.
-func (h *RecursionACL) denied(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, q *query) (int, error) {
+func (h *RecursionACL) denied(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, q *query, internal bool) (int, error) {
 	question := &r.Question[0]
-	internal := client.Internal(ctx)
 	// CH queries are outside recursion (chaos and chaosmask answer them):
 	// they go on like authoritative data, uncounted, with nothing fetched.
 	chaos := question.Qclass == dns.ClassCHAOS
@@ -96,7 +101,7 @@ func (h *RecursionACL) denied(ctx context.Context, w dns.ResponseWriter, r *dns.
 		q = &query{qname: question.Name, denied: true}
 		ctx = withQuery(ctx, q)
 	}
-	rcode, err := h.serve(ctx, h.local, w, r, q, false)
+	rcode, err := h.serve(ctx, h.local, w, r, q, false, internal)
 	if !internal && !chaos {
 		if q.refused {
 			h.count(ctx, denied)
@@ -145,8 +150,7 @@ func refusal(r *dns.Msg) *dns.Msg {
 // fails without writing leaves the reply to the server, which would not set RA,
 // so recursionacl writes it (except for internal lookups, whose caller wants the rcode).
 // An unanswered RD=0 query is answered here, above cache, so cache never stores it.
-func (h *RecursionACL) serve(ctx context.Context, next plugin.Handler, w dns.ResponseWriter, r *dns.Msg, q *query, ra bool) (int, error) {
-	internal := client.Internal(ctx)
+func (h *RecursionACL) serve(ctx context.Context, next plugin.Handler, w dns.ResponseWriter, r *dns.Msg, q *query, ra, internal bool) (int, error) {
 	rw := &raWriter{Writer: dnsreply.Writer{ResponseWriter: w}, ra: ra}
 	if q != nil && q.denied && !internal && r.IsEdns0() != nil {
 		rw.chased = &q.chased

@@ -131,3 +131,23 @@ func TestParseOctet(t *testing.T) {
 		}
 	}
 }
+
+// TestUnderArpa: the pre-check lets every name the table may hold through,
+// whatever its case, and turns away other zones.
+func TestUnderArpa(t *testing.T) {
+	for name, want := range map[string]bool{
+		"arpa.":                      true,
+		"in-addr.arpa.":              true,
+		"5.2.0.192.IN-ADDR.ARPA.":    true,
+		"0-25.2.0.192.in-addr.arpa.": true,
+		`x\.arpa.`:                   true, // escaped: classify decides
+		"www.example.org.":           false,
+		"notarpa.":                   false,
+		"arpa.example.":              false,
+		".":                          false,
+	} {
+		if got := underArpa(name); got != want {
+			t.Errorf("underArpa(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

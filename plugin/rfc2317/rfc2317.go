@@ -78,6 +78,9 @@ func (h *RFC2317) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 		// Zone transfers go through the transfer plugin and Transfer below.
 		return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
 	}
+	if !underArpa(q.Name) {
+		return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
+	}
 	qname := strings.ToLower(q.Name)
 	k, b, octet := h.table.classify(qname)
 	switch k {

@@ -1,6 +1,10 @@
 package rfc2317
 
-import "github.com/miekg/dns"
+import (
+	"strings"
+
+	"github.com/miekg/dns"
+)
 
 // kind is what rfc2317 does with a name.
 type kind uint8
@@ -48,6 +52,16 @@ func newTable(blocks []*block) table {
 		}
 	}
 	return t
+}
+
+// underArpa reports whether name may be arpa. or below it. Every name the
+// table holds is, so a query for another zone is passed on after this one
+// comparison, without lower-casing or a map lookup. A name whose last label
+// ends in an escaped "\.arpa" passes too: classify tells it apart.
+func underArpa(name string) bool {
+	const arpa = "arpa."
+	n := len(name) - len(arpa)
+	return n >= 0 && strings.EqualFold(name[n:], arpa) && (n == 0 || name[n-1] == '.')
 }
 
 // classify tells what rfc2317 does with qname (lower case, FQDN), with the
