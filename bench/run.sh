@@ -246,6 +246,9 @@ $b"
 }
 
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+# anon PID: the anonymous part of the resident size (heap, stacks), KiB;
+# the rest is pages of the binary, shared and given back under pressure.
+anon() { awk '/^RssAnon:/ { print $2 }' "/proc/$1/status"; }
 # cputicks PID: the CPU time the process has used, user and system, in
 # clock ticks (the fields after the command name, which ends with ")").
 cputicks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
@@ -337,7 +340,7 @@ measure() {
 		done
 	done
 	for v in "${variants[@]}"; do
-		record mem "$v" "$(rss "${PID[$v]}")" "$(hwm "${PID[$v]}")"
+		record mem "$v" "$(rss "${PID[$v]}")" "$(hwm "${PID[$v]}")" "$(anon "${PID[$v]}")"
 		[[ -z ${PPROF[$v]:-} ]] || memstats "$v"
 	done
 	for v in "${variants[@]}"; do

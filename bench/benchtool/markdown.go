@@ -43,9 +43,9 @@ func (res *results) markdown() string {
 		mems = append(mems, s.Memory...)
 	}
 	if len(mems) > 0 {
-		p("\n| Memory | Ratio of resident sizes | Target | |\n|---|---:|---|---|\n")
+		p("\n| Memory | Ratio of resident sizes | Target | | Ratio of their anonymous parts (RssAnon) |\n|---|---:|---|---|---:|\n")
 		for _, m := range mems {
-			p("| %s (`%s` / `%s`) | **%.3f** | ≤ %.2f | %s |\n", m.Title, m.A, m.B, m.Ratio, m.Max, verdict(&m.Met))
+			p("| %s (`%s` / `%s`) | **%.3f** | ≤ %.2f | %s | %.3f |\n", m.Title, m.A, m.B, m.Ratio, m.Max, verdict(&m.Met), m.AnonRatio)
 		}
 		goMemoryTable(p, res, mems)
 	}
@@ -66,7 +66,7 @@ func (res *results) markdown() string {
 	p("- Pinning: %s.\n", m["pinning"])
 	p("- Each variant of a scenario runs as its own server, all started together; each gets a %ss warm-up, then %s round(s) of %ss, the order of the variants reversed every other round.\n", m["warmup"], m["rounds"], m["seconds"])
 	p("- Before measuring, the harness checks with `dig` that each server gives the answer its scenario claims (and that compared servers give the same records); a run whose answers have an unexpected response code stops the benchmark.\n")
-	p("- Memory: the server's resident size (VmRSS) after its scenario's last round, and its peak (VmHWM).\n")
+	p("- Memory: the server's resident size (VmRSS) after its scenario's last round, and its peak (VmHWM); for the memory targets also its anonymous part (RssAnon: heap, stacks), which leaves out the binary's pages.\n")
 
 	for _, s := range res.Scenarios {
 		p("\n## Scenario %s\n\n%s.\n\n", s.ID, s.Title)

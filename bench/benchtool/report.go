@@ -43,6 +43,8 @@ type memCompare struct {
 	Max   float64 `json:"max_ratio"`
 	Ratio float64 `json:"ratio"`
 	Met   bool    `json:"met"`
+	// AnonRatio compares the anonymous parts (RssAnon), reported.
+	AnonRatio float64 `json:"anon_ratio,omitempty"`
 }
 
 // profile is the top of a variant's CPU profile (go tool pprof -top).
@@ -76,6 +78,7 @@ type goMemory struct {
 type memory struct {
 	RSSKiB  int `json:"rss_kib"`
 	PeakKiB int `json:"peak_kib"`
+	AnonKiB int `json:"anon_kib,omitempty"` // RssAnon: the resident size but the binary's pages
 }
 
 // spread is the median and range of a set of figures.
@@ -226,9 +229,14 @@ func readLog(path string) (*results, error) {
 			rss, err1 := strconv.Atoi(arg(2))
 			peak, err2 := strconv.Atoi(arg(3))
 			if v == nil || err1 != nil || err2 != nil {
-				return nil, bad(errors.New("want VARIANT RSS PEAK of a known variant"))
+				return nil, bad(errors.New("want VARIANT RSS PEAK [ANON] of a known variant"))
 			}
-			v.Memory = &memory{rss, peak}
+			v.Memory = &memory{RSSKiB: rss, PeakKiB: peak}
+			if arg(4) != "" {
+				if v.Memory.AnonKiB, err1 = strconv.Atoi(arg(4)); err1 != nil {
+					return nil, bad(err1)
+				}
+			}
 			if v.Name == "flood" {
 				res.FloodMemory = v.Memory
 			}
@@ -329,6 +337,9 @@ func readLog(path string) (*results, error) {
 			if a != nil && b != nil && b.RSSKiB > 0 {
 				m.Ratio = float64(a.RSSKiB) / float64(b.RSSKiB)
 				m.Met = m.Ratio <= m.Max
+			}
+			if a != nil && b != nil && b.AnonKiB > 0 {
+				m.AnonRatio = float64(a.AnonKiB) / float64(b.AnonKiB)
 			}
 		}
 	}
