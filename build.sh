@@ -29,8 +29,8 @@ commands:
   bench [--quick]
                build ./coredns, ./coredns-nopgo (the same without the profile) and
                ./coredns-vanilla, then measure corebind against
-               vanilla CoreDNS and BIND 9 side by side (dnsperf, loopback; under
-               15 minutes) and write bench/RESULTS.md and bench/results.json;
+               vanilla CoreDNS and BIND 9 side by side (dnsperf, loopback; about
+               20 minutes) and write bench/RESULTS.md and bench/results.json;
                --quick checks the harness in a minute or two (bench/out/quick/)
   test-import  carry out README.md's single-plugin import: recursionacl added to a copy
                of CoreDNS v1.15.0's own source, built, and serving (part of test)

@@ -38,7 +38,7 @@ done
 
 # The run's size. --quick checks the harness end to end in a minute or two;
 # its figures mean nothing. BENCH_ROUNDS and BENCH_SECONDS override the full
-# run's (which must stay under 15 minutes). Many short rounds rather than a
+# run's (about 20 minutes). Many short rounds rather than a
 # few long ones: the two runs of a pair are closer in time, so a change in
 # the machine's other work touches both alike, and the median of more pairs
 # shrugs off the odd disturbed one.
