@@ -287,16 +287,16 @@ func nsop(v float64) string {
 	return fmt.Sprintf("%.1f", v)
 }
 
-// goMemoryTable splits the resident size of the servers compared for memory
-// into what the Go runtime accounts for (heap in use, goroutine stacks, the
-// rest it holds and has not given back) and what it does not: mostly the
-// binary's mapped pages.
+// goMemoryTable splits the resident size of the servers compared for memory:
+// the binary's pages (file-backed, VmRSS less RssAnon), and the anonymous
+// part as the Go runtime accounts for it (heap in use, goroutine stacks, the
+// rest it holds and has not given back).
 func goMemoryTable(p func(string, ...any), res *results, mems []*memCompare) {
 	var vs []*variant
 	for _, m := range mems {
 		for _, s := range res.Scenarios {
 			for _, v := range s.Variants {
-				if (v.Name == m.A || v.Name == m.B) && v.Memory != nil && v.GoMemory != nil && !slices.Contains(vs, v) {
+				if (v.Name == m.A || v.Name == m.B) && v.Memory != nil && v.Memory.AnonKiB > 0 && v.GoMemory != nil && !slices.Contains(vs, v) {
 					vs = append(vs, v)
 				}
 			}
@@ -305,13 +305,12 @@ func goMemoryTable(p func(string, ...any), res *results, mems []*memCompare) {
 	if len(vs) == 0 {
 		return
 	}
-	p("\nWhat the resident sizes are made of, in MiB, read at the same moment (`runtime.MemStats` from pprof's heap page; \"held\" leaves out what the runtime gave back to the system):\n\n")
-	p("| Server | Resident | Go heap in use | Goroutine stacks | Other memory the Go runtime holds | Outside the Go runtime (binary pages) |\n|---|---:|---:|---:|---:|---:|\n")
+	p("\nWhat the resident sizes are made of, in MiB, read at the same moment (`/proc/PID/status`, and `runtime.MemStats` from pprof's heap page):\n\n")
+	p("| Server | Resident | Binary pages | Anonymous | Go heap in use | Goroutine stacks |\n|---|---:|---:|---:|---:|---:|\n")
 	mib := func(kib int) string { return fmt.Sprintf("%.1f", float64(kib)/1024) }
 	for _, v := range vs {
-		g := v.GoMemory
-		held := g.SysKiB - g.ReleasedKiB
-		p("| `%s` | %s | %s | %s | %s | %s |\n", v.Name, mib(v.Memory.RSSKiB), mib(g.HeapInuseKiB), mib(g.StackKiB),
-			mib(held-g.HeapInuseKiB-g.StackKiB), mib(v.Memory.RSSKiB-held))
+		m, g := v.Memory, v.GoMemory
+		p("| `%s` | %s | %s | %s | %s | %s |\n", v.Name, mib(m.RSSKiB), mib(m.RSSKiB-m.AnonKiB), mib(m.AnonKiB),
+			mib(g.HeapInuseKiB), mib(g.StackKiB))
 	}
 }

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -104,4 +107,45 @@ func TestShorten(t *testing.T) {
 	if got := shorten(conf); got != want {
 		t.Errorf("shorten:\n%s\nwant:\n%s", got, want)
 	}
+}
+
+// TestMemoryRecords: mem with its optional RssAnon, gomem, and the memory
+// comparison's ratios, as the report shows them.
+func TestMemoryRecords(t *testing.T) {
+	log := writeLog(t, strings.Join([]string{
+		"scenario\t1\tmemory",
+		"variant\t1\ta\tcorebind\tA",
+		"variant\t1\tb\tvanilla\tB",
+		"mem\ta\t110000\t111000\t55000",
+		"mem\tb\t70000\t70000\t27500",
+		"gomem\ta\t30000\t9000\t60000\t3000",
+		"memory\t1\ta\tb\t1.10\tA vs B",
+	}, "\n")+"\n")
+	res, err := readLog(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := res.Scenarios[0].Memory[0]
+	if math.Abs(m.Ratio-110000.0/70000) > 1e-9 || m.Met || math.Abs(m.AnonRatio-2) > 1e-9 {
+		t.Errorf("memory comparison %+v, want ratio 1.571, not met, anonymous ratio 2", m)
+	}
+	md := res.markdown()
+	if !strings.Contains(md, "| `a` | 107.4 | 53.7 | 53.7 | 29.3 | 8.8 |") {
+		t.Errorf("the breakdown row of a is missing:\n%s", md)
+	}
+	if strings.Contains(md, "| `b` | 68.4") {
+		t.Error("b has no runtime account, yet has a breakdown row")
+	}
+	if _, err := readLog(writeLog(t, "variant\t1\ta\tc\tA\ngomem\ta\t1\t2\n")); err == nil {
+		t.Error("a gomem record without all four figures was accepted")
+	}
+}
+
+func writeLog(t *testing.T, s string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "runs.tsv")
+	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

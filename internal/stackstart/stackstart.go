@@ -28,10 +28,10 @@
 // 1.19 times the queries per second with it as with
 // GODEBUG=adaptivestackstart=0 (scenario 1's five plugins; 1.24 with file
 // alone), and 17 MB more anonymous resident memory (RssAnon 52 against
-// 35 MB; 9.2 MB of it the parked goroutines' stacks; run of 2026-12-04
-// 09:07). It costs
-// 16 KiB per parked goroutine, as many as the most others of the last 50
-// looks (five seconds in the binary), at most 1024: 16 MiB.
+// 35 MB; 9.2 MB of it goroutine stacks, after the load mostly the parked
+// ones; run of 2026-12-04 09:07). It costs 16 KiB per parked goroutine, as
+// many as the most others of the last 50 looks (five seconds in the
+// binary), at most 1024: 16 MiB.
 // It is the binary's choice, not a plugin's: importers of a plugin are not
 // affected. GODEBUG=adaptivestackstart=0 turns the runtime's adaptation off,
 // and with it this.
