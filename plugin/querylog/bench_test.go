@@ -106,7 +106,7 @@ func BenchmarkFormat(b *testing.B) {
 // 3.4-18 µs (one outlier 39 µs) for both and BenchmarkServeDNS 1.0-4.0 µs
 // for both: no difference to tell, let alone 1% of a whole-server query
 // (~17-20 µs), so they were removed. go build -gcflags=-m shows the
-// compiler would not inline begin, end or compressedLen anyway; only
+// compiler would not inline begin, end or the reply measure anyway; only
 // stats.lookupFolded (a 256-byte buffer) now inlines. Rerun on a quiet
 // machine, with ./build.sh bench, before bringing any of them back.
 func BenchmarkServeDNSGoroutine(b *testing.B) {

@@ -225,7 +225,7 @@ func (w *responseWriter) WriteMsg(m *dns.Msg) error {
 		t, _ := response.Typify(m, time.Now())
 		w.class = response.Classify(t)
 	}
-	w.rec.size += uint32(wireLen(m))
+	w.rec.size += uint32(m.Len())
 	w.rec.fromResponse(m)
 	return err
 }

@@ -66,7 +66,7 @@ func (rec *record) fromRequest(w dns.ResponseWriter, r *dns.Msg, from netip.Addr
 	rec.qname, rec.qtype, rec.qclass = q.Name, q.Qtype, q.Qclass
 	rec.msgID = r.Id
 	rec.key = key
-	rec.reqSize = uint16(min(wireLen(r), 65535))
+	rec.reqSize = uint16(min(requestLen(r), 65535))
 	rec.bufsize = dns.MinMsgSize
 	f := bindfmt.Flags(0)
 	if r.RecursionDesired {
