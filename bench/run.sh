@@ -310,6 +310,18 @@ settle() {
 	wc -l <"$f" 2>/dev/null || echo 0
 }
 
+# warm VARIANT QUERYFILE RCODES [DNSPERF-ARGS...]: a short run that brings
+# the variant to its measured state; what a query log wrote meanwhile is
+# emptied.
+warm() {
+	local v=$1 file=$2 rcodes=$3 out=$RUNS/$1-warmup.txt
+	shift 3
+	alive "$v"
+	dnsperf_run "$v" "$WARMUP" "$file" "$@" >"$out" 2>&1 || die "dnsperf failed against $v (see $out)"
+	checked "$out" "$v" "$rcodes"
+	[[ -z ${QLOG[$v]:-} ]] || { settle "${QLOG[$v]}" >/dev/null && : >"${QLOG[$v]}"; }
+}
+
 # measure SCENARIO QUERYFILE RCODES VARIANT... [-- DNSPERF-ARGS...]: warms
 # each variant up, then runs ROUNDS rounds over all variants, reversing the
 # order every other round; then records each server's resident memory.
@@ -322,15 +334,6 @@ settle() {
 # 1-2% the single-plugin targets allow; a process per round turns that into
 # noise the median of the pairs absorbs, where one process per variant made
 # it a bias of the whole scenario.
-warm() {
-	local v=$1 file=$2 rcodes=$3 out=$RUNS/$1-warmup.txt
-	shift 3
-	alive "$v"
-	dnsperf_run "$v" "$WARMUP" "$file" "$@" >"$out" 2>&1 || die "dnsperf failed against $v (see $out)"
-	checked "$out" "$v" "$rcodes"
-	[[ -z ${QLOG[$v]:-} ]] || { settle "${QLOG[$v]}" >/dev/null && : >"${QLOG[$v]}"; }
-}
-
 measure() {
 	local scenario=$1 file=$2 rcodes=$3 v r out lines cpu
 	shift 3
