@@ -36,25 +36,25 @@ const (
 	nameOther
 )
 
-// names holds the fully qualified identity names (also the metric's name
-// label without the final dot) in index order.
-var names = [nameOther]string{"version.bind.", "version.server.", "hostname.bind.", "id.server.", "authors.bind."}
-
-// nameLabels are the values of the metric's name label.
+// nameLabels are the identity names without the final dot, in index order,
+// then "other": the values of the metric's name label.
 var nameLabels = [nameOther + 1]string{"version.bind", "version.server", "hostname.bind", "id.server", "authors.bind", "other"}
 
-// nameIndex returns the index of qname among names, ignoring case, or
-// nameOther. It does not allocate.
+// nameOptions are the options that set the reply of each identity name.
+var nameOptions = [nameOther]string{"version", "version", "hostname", "id", "authors"}
+
+// nameIndex returns the index of the fully qualified qname among the identity
+// names, ignoring case, or nameOther. It does not allocate.
 func nameIndex(qname string) int {
-	for i, n := range names {
-		if len(qname) == len(n) && strings.EqualFold(qname, n) {
+	for i, n := range nameLabels[:nameOther] {
+		if len(qname) == len(n)+1 && qname[len(n)] == '.' && strings.EqualFold(qname[:len(n)], n) {
 			return i
 		}
 	}
 	return nameOther
 }
 
-// reply is the configured answer for one identity name.
+// reply is the configured answer for one identity name, or for the others.
 type reply struct {
 	action action
 	// txt holds, for actText, one TXT record per element, its text already
