@@ -26,15 +26,8 @@ func (a action) String() string {
 	}
 }
 
-// The identity names, indexed as in names; nameOther is any other CH name.
-const (
-	nameVersionBind = iota
-	nameVersionServer
-	nameHostnameBind
-	nameIDServer
-	nameAuthorsBind
-	nameOther
-)
+// nameOther is the index of any other CH name, after the five identity names.
+const nameOther = 5
 
 // nameLabels are the identity names without the final dot, in index order,
 // then "other": the values of the metric's name label.
