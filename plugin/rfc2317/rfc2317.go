@@ -52,9 +52,6 @@ func newCore(cfg *config) *core {
 	return c
 }
 
-func (c *core) start(next []transfer.Transferer) { c.watch.start(next) }
-func (c *core) stop()                            { c.watch.stop() }
-
 // Name implements plugin.Handler.
 func (h *RFC2317) Name() string { return pluginName }
 

@@ -33,11 +33,11 @@ func setup(c *caddy.Controller) error {
 	config.AddPlugin(func(next plugin.Handler) plugin.Handler { return &RFC2317{Next: next, core: co} })
 
 	c.OnStartup(func() error {
-		co.start(transferersAfterUs(config))
+		co.watch.start(transferersAfterUs(config))
 		return nil
 	})
 	c.OnShutdown(func() error {
-		co.stop()
+		co.watch.stop()
 		return nil
 	})
 	return nil

@@ -15,10 +15,8 @@ func (h *RFC2317) Transfer(zone string, serial uint32) (<-chan []dns.RR, error) 
 	zone = strings.ToLower(zone)
 	var mine []*block
 	for _, b := range h.blocks {
-		if b.child {
-			continue
-		}
-		if o := b.r.Load().origin; o == zone || (o == "" && dns.IsSubDomain(zone, b.rev24)) {
+		o := b.r.Load().origin
+		if !b.child && (o == zone || o == "" && dns.IsSubDomain(zone, b.rev24)) {
 			mine = append(mine, b)
 		}
 	}

@@ -101,24 +101,18 @@ func (w *watcher) round() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.polled, w.changed = map[string]bool{}, false
-	blockOrigin := make([]string, len(w.c.blocks))
-	childHere := make([]bool, len(w.c.blocks))
-	for i, b := range w.c.blocks {
+	for _, b := range w.c.blocks {
 		if !b.child {
-			blockOrigin[i] = w.find(b.rev24)
-			childHere[i] = w.find(b.zone) == b.zone
-			continue
-		}
-		blockOrigin[i] = w.find(b.zone)
-		if blockOrigin[i] != b.zone && !w.warned[b] {
+			w.find(b.rev24)
+			w.find(b.zone)
+		} else if w.find(b.zone) != b.zone && !w.warned[b] {
 			w.warned[b] = true
 			log.Warningf("child %s (line %d): no zone %s is served after rfc2317 in this server block; original names get the CNAME alone", b.prefix, b.line, b.zone)
 		}
 	}
-	nsOrigin := map[string]string{}
 	for _, b := range w.c.blocks {
 		for _, ns := range b.ns {
-			nsOrigin[ns] = w.find(ns)
+			w.find(ns)
 		}
 	}
 	if !w.changed && w.rendered {
@@ -134,8 +128,8 @@ func (w *watcher) round() {
 	}
 	slices.Sort(all)
 	w.conflicts = all
-	for i, b := range w.c.blocks {
-		w.render(b, blockOrigin[i], childHere[i], nsOrigin)
+	for _, b := range w.c.blocks {
+		w.render(b)
 	}
 }
 
@@ -243,16 +237,19 @@ func (w *watcher) read(a string, o *origin, ch <-chan []dns.RR, err error) {
 	}
 }
 
-// render publishes what the query path needs of b.
-func (w *watcher) render(b *block, origin string, childHere bool, nsOrigin map[string]string) {
-	rd := &rendered{ttl: w.fallbackTTL(), origin: origin, childHere: childHere}
-	o := w.origins[origin]
+// render publishes what the query path needs of b, from the zones found this round.
+func (w *watcher) render(b *block) {
+	rd := &rendered{ttl: w.fallbackTTL(), origin: w.find(b.zone)}
+	if !b.child {
+		rd.origin, rd.childHere = w.find(b.rev24), w.find(b.zone) == b.zone
+	}
+	o := w.origins[rd.origin]
 	if !w.c.ttlSet && o != nil && o.soa != nil {
 		rd.ttl = o.soa.Minttl
 	}
 	for _, ns := range b.ns {
 		rd.ns = append(rd.ns, &dns.NS{Hdr: dns.RR_Header{Name: b.zone, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: rd.ttl}, Ns: ns})
-		if nso := w.origins[nsOrigin[ns]]; nso != nil {
+		if nso := w.origins[w.find(ns)]; nso != nil {
 			rd.glue = append(rd.glue, nso.glue[ns]...)
 		}
 	}
