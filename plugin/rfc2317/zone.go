@@ -24,14 +24,13 @@ type watcher struct {
 	c     *core
 	every time.Duration
 
-	mu        sync.Mutex                            // serialises rounds
-	next      atomic.Pointer[[]transfer.Transferer] // for Transfer too, without waiting on a round
-	origins   map[string]*origin                    // zones found beside us, by name
-	conflicts []string                              // as last logged, for tests and reports
-	rendered  bool                                  // the blocks have been rendered once
-	warned    map[*block]bool                       // configuration warnings given
-	polled    map[string]bool                       // names asked this round, zones or not
-	changed   bool                                  // a zone changed this round
+	mu       sync.Mutex                            // serialises rounds
+	next     atomic.Pointer[[]transfer.Transferer] // for Transfer too, without waiting on a round
+	origins  map[string]*origin                    // zones found beside us, by name
+	rendered bool                                  // the blocks have been rendered once
+	warned   map[*block]bool                       // configuration warnings given
+	polled   map[string]bool                       // names asked this round, zones or not
+	changed  bool                                  // a zone changed this round
 
 	stopOnce sync.Once
 	quit     chan struct{}
@@ -119,15 +118,6 @@ func (w *watcher) round() {
 		return
 	}
 	w.rendered = true
-	var all []string
-	for name, o := range w.origins {
-		if o.err != "" {
-			all = append(all, fmt.Sprintf("zone %s: %s", name, o.err))
-		}
-		all = append(all, o.conflicts...)
-	}
-	slices.Sort(all)
-	w.conflicts = all
 	for _, b := range w.c.blocks {
 		w.render(b)
 	}
@@ -282,11 +272,19 @@ func (w *watcher) glueFor(name string) []dns.RR {
 	return nil
 }
 
-// Problems returns the problems last logged for the zones beside rfc2317.
+// Problems returns the problems last logged for the zones beside rfc2317, sorted.
 func (w *watcher) Problems() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return slices.Clone(w.conflicts)
+	var all []string
+	for name, o := range w.origins {
+		if o.err != "" {
+			all = append(all, fmt.Sprintf("zone %s: %s", name, o.err))
+		}
+		all = append(all, o.conflicts...)
+	}
+	slices.Sort(all)
+	return all
 }
 
 // scan looks at a zone's records on behalf of the blocks.
