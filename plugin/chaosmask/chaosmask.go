@@ -120,10 +120,7 @@ func (cm *Chaosmask) revealed(ctx context.Context, w dns.ResponseWriter, r *dns.
 		return false
 	}
 	addr, ok := client.Addr(w)
-	if !ok {
-		return false
-	}
-	return cm.reveal.Match(addr, client.VerifiedKey(ctx, w, r))
+	return ok && cm.reveal.Match(addr, client.VerifiedKey(ctx, w, r))
 }
 
 // Name implements plugin.Handler.

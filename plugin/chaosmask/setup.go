@@ -58,8 +58,7 @@ func parse(c *caddy.Controller) (*Chaosmask, error) {
 		}
 		seen := map[string]bool{}
 		for c.NextBlock() {
-			opt := c.Val()
-			args := c.RemainingArgs()
+			opt, args := c.Val(), c.RemainingArgs()
 			if seen[opt] {
 				return nil, c.Errf("%s is given twice; give it once", opt)
 			}
