@@ -93,10 +93,7 @@ func synthesized(blocks []*block) []dns.RR {
 	for _, b := range blocks {
 		rd := b.r.Load()
 		for i, owner := range b.owners {
-			rrs = append(rrs, &dns.CNAME{
-				Hdr:    dns.RR_Header{Name: owner, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: rd.ttl},
-				Target: b.targets[i],
-			})
+			rrs = append(rrs, b.cnameRR(owner, b.first+uint8(i), rd.ttl))
 		}
 		rrs = append(rrs, rd.ns...)
 	}
