@@ -14,17 +14,10 @@ const (
 	actText                 // a TXT answer with the configured text
 )
 
-// String is the action's metric label and Corefile keyword.
-func (a action) String() string {
-	switch a {
-	case actRefuse:
-		return "refuse"
-	case actText:
-		return "text"
-	default:
-		return "none"
-	}
-}
+// actionNames are the actions' metric labels and Corefile keywords.
+var actionNames = [...]string{actNone: "none", actRefuse: "refuse", actText: "text"}
+
+func (a action) String() string { return actionNames[a] }
 
 // nameOther is the index of any other CH name, after the five identity names.
 const nameOther = 5
