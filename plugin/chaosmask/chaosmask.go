@@ -18,8 +18,7 @@ import (
 type Chaosmask struct {
 	Next plugin.Handler
 
-	replies  [nameOther]reply // per identity name
-	other    action           // actNone or actRefuse
+	replies  [nameOther + 1]reply // per identity name; the others' action is actNone or actRefuse
 	hideNSID bool
 	reveal   *addrmatch.List // clients that see the real answers; nil: nobody
 
@@ -76,16 +75,12 @@ func (cm *Chaosmask) serveNonIN(ctx context.Context, w dns.ResponseWriter, r *dn
 		return plugin.NextOrFailure(cm.Name(), cm.Next, ctx, w, r)
 	}
 
-	act, txt := cm.other, [][]string(nil)
-	if idx != nameOther {
-		rep := &cm.replies[idx]
-		act, txt = rep.action, rep.txt
-		if act == actText && q.Qtype != dns.TypeTXT && q.Qtype != dns.TypeANY {
-			act = actNone // the name exists, the type does not: NODATA
-		}
+	rep := cm.replies[idx]
+	if rep.action == actText && q.Qtype != dns.TypeTXT && q.Qtype != dns.TypeANY {
+		rep.action = actNone // the name exists, the type does not: NODATA
 	}
-	queriesTotal.WithLabelValues(metrics.WithServer(ctx), nameLabels[idx], act.String()).Inc()
-	w.WriteMsg(answer(r, act, txt))
+	queriesTotal.WithLabelValues(metrics.WithServer(ctx), nameLabels[idx], rep.action.String()).Inc()
+	w.WriteMsg(answer(r, rep))
 	return dns.RcodeSuccess, nil
 }
 
@@ -95,22 +90,22 @@ func (cm *Chaosmask) nonINWelcome() bool { return cm.othersOpen != nil && cm.oth
 
 // answer builds chaosmask's own reply: TTL 0, class CH, AA clear (as NSD
 // does: nothing here is authoritative data), the question echoed as asked.
-func answer(r *dns.Msg, act action, txt [][]string) *dns.Msg {
+func answer(r *dns.Msg, rep reply) *dns.Msg {
 	m := new(dns.Msg)
 	m.SetReply(r)
-	switch act {
+	switch rep.action {
 	case actRefuse:
 		m.Rcode = dns.RcodeRefused
 	case actText:
 		hdr := dns.RR_Header{Name: r.Question[0].Name, Rrtype: dns.TypeTXT, Class: dns.ClassCHAOS, Ttl: 0}
-		m.Answer = make([]dns.RR, len(txt))
-		for i, t := range txt {
+		m.Answer = make([]dns.RR, len(rep.txt))
+		for i, t := range rep.txt {
 			m.Answer[i] = &dns.TXT{Hdr: hdr, Txt: t}
 		}
 	}
 	if ro := r.IsEdns0(); ro != nil {
 		var opts []dns.EDNS0
-		if act == actRefuse {
+		if rep.action == actRefuse {
 			opts = []dns.EDNS0{&dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeProhibited}}
 		}
 		m.Extra = []dns.RR{dnsreply.OPT(r, max(ro.UDPSize(), dns.MinMsgSize), opts...)}
@@ -125,10 +120,7 @@ func (cm *Chaosmask) revealed(ctx context.Context, w dns.ResponseWriter, r *dns.
 		return false
 	}
 	addr, ok := client.Addr(w)
-	if !ok {
-		return false
-	}
-	return cm.reveal.Match(addr, client.VerifiedKey(ctx, w, r))
+	return ok && cm.reveal.Match(addr, client.VerifiedKey(ctx, w, r))
 }
 
 // Name implements plugin.Handler.

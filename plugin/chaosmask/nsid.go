@@ -1,6 +1,8 @@
 package chaosmask
 
 import (
+	"slices"
+
 	"github.com/corebind/corebind/plugin/pkg/dnsreply"
 	"github.com/miekg/dns"
 )
@@ -10,17 +12,10 @@ func hasNSID(m *dns.Msg) bool { return dnsreply.HasOption(m, dns.EDNS0NSID) }
 
 // stripNSID removes NSID from m, replacing the option slice, which may be shared.
 func stripNSID(m *dns.Msg) {
-	if !hasNSID(m) {
-		return
+	if hasNSID(m) {
+		o := m.IsEdns0()
+		o.Option = slices.DeleteFunc(slices.Clone(o.Option), func(e dns.EDNS0) bool { return e.Option() == dns.EDNS0NSID })
 	}
-	o := m.IsEdns0()
-	opts := make([]dns.EDNS0, 0, len(o.Option)-1)
-	for _, e := range o.Option {
-		if e.Option() != dns.EDNS0NSID {
-			opts = append(opts, e)
-		}
-	}
-	o.Option = opts
 }
 
 // nsidHider strips NSID from what the chain writes for an unrevealed client.

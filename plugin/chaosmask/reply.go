@@ -14,47 +14,33 @@ const (
 	actText                 // a TXT answer with the configured text
 )
 
-// String is the action's metric label and Corefile keyword.
-func (a action) String() string {
-	switch a {
-	case actRefuse:
-		return "refuse"
-	case actText:
-		return "text"
-	default:
-		return "none"
-	}
-}
+// actionNames are the actions' metric labels and Corefile keywords.
+var actionNames = [...]string{actNone: "none", actRefuse: "refuse", actText: "text"}
 
-// The identity names, indexed as in names; nameOther is any other CH name.
-const (
-	nameVersionBind = iota
-	nameVersionServer
-	nameHostnameBind
-	nameIDServer
-	nameAuthorsBind
-	nameOther
-)
+func (a action) String() string { return actionNames[a] }
 
-// names holds the fully qualified identity names (also the metric's name
-// label without the final dot) in index order.
-var names = [nameOther]string{"version.bind.", "version.server.", "hostname.bind.", "id.server.", "authors.bind."}
+// nameOther is the index of any other CH name, after the five identity names.
+const nameOther = 5
 
-// nameLabels are the values of the metric's name label.
+// nameLabels are the identity names without the final dot, in index order,
+// then "other": the values of the metric's name label.
 var nameLabels = [nameOther + 1]string{"version.bind", "version.server", "hostname.bind", "id.server", "authors.bind", "other"}
 
-// nameIndex returns the index of qname among names, ignoring case, or
-// nameOther. It does not allocate.
+// nameOptions are the options that set the reply of each identity name.
+var nameOptions = [nameOther]string{"version", "version", "hostname", "id", "authors"}
+
+// nameIndex returns the index of the fully qualified qname among the identity
+// names, ignoring case, or nameOther. It does not allocate.
 func nameIndex(qname string) int {
-	for i, n := range names {
-		if len(qname) == len(n) && strings.EqualFold(qname, n) {
+	for i, n := range nameLabels[:nameOther] {
+		if len(qname) == len(n)+1 && qname[len(n)] == '.' && strings.EqualFold(qname[:len(n)], n) {
 			return i
 		}
 	}
 	return nameOther
 }
 
-// reply is the configured answer for one identity name.
+// reply is the configured answer for one identity name, or for the others.
 type reply struct {
 	action action
 	// txt holds, for actText, one TXT record per element, its text already

@@ -1,7 +1,6 @@
 package chaosmask
 
 import (
-	"fmt"
 	"strings"
 	"sync"
 
@@ -48,7 +47,8 @@ func setup(c *caddy.Controller) error {
 
 // parse reads one chaosmask block. A bare chaosmask hides everything.
 func parse(c *caddy.Controller) (*Chaosmask, error) {
-	cm := &Chaosmask{other: actRefuse, hideNSID: true}
+	cm := &Chaosmask{hideNSID: true}
+	cm.replies[nameOther].action = actRefuse
 	for i := 0; c.Next(); i++ {
 		if i > 0 {
 			return nil, c.Err(plugin.ErrOnce.Error() + "; merge the chaosmask blocks into one")
@@ -58,8 +58,7 @@ func parse(c *caddy.Controller) (*Chaosmask, error) {
 		}
 		seen := map[string]bool{}
 		for c.NextBlock() {
-			opt := c.Val()
-			args := c.RemainingArgs()
+			opt, args := c.Val(), c.RemainingArgs()
 			if seen[opt] {
 				return nil, c.Errf("%s is given twice; give it once", opt)
 			}
@@ -74,21 +73,15 @@ func parse(c *caddy.Controller) (*Chaosmask, error) {
 
 func parseOption(c *caddy.Controller, cm *Chaosmask, opt string, args []string) error {
 	switch opt {
-	case "version":
-		return parseReply(c, opt, args, &cm.replies[nameVersionBind], &cm.replies[nameVersionServer])
-	case "hostname":
-		return parseReply(c, opt, args, &cm.replies[nameHostnameBind])
-	case "id":
-		return parseReply(c, opt, args, &cm.replies[nameIDServer])
-	case "authors":
-		return parseReply(c, opt, args, &cm.replies[nameAuthorsBind])
+	case "version", "hostname", "id", "authors":
+		return parseReply(c, cm, opt, args)
 	case "other":
 		if len(args) != 1 {
 			return c.Errf("other takes one argument, none or refuse")
 		}
 		switch a := keyword(args[0]); a {
 		case actNone, actRefuse:
-			cm.other = a
+			cm.replies[nameOther].action = a
 		default:
 			return c.Errf("other %q: want none or refuse (only the four identity names take a TEXT)", args[0])
 		}
@@ -120,9 +113,9 @@ func parseOption(c *caddy.Controller, cm *Chaosmask, opt string, args []string) 
 	return nil
 }
 
-// parseReply reads `NAME TEXT | none | refuse` into every reply of dst; authors
-// may list several TEXTs, one TXT each, as BIND answers authors.bind.
-func parseReply(c *caddy.Controller, opt string, args []string, dst ...*reply) error {
+// parseReply reads `NAME TEXT | none | refuse` into the replies of the names
+// opt sets; authors may list several TEXTs, one TXT each, as BIND answers authors.bind.
+func parseReply(c *caddy.Controller, cm *Chaosmask, opt string, args []string) error {
 	if len(args) == 0 {
 		return c.Errf("%s needs TEXT, none or refuse", opt)
 	}
@@ -137,32 +130,26 @@ func parseReply(c *caddy.Controller, opt string, args []string, dst ...*reply) e
 			if keyword(a) != actText {
 				return c.Errf("%s: %s cannot be mixed with TEXT", opt, a)
 			}
-			if err := checkText(a); err != nil {
-				return c.Errf("%s %v", opt, err)
+			if len(a) > maxText {
+				return c.Errf("%s text is %d bytes; at most %d are answered", opt, len(a), maxText)
 			}
 			rep.txt = append(rep.txt, splitText(a))
 		}
 	}
-	for _, d := range dst {
-		*d = rep
+	for i, o := range nameOptions {
+		if o == opt {
+			cm.replies[i] = rep
+		}
 	}
 	return nil
 }
 
 // keyword maps none and refuse (any case) to their actions, anything else to actText.
 func keyword(s string) action {
-	switch {
-	case strings.EqualFold(s, "none"):
-		return actNone
-	case strings.EqualFold(s, "refuse"):
-		return actRefuse
+	for _, a := range []action{actNone, actRefuse} {
+		if strings.EqualFold(s, a.String()) {
+			return a
+		}
 	}
 	return actText
-}
-
-func checkText(s string) error {
-	if len(s) > maxText {
-		return fmt.Errorf("text is %d bytes; at most %d are answered", len(s), maxText)
-	}
-	return nil
 }

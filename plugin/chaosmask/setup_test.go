@@ -43,13 +43,13 @@ func TestParseDefaults(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: %v", input, err)
 		}
-		for i, rep := range cm.replies {
+		for i, rep := range cm.replies[:nameOther] {
 			if rep.action != actNone || rep.txt != nil {
-				t.Errorf("%q: %s defaults to %v, want none", input, names[i], rep.action)
+				t.Errorf("%q: %s defaults to %v, want none", input, nameLabels[i], rep.action)
 			}
 		}
-		if cm.other != actRefuse {
-			t.Errorf("%q: other defaults to %v, want refuse", input, cm.other)
+		if other := cm.replies[nameOther].action; other != actRefuse {
+			t.Errorf("%q: other defaults to %v, want refuse", input, other)
 		}
 		if !cm.hideNSID {
 			t.Errorf("%q: nsid defaults to pass, want hide", input)
@@ -82,11 +82,11 @@ func TestParse(t *testing.T) {
 	}
 	for i := range want {
 		if got := cm.replies[i]; got.action != want[i].action || !equalTxt(got.txt, want[i].txt) {
-			t.Errorf("%s: got %v %q, want %v %q", names[i], got.action, got.txt, want[i].action, want[i].txt)
+			t.Errorf("%s: got %v %q, want %v %q", nameLabels[i], got.action, got.txt, want[i].action, want[i].txt)
 		}
 	}
-	if cm.other != actNone || cm.hideNSID {
-		t.Errorf("other %v, hideNSID %v; want none, false", cm.other, cm.hideNSID)
+	if other := cm.replies[nameOther].action; other != actNone || cm.hideNSID {
+		t.Errorf("other %v, hideNSID %v; want none, false", other, cm.hideNSID)
 	}
 	for _, tc := range []struct {
 		addr, key string

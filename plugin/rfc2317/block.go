@@ -26,15 +26,6 @@ var styleNames = [...]string{Slash: "slash", Dash: "dash", Range: "range"}
 
 func (s Style) String() string { return styleNames[s] }
 
-func parseStyle(s string) (Style, bool) {
-	for i, n := range styleNames {
-		if n == s {
-			return Style(i), true
-		}
-	}
-	return 0, false
-}
-
 // block is one classless block (parent-side delegation or child-side zone),
 // immutable after setup but for rendered, which the zone watcher replaces.
 type block struct {

@@ -46,8 +46,8 @@ func newHandler(t testing.TB, input string, keys []string, next file.File) *RFC2
 	}
 	co := newCore(cfg)
 	co.watch.every = time.Hour // tests call round() themselves
-	co.start([]transfer.Transferer{next})
-	t.Cleanup(co.stop)
+	co.watch.start([]transfer.Transferer{next})
+	t.Cleanup(co.watch.stop)
 	return &RFC2317{Next: next, core: co}
 }
 

@@ -52,9 +52,6 @@ func newCore(cfg *config) *core {
 	return c
 }
 
-func (c *core) start(next []transfer.Transferer) { c.watch.start(next) }
-func (c *core) stop()                            { c.watch.stop() }
-
 // Name implements plugin.Handler.
 func (h *RFC2317) Name() string { return pluginName }
 
@@ -70,27 +67,19 @@ func (h *RFC2317) Authoritative(qname string) bool {
 
 // ServeDNS implements plugin.Handler.
 func (h *RFC2317) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
-	if r.Opcode != dns.OpcodeQuery || len(r.Question) != 1 || r.Question[0].Qclass != dns.ClassINET {
+	if r.Opcode != dns.OpcodeQuery || len(r.Question) != 1 {
 		return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
 	}
 	q := r.Question[0]
-	if q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR {
-		// Zone transfers go through the transfer plugin and Transfer below.
-		return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
-	}
-	if !underArpa(q.Name) {
+	// Zone transfers go through the transfer plugin and Transfer below.
+	if q.Qclass != dns.ClassINET || q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR || !underArpa(q.Name) {
 		return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
 	}
 	qname := strings.ToLower(q.Name)
 	k, b, octet := h.table.classify(qname)
 	switch k {
-	case kindCNAME:
-		if b.r.Load().childHere {
-			if ownData(q.Qtype) || mayChase(ctx, r) {
-				return h.chase(ctx, w, r, b, octet, kindCNAME)
-			}
-		}
-		return h.cname(ctx, w, r, b, octet)
+	case kindCNAME, kindChild:
+		return h.cname(ctx, w, r, b, octet, k)
 	case kindCut:
 		if b.r.Load().childHere {
 			// This server holds the child zone too: answer from it, as
@@ -103,33 +92,40 @@ func (h *RFC2317) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 			return h.nextExisting(ctx, w, r)
 		}
 		return h.referral(ctx, w, r, b)
-	case kindChild:
-		return h.chase(ctx, w, r, b, octet, kindChild)
 	case kindENT:
 		return h.nextExisting(ctx, w, r)
 	}
 	return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
 }
 
-// cname answers a delegated address as a BIND parent does: the CNAME, with the
-// child's NS and glue as the referral; the target below the cut is not followed.
-// When the child zone is served here too, the CNAME comes alone, unfollowed,
-// as BIND answers RD=0 queries and clients denied recursion.
-func (h *RFC2317) cname(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b *block, octet uint8) (int, error) {
+// cname answers an address's name with its CNAME. A BIND parent adds the
+// child's NS and glue as the referral (its own NS for CNAME and ANY queries)
+// and does not follow the target below the cut. When the child zone is served
+// here too, the target's answer from the plugins after rfc2317 follows, as
+// BIND's recursion would: for RD=1 from clients that may recurse, and for
+// ANY; otherwise the CNAME comes alone, as BIND answers RD=0 queries and
+// clients denied recursion. Child blocks always follow.
+func (h *RFC2317) cname(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b *block, octet uint8, k kind) (int, error) {
 	rd := b.r.Load()
+	q := r.Question[0]
 	m := new(dns.Msg)
 	m.SetReply(r)
 	m.Authoritative = true
-	m.Answer = []dns.RR{b.cnameRR(r.Question[0].Name, octet, rd.ttl)}
-	if !rd.childHere {
+	cname := b.cnameRR(q.Name, octet, rd.ttl)
+	m.Answer = []dns.RR{cname}
+	switch {
+	case k == kindCNAME && ownData(q.Qtype) && len(rd.apexNS) > 0:
+		m.Ns, m.Extra = rd.apexNS, rd.apexGlue
+	case k == kindCNAME && !rd.childHere:
 		m.Ns, m.Extra = rd.ns, rd.glue
-		if ownData(r.Question[0].Qtype) && len(rd.apexNS) > 0 {
-			m.Ns, m.Extra = rd.apexNS, rd.apexGlue
-		}
+	case k == kindCNAME && !ownData(q.Qtype) && !mayChase(ctx, r):
+		// the CNAME alone
+	case q.Qtype != dns.TypeCNAME && h.Next != nil:
+		h.follow(ctx, w, r, m, cname.Target)
 	}
 	w.WriteMsg(m)
-	h.count(ctx, kindCNAME)
-	return dns.RcodeSuccess, nil
+	h.count(ctx, k)
+	return m.Rcode, nil
 }
 
 // mayChase reports whether to follow the CNAME into a child zone served here:
@@ -158,41 +154,25 @@ func (h *RFC2317) referral(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	return dns.RcodeSuccess, nil
 }
 
-// chase answers an address's original name whose child zone is served here:
-// the CNAME plus the target's answer from the plugins after rfc2317, or the
-// CNAME alone when they have none.
-func (h *RFC2317) chase(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, b *block, octet uint8, k kind) (int, error) {
-	rd := b.r.Load()
-	q := r.Question[0]
-	m := new(dns.Msg)
-	m.SetReply(r)
-	m.Authoritative = true
-	cname := b.cnameRR(q.Name, octet, rd.ttl)
-	m.Answer = []dns.RR{cname}
-	if k == kindCNAME && ownData(q.Qtype) && len(rd.apexNS) > 0 {
-		// The parent's answer, as in cname: its own data, its own NS.
-		m.Ns, m.Extra = rd.apexNS, rd.apexGlue
-	} else if q.Qtype != dns.TypeCNAME && h.Next != nil {
-		sub := new(dns.Msg)
-		sub.SetQuestion(cname.Target, q.Qtype)
-		sub.Id = r.Id
-		sub.RecursionDesired = r.RecursionDesired
-		sub.CheckingDisabled = r.CheckingDisabled
-		if o := r.IsEdns0(); o != nil {
-			sub.Extra = []dns.RR{o} // the client's DO bit and buffer size
-		}
-		nw := nonwriter.New(w)
-		_, err := h.Next.ServeDNS(ctx, nw, sub)
-		if a := nw.Msg; err == nil && a != nil && (a.Rcode == dns.RcodeSuccess || a.Rcode == dns.RcodeNameError) {
-			m.Rcode = a.Rcode
-			m.Answer = append(m.Answer, a.Answer...)
-			m.Ns = a.Ns
-			m.Extra = slices.DeleteFunc(slices.Clone(a.Extra), func(rr dns.RR) bool { return rr.Header().Rrtype == dns.TypeOPT })
-		}
+// follow adds to m the answer of the plugins after rfc2317 for target, when
+// they have one.
+func (h *RFC2317) follow(ctx context.Context, w dns.ResponseWriter, r, m *dns.Msg, target string) {
+	sub := new(dns.Msg)
+	sub.SetQuestion(target, r.Question[0].Qtype)
+	sub.Id = r.Id
+	sub.RecursionDesired = r.RecursionDesired
+	sub.CheckingDisabled = r.CheckingDisabled
+	if o := r.IsEdns0(); o != nil {
+		sub.Extra = []dns.RR{o} // the client's DO bit and buffer size
 	}
-	w.WriteMsg(m)
-	h.count(ctx, k)
-	return m.Rcode, nil
+	nw := nonwriter.New(w)
+	_, err := h.Next.ServeDNS(ctx, nw, sub)
+	if a := nw.Msg; err == nil && a != nil && (a.Rcode == dns.RcodeSuccess || a.Rcode == dns.RcodeNameError) {
+		m.Rcode = a.Rcode
+		m.Answer = append(m.Answer, a.Answer...)
+		m.Ns = a.Ns
+		m.Extra = slices.DeleteFunc(slices.Clone(a.Extra), func(rr dns.RR) bool { return rr.Header().Rrtype == dns.TypeOPT })
+	}
 }
 
 // nextExisting turns the next plugin's NXDOMAIN into NODATA for a name that

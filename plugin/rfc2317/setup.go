@@ -33,11 +33,11 @@ func setup(c *caddy.Controller) error {
 	config.AddPlugin(func(next plugin.Handler) plugin.Handler { return &RFC2317{Next: next, core: co} })
 
 	c.OnStartup(func() error {
-		co.start(transferersAfterUs(config))
+		co.watch.start(transferersAfterUs(config))
 		return nil
 	})
 	c.OnShutdown(func() error {
-		co.stop()
+		co.watch.stop()
 		return nil
 	})
 	return nil
@@ -64,18 +64,16 @@ func parse(c *caddy.Controller) (*config, error) {
 		labels, addresses []pending
 		style             Style
 		styleSet          bool
-		seen              bool
 	)
-	for c.Next() {
-		if seen {
+	for i := 0; c.Next(); i++ {
+		if i > 0 {
 			return nil, c.Err("rfc2317 appears twice in this server block; put every delegate and child line in one rfc2317 block")
 		}
-		seen = true
 		cfg.zones = plugin.OriginsFromArgsOrServerBlock(c.RemainingArgs(), c.ServerBlockKeys)
 		for c.NextBlock() {
-			switch dir := c.Val(); dir {
+			dir, args := c.Val(), c.RemainingArgs()
+			switch dir {
 			case "delegate":
-				args := c.RemainingArgs()
 				if len(args) < 2 {
 					return nil, c.Err("delegate needs a block and at least one name server, e.g. delegate 192.0.2.0/29 ns1.example.net.")
 				}
@@ -92,9 +90,7 @@ func parse(c *caddy.Controller) (*config, error) {
 						b.ns = append(b.ns, ns)
 					}
 				}
-				cfg.blocks = append(cfg.blocks, b)
 			case "child":
-				args := c.RemainingArgs()
 				if len(args) < 1 || len(args) > 2 {
 					return nil, c.Err("child needs a block and optionally its label, e.g. child 192.0.2.0/29 or child 192.0.2.0/29 0-7")
 				}
@@ -109,9 +105,7 @@ func parse(c *caddy.Controller) (*config, error) {
 					}
 					b.label = args[1]
 				}
-				cfg.blocks = append(cfg.blocks, b)
 			case "label", "addresses":
-				args := c.RemainingArgs()
 				if len(args) != 2 {
 					if dir == "label" {
 						return nil, c.Err("label needs a block and its child zone label, e.g. label 192.0.2.0/29 0-7")
@@ -131,20 +125,18 @@ func parse(c *caddy.Controller) (*config, error) {
 					addresses = append(addresses, pending{c.Line(), p, args[1]})
 				}
 			case "style":
-				args := c.RemainingArgs()
 				if len(args) != 1 {
 					return nil, c.Err("style needs one of slash, dash or range")
 				}
 				if styleSet {
 					return nil, c.Err("style is given twice")
 				}
-				s, ok := parseStyle(args[0])
-				if !ok {
+				s := slices.Index(styleNames[:], args[0])
+				if s < 0 {
 					return nil, c.Errf("style %q is unknown; use slash (0/29), dash (0-29) or range (0-7)", args[0])
 				}
-				style, styleSet = s, true
+				style, styleSet = Style(s), true
 			case "ttl":
-				args := c.RemainingArgs()
 				if len(args) != 1 {
 					return nil, c.Err("ttl needs a number of seconds, e.g. ttl 3600")
 				}
@@ -203,7 +195,7 @@ func parse(c *caddy.Controller) (*config, error) {
 	return cfg, nil
 }
 
-// parseBlock parses and checks the block of a delegate or child line.
+// parseBlock parses and checks the block of a delegate or child line and adds it to cfg.
 func parseBlock(c *caddy.Controller, dir, s string, cfg *config) (*block, error) {
 	p, err := parsePrefix(s)
 	if err != nil {
@@ -216,6 +208,7 @@ func parseBlock(c *caddy.Controller, dir, s string, cfg *config) (*block, error)
 			return nil, c.Errf("%s %s overlaps %s %s (line %d): blocks must not overlap, and a classless delegation is never chained through another (RFC 2317 §5.3)", dir, p, o.side(), o.prefix, o.line)
 		}
 	}
+	cfg.blocks = append(cfg.blocks, b)
 	return b, nil
 }
 
@@ -280,11 +273,8 @@ func hostLabel(l string) error {
 	if len(l) > 63 {
 		return fmt.Errorf("label %q is longer than 63 octets", l)
 	}
-	for i := 0; i < len(l); i++ {
-		c := l[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return fmt.Errorf("label %q may hold only letters, digits and '-'", l)
-		}
+	if strings.ContainsFunc(l, func(c rune) bool { return !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') }) {
+		return fmt.Errorf("label %q may hold only letters, digits and '-'", l)
 	}
 	if l[0] == '-' || l[len(l)-1] == '-' {
 		return fmt.Errorf("label %q starts or ends with '-'", l)

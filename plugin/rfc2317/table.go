@@ -28,7 +28,6 @@ type table struct {
 type reverse24 struct {
 	octets [256]*block       // blocks by the addresses that get CNAMEs (parent and child side)
 	cuts   map[string]*block // child zone labels of delegations (parent side only)
-	parent bool              // a delegation lives here, so the /24 name is an empty non-terminal at worst
 }
 
 func newTable(blocks []*block) table {
@@ -46,7 +45,6 @@ func newTable(blocks []*block) table {
 			continue
 		}
 		r.cuts[b.label] = b
-		r.parent = true
 		for n, end := dns.NextLabel(b.rev24, 0); !end; n, end = dns.NextLabel(b.rev24, n) {
 			t.ents[b.rev24[n:]] = struct{}{}
 		}
@@ -81,7 +79,8 @@ func (t *table) classify(qname string) (kind, *block, uint8) {
 		return kindNone, nil, 0
 	}
 	if i5 == 0 {
-		if r.parent {
+		if len(r.cuts) > 0 {
+			// A delegation lives here: the /24 name is an empty non-terminal at worst.
 			return kindENT, nil, 0
 		}
 		return kindNone, nil, 0

@@ -15,10 +15,8 @@ func (h *RFC2317) Transfer(zone string, serial uint32) (<-chan []dns.RR, error) 
 	zone = strings.ToLower(zone)
 	var mine []*block
 	for _, b := range h.blocks {
-		if b.child {
-			continue
-		}
-		if o := b.r.Load().origin; o == zone || (o == "" && dns.IsSubDomain(zone, b.rev24)) {
+		o := b.r.Load().origin
+		if !b.child && (o == zone || o == "" && dns.IsSubDomain(zone, b.rev24)) {
 			mine = append(mine, b)
 		}
 	}
@@ -95,10 +93,7 @@ func synthesized(blocks []*block) []dns.RR {
 	for _, b := range blocks {
 		rd := b.r.Load()
 		for i, owner := range b.owners {
-			rrs = append(rrs, &dns.CNAME{
-				Hdr:    dns.RR_Header{Name: owner, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: rd.ttl},
-				Target: b.targets[i],
-			})
+			rrs = append(rrs, b.cnameRR(owner, b.first+uint8(i), rd.ttl))
 		}
 		rrs = append(rrs, rd.ns...)
 	}

@@ -24,12 +24,13 @@ type watcher struct {
 	c     *core
 	every time.Duration
 
-	mu        sync.Mutex                            // serialises rounds
-	next      atomic.Pointer[[]transfer.Transferer] // for Transfer too, without waiting on a round
-	origins   map[string]*origin                    // zones found beside us, by name
-	conflicts []string                              // as last logged, for tests and reports
-	rendered  bool                                  // the blocks have been rendered once
-	warned    map[*block]bool                       // configuration warnings given
+	mu       sync.Mutex                            // serialises rounds
+	next     atomic.Pointer[[]transfer.Transferer] // for Transfer too, without waiting on a round
+	origins  map[string]*origin                    // zones found beside us, by name
+	rendered bool                                  // the blocks have been rendered once
+	warned   map[*block]bool                       // configuration warnings given
+	polled   map[string]bool                       // names asked this round, zones or not
+	changed  bool                                  // a zone changed this round
 
 	stopOnce sync.Once
 	quit     chan struct{}
@@ -98,77 +99,39 @@ func (w *watcher) stop() {
 func (w *watcher) round() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	r := &roundState{w: w, polled: map[string]bool{}}
-	blockOrigin := make([]string, len(w.c.blocks))
-	childHere := make([]bool, len(w.c.blocks))
-	for i, b := range w.c.blocks {
-		if b.child {
-			blockOrigin[i] = r.find(b.zone)
-			if blockOrigin[i] != b.zone {
-				w.warnOnce(b, fmt.Sprintf("child %s (line %d): no zone %s is served after rfc2317 in this server block; original names get the CNAME alone", b.prefix, b.line, b.zone))
-			}
-			continue
+	w.polled, w.changed = map[string]bool{}, false
+	for _, b := range w.c.blocks {
+		if !b.child {
+			w.find(b.rev24)
+			w.find(b.zone)
+		} else if w.find(b.zone) != b.zone && !w.warned[b] {
+			w.warned[b] = true
+			log.Warningf("child %s (line %d): no zone %s is served after rfc2317 in this server block; original names get the CNAME alone", b.prefix, b.line, b.zone)
 		}
-		blockOrigin[i] = r.find(b.rev24)
-		childHere[i] = r.find(b.zone) == b.zone
 	}
-	nsOrigin := map[string]string{}
 	for _, b := range w.c.blocks {
 		for _, ns := range b.ns {
-			if _, ok := nsOrigin[ns]; !ok {
-				nsOrigin[ns] = r.find(ns)
-			}
+			w.find(ns)
 		}
 	}
-	if !r.changed && w.rendered {
+	if !w.changed && w.rendered {
 		return
 	}
 	w.rendered = true
-	var all []string
-	for name, o := range w.origins {
-		if o.err != "" {
-			all = append(all, fmt.Sprintf("zone %s: %s", name, o.err))
-		}
-		all = append(all, o.conflicts...)
+	for _, b := range w.c.blocks {
+		w.render(b)
 	}
-	slices.Sort(all)
-	w.conflicts = all
-	for i, b := range w.c.blocks {
-		w.render(b, blockOrigin[i], childHere[i], nsOrigin)
-	}
-}
-
-// warnOnce logs a configuration warning once per watcher and block.
-func (w *watcher) warnOnce(b *block, msg string) {
-	if w.warned[b] {
-		return
-	}
-	w.warned[b] = true
-	log.Warning(msg)
-}
-
-// roundState is one round's bookkeeping.
-type roundState struct {
-	w       *watcher
-	polled  map[string]bool // names asked this round, zones or not
-	changed bool
 }
 
 // find returns the zone beside us holding name, polling it once per round.
-func (r *roundState) find(name string) string {
+func (w *watcher) find(name string) string {
 	for a := name; ; {
-		if o := r.w.origins[a]; o != nil {
-			if !r.polled[a] {
-				r.polled[a] = true
-				r.poll(a, o)
-			}
-			return a
+		if !w.polled[a] {
+			w.polled[a] = true
+			w.poll(a)
 		}
-		if !r.polled[a] {
-			r.polled[a] = true
-			if r.discover(a) {
-				return a
-			}
+		if w.origins[a] != nil {
+			return a
 		}
 		if a == "." {
 			return ""
@@ -181,53 +144,36 @@ func (r *roundState) find(name string) string {
 	}
 }
 
-// discover asks the Transferers whether a is one of their zones.
-func (r *roundState) discover(a string) bool {
-	for _, tr := range r.w.transferers() {
+// poll asks a known zone for changes since the serial last read, or the
+// Transferers whether a is one of their zones.
+func (w *watcher) poll(a string) {
+	if o := w.origins[a]; o != nil {
+		ch, err := o.tr.Transfer(a, o.serial)
+		w.read(a, o, ch, err)
+		return
+	}
+	for _, tr := range w.transferers() {
 		ch, err := tr.Transfer(a, 0)
 		if errors.Is(err, transfer.ErrNotAuthoritative) {
 			continue
 		}
 		o := &origin{tr: tr}
-		r.w.origins[a] = o
-		r.changed = true
-		if err != nil {
-			r.w.setErr(a, o, err)
-			return true
-		}
-		r.w.read(a, o, ch)
-		return true
-	}
-	return false
-}
-
-// poll asks a known zone for changes since the serial last read.
-func (r *roundState) poll(a string, o *origin) {
-	serial := uint32(0)
-	if o.loaded {
-		serial = o.serial
-	}
-	ch, err := o.tr.Transfer(a, serial)
-	if err != nil {
-		if r.w.setErr(a, o, err) {
-			r.changed = true
-		}
+		w.origins[a] = o
+		w.changed = true
+		w.read(a, o, ch, err)
 		return
 	}
-	if r.w.read(a, o, ch) {
-		r.changed = true
-	}
 }
 
-// setErr records and logs once a zone that cannot be read; it reports news.
-func (w *watcher) setErr(a string, o *origin, err error) bool {
+// setErr records and logs once a zone that cannot be read.
+func (w *watcher) setErr(a string, o *origin, err error) {
 	msg := err.Error()
 	if o.err == msg && !o.loaded {
-		return false
+		return
 	}
-	o.err, o.loaded = msg, false
+	o.err, o.loaded, o.serial = msg, false, 0
+	w.changed = true
 	log.Warningf("zone %s beside rfc2317 cannot be read (%s): synthesized records use TTL %d until it can", a, msg, w.fallbackTTL())
-	return true
 }
 
 func (w *watcher) fallbackTTL() uint32 {
@@ -237,10 +183,14 @@ func (w *watcher) fallbackTTL() uint32 {
 	return defaultTTL
 }
 
-// read consumes a Transfer stream to its end (the sender blocks otherwise) and
-// reports whether the zone changed.
-func (w *watcher) read(a string, o *origin, ch <-chan []dns.RR) bool {
-	s := newScan(w.c, a)
+// read records the outcome of a Transfer of zone a, consuming its stream to
+// the end (the sender blocks otherwise); a change sets changed.
+func (w *watcher) read(a string, o *origin, ch <-chan []dns.RR, err error) {
+	if err != nil {
+		w.setErr(a, o, err)
+		return
+	}
+	s := &scan{c: w.c, zone: a, glue: map[string][]dns.RR{}, ns: map[*block][]string{}, addrs: map[string][]dns.RR{}}
 	n := 0
 	var soa *dns.SOA
 	for rrs := range ch {
@@ -255,11 +205,13 @@ func (w *watcher) read(a string, o *origin, ch <-chan []dns.RR) bool {
 		}
 	}
 	if soa == nil {
-		return w.setErr(a, o, errors.New("the transfer did not start with a SOA"))
+		w.setErr(a, o, errors.New("the transfer did not start with a SOA"))
+		return
 	}
 	if n == 1 && o.loaded && soa.Serial == o.serial {
-		return false
+		return
 	}
+	w.changed = true
 	o.loaded, o.err, o.serial = true, "", soa.Serial
 	o.soa = dns.Copy(soa).(*dns.SOA)
 	o.glue = s.glue
@@ -273,22 +225,25 @@ func (w *watcher) read(a string, o *origin, ch <-chan []dns.RR) bool {
 		}
 		o.conflicts = problems
 	}
-	return true
 }
 
-// render publishes what the query path needs of b.
-func (w *watcher) render(b *block, origin string, childHere bool, nsOrigin map[string]string) {
-	rd := &rendered{ttl: w.fallbackTTL(), origin: origin, childHere: childHere}
-	if o := w.origins[origin]; !w.c.ttlSet && o != nil && o.soa != nil {
+// render publishes what the query path needs of b, from the zones found this round.
+func (w *watcher) render(b *block) {
+	rd := &rendered{ttl: w.fallbackTTL(), origin: w.find(b.zone)}
+	if !b.child {
+		rd.origin, rd.childHere = w.find(b.rev24), w.find(b.zone) == b.zone
+	}
+	o := w.origins[rd.origin]
+	if !w.c.ttlSet && o != nil && o.soa != nil {
 		rd.ttl = o.soa.Minttl
 	}
 	for _, ns := range b.ns {
 		rd.ns = append(rd.ns, &dns.NS{Hdr: dns.RR_Header{Name: b.zone, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: rd.ttl}, Ns: ns})
-		if o := w.origins[nsOrigin[ns]]; o != nil {
-			rd.glue = append(rd.glue, o.glue[ns]...)
+		if nso := w.origins[w.find(ns)]; nso != nil {
+			rd.glue = append(rd.glue, nso.glue[ns]...)
 		}
 	}
-	if o := w.origins[origin]; o != nil && len(o.apexNS) > 0 {
+	if o != nil && len(o.apexNS) > 0 {
 		rd.apexNS, rd.apexGlue = o.apexNS, o.apexGlue
 		if len(rd.apexGlue) == 0 {
 			// Out-of-zone name servers: what other zones beside hold.
@@ -317,11 +272,19 @@ func (w *watcher) glueFor(name string) []dns.RR {
 	return nil
 }
 
-// Problems returns the problems last logged for the zones beside rfc2317.
+// Problems returns the problems last logged for the zones beside rfc2317, sorted.
 func (w *watcher) Problems() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return slices.Clone(w.conflicts)
+	var all []string
+	for name, o := range w.origins {
+		if o.err != "" {
+			all = append(all, fmt.Sprintf("zone %s: %s", name, o.err))
+		}
+		all = append(all, o.conflicts...)
+	}
+	slices.Sort(all)
+	return all
 }
 
 // scan looks at a zone's records on behalf of the blocks.
@@ -333,10 +296,6 @@ type scan struct {
 	issues []string
 	apexNS []dns.RR            // the zone's own NS records
 	addrs  map[string][]dns.RR // in-zone A/AAAA, for the apex NS glue; dropped after the scan
-}
-
-func newScan(c *core, zone string) *scan {
-	return &scan{c: c, zone: zone, glue: map[string][]dns.RR{}, ns: map[*block][]string{}, addrs: map[string][]dns.RR{}}
 }
 
 // apex returns the zone's NS records and their in-zone glue.

@@ -21,7 +21,7 @@ func TestWatcherPolls(t *testing.T) {
 	}
 	co := newCore(cfg)
 	co.watch.every = 10 * time.Millisecond
-	co.start([]transfer.Transferer{f})
+	co.watch.start([]transfer.Transferer{f})
 	b := co.blocks[0]
 	if got := b.r.Load().ttl; got != 600 {
 		t.Fatalf("TTL %d at start, want 600", got)
@@ -40,13 +40,13 @@ func TestWatcherPolls(t *testing.T) {
 		t.Errorf("TTL %d after the zone changed, want 60", got)
 	}
 
-	co.stop()
+	co.watch.stop()
 	select {
 	case <-co.watch.done:
 	default:
 		t.Error("the polling goroutine still runs after stop")
 	}
-	co.stop() // twice is harmless
+	co.watch.stop() // twice is harmless
 }
 
 // TestWatcherNeverStarted: a shutdown without a startup (a reload whose new
@@ -58,7 +58,7 @@ func TestWatcherNeverStarted(t *testing.T) {
 	}
 	co := newCore(cfg)
 	done := make(chan struct{})
-	go func() { co.stop(); close(done) }()
+	go func() { co.watch.stop(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
