@@ -11,40 +11,11 @@ import (
 // Zone labels are bounded by the configuration: only configured zones are
 // ever used as label values.
 var (
-	refreshCount = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace,
-		Subsystem: pluginName,
-		Name:      "refresh_total",
-		Help:      "Counter of stub zone refreshes by result: updated (new serial or first load), unchanged or failed.",
-	}, []string{"server", "zone", "result"})
-
-	upstreamCount = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace,
-		Subsystem: pluginName,
-		Name:      "upstream_queries_total",
-		Help:      "Counter of queries sent to primaries and stub name servers, by the rcode of the reply (or timeout, error).",
-	}, []string{"server", "zone", "rcode"})
-
-	notifyCount = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace,
-		Subsystem: pluginName,
-		Name:      "notifies_total",
-		Help:      "Counter of NOTIFY messages received for stub zones, by result: accepted or refused.",
-	}, []string{"server", "zone", "result"})
-
-	saveErrors = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace,
-		Subsystem: pluginName,
-		Name:      "save_errors_total",
-		Help:      "Counter of stub zone copies that could not be written to dir (the data is served from memory meanwhile).",
-	}, []string{"server", "zone"})
-
-	delegationCount = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace,
-		Subsystem: pluginName,
-		Name:      "delegations_total",
-		Help:      "Counter of referrals of the server's own zones that delegations followed, by result: resolved, forwarded or failed.",
-	}, []string{"server", "zone", "result"})
+	refreshCount    = counter("refresh_total", "Counter of stub zone refreshes by result: updated (new serial or first load), unchanged or failed.", "server", "zone", "result")
+	upstreamCount   = counter("upstream_queries_total", "Counter of queries sent to primaries and stub name servers, by the rcode of the reply (or timeout, error).", "server", "zone", "rcode")
+	notifyCount     = counter("notifies_total", "Counter of NOTIFY messages received for stub zones, by result: accepted or refused.", "server", "zone", "result")
+	saveErrors      = counter("save_errors_total", "Counter of stub zone copies that could not be written to dir (the data is served from memory meanwhile).", "server", "zone")
+	delegationCount = counter("delegations_total", "Counter of referrals of the server's own zones that delegations followed, by result: resolved, forwarded or failed.", "server", "zone", "result")
 
 	serialDesc = prometheus.NewDesc(
 		prometheus.BuildFQName(plugin.Namespace, pluginName, "serial"),
@@ -56,6 +27,16 @@ var (
 		"Seconds until the stub zone's data expires without a successful refresh; 0 when it has none.",
 		[]string{"server", "zone"}, nil)
 )
+
+// counter registers a counter of this plugin, coredns_stubzones_<name>.
+func counter(name, help string, labels ...string) *prometheus.CounterVec {
+	return promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      name,
+		Help:      help,
+	}, labels)
+}
 
 func (s *Stubzones) upstreamCounter(server, zone string) func(rcode string) {
 	return func(rcode string) { upstreamCount.WithLabelValues(server, zone, rcode).Inc() }
