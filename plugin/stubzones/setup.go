@@ -64,14 +64,10 @@ func parse(c *caddy.Controller, cfg *dnsserver.Config) (*Stubzones, error) {
 			maxDepth:   defaultMaxDepth,
 			port:       53,
 		}
-		args := c.RemainingArgs()
-		for _, a := range args {
-			if len(plugin.Host(a).NormalizeExact()) == 0 {
-				return nil, c.Errf("zone %q is not a valid domain name or reverse CIDR", a)
-			}
+		names, err := zoneArgs(c)
+		if err != nil {
+			return nil, err
 		}
-		names := plugin.OriginsFromArgsOrServerBlock(args, c.ServerBlockKeys)
-
 		for c.NextBlock() {
 			if err := parseOption(c, cfg, opts); err != nil {
 				return nil, err
@@ -84,13 +80,28 @@ func parse(c *caddy.Controller, cfg *dnsserver.Config) (*Stubzones, error) {
 			return nil, c.Errf("refresh-min %s is above refresh-max %s", opts.refreshMin, opts.refreshMax)
 		}
 		for _, name := range names {
-			name = strings.ToLower(dns.Fqdn(name))
 			if err := s.addZone(name, opts); err != nil {
 				return nil, c.Err(err.Error())
 			}
 		}
 	}
 	return s, nil
+}
+
+// zoneArgs returns the directive's zones, or the server block's, lower case
+// and fully qualified.
+func zoneArgs(c *caddy.Controller) ([]string, error) {
+	args := c.RemainingArgs()
+	for _, a := range args {
+		if len(plugin.Host(a).NormalizeExact()) == 0 {
+			return nil, c.Errf("zone %q is not a valid domain name or reverse CIDR", a)
+		}
+	}
+	names := plugin.OriginsFromArgsOrServerBlock(args, c.ServerBlockKeys)
+	for i, name := range names {
+		names[i] = strings.ToLower(dns.Fqdn(name))
+	}
+	return names, nil
 }
 
 func parseOption(c *caddy.Controller, cfg *dnsserver.Config, o *options) error {
