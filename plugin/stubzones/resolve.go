@@ -268,6 +268,21 @@ type nsSet struct {
 	nglue int
 }
 
+// newNSSet is the set of cut's NS records among ns, with the addresses among
+// extra of their names.
+func newNSSet(cut string, ns, extra []dns.RR, port uint16) *nsSet {
+	set := &nsSet{cut: cut}
+	for _, rr := range ns {
+		if n, ok := rr.(*dns.NS); ok && strings.EqualFold(n.Hdr.Name, cut) {
+			set.add(n.Ns)
+		}
+	}
+	for _, rr := range extra {
+		set.addAddr(rr, port)
+	}
+	return set
+}
+
 func (n *nsSet) add(name string) {
 	name = strings.ToLower(name)
 	if len(n.names) < maxNS && !slices.Contains(n.names, name) {

@@ -3,6 +3,7 @@ package stubzones
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -41,12 +42,7 @@ type tsigKey struct{ name, algorithm, secret string }
 // isPrimary reports whether ip is one of the primaries.
 func (o *options) isPrimary(ip netip.Addr) bool {
 	ip = ip.Unmap()
-	for _, p := range o.primaries {
-		if p.Addr() == ip {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(o.primaries, func(p netip.AddrPort) bool { return p.Addr() == ip })
 }
 
 // zone is one stub zone: options, current data, and the NOTIFY refresh channel.
@@ -127,7 +123,7 @@ func newStubData(zone string, soa *dns.SOA, ns []*dns.NS, addrs []dns.RR, o *opt
 		return nil, fmt.Errorf("no NS records at %s", zone)
 	}
 	d.glue = filterGlue(zone, names, addrs)
-	d.top = d.servers(zone, o.port)
+	d.top = newNSSet(zone, d.ns, d.glue, o.port)
 	d.refresh, d.retry, d.expires = timers(soa, o, fetched)
 	return d, nil
 }
@@ -178,18 +174,6 @@ func (d *stubData) renewed(t time.Time, primary string) *stubData {
 	return &n
 }
 
-// servers is the zone's NS set for resolution.
-func (d *stubData) servers(zone string, port uint16) *nsSet {
-	set := &nsSet{cut: zone}
-	for _, rr := range d.ns {
-		set.add(rr.(*dns.NS).Ns)
-	}
-	for _, rr := range d.glue {
-		set.addAddr(rr, port)
-	}
-	return set
-}
-
 // describe lists the name servers with their addresses, for logs:
 // "ns1.example.org. (127.0.0.1 ::1), ns.example.net.".
 func (d *stubData) describe() string {
@@ -209,8 +193,5 @@ func (d *stubData) describe() string {
 
 // records returns every record of d, SOA first, for saving.
 func (d *stubData) records() []dns.RR {
-	rrs := make([]dns.RR, 0, 1+len(d.ns)+len(d.glue))
-	rrs = append(rrs, d.soa)
-	rrs = append(rrs, d.ns...)
-	return append(rrs, d.glue...)
+	return slices.Concat([]dns.RR{d.soa}, d.ns, d.glue)
 }
