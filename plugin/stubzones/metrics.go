@@ -1,6 +1,7 @@
 package stubzones
 
 import (
+	"maps"
 	"sync"
 
 	"github.com/coredns/coredns/plugin"
@@ -69,11 +70,7 @@ func (c *zoneCollector) add(s *Stubzones) {
 func (c *zoneCollector) remove(s *Stubzones) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for k, e := range c.zones {
-		if e.s == s {
-			delete(c.zones, k)
-		}
-	}
+	maps.DeleteFunc(c.zones, func(_ [2]string, e zoneEntry) bool { return e.s == s })
 }
 
 // Describe implements prometheus.Collector.

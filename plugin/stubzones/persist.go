@@ -137,19 +137,16 @@ func load(path, zone string, o *options) (*stubData, error) {
 		if !strings.HasPrefix(line, ";") {
 			break
 		}
-		switch {
-		case strings.HasPrefix(line, headerZone):
-			if got := strings.TrimPrefix(line, headerZone); !strings.EqualFold(got, zone) {
-				return nil, fmt.Errorf("holds zone %s, not %s", got, zone)
-			}
-		case strings.HasPrefix(line, headerPrimary):
-			primary = strings.TrimPrefix(line, headerPrimary)
-		case strings.HasPrefix(line, headerFetched):
-			t, err := time.Parse(time.RFC3339Nano, strings.TrimPrefix(line, headerFetched))
-			if err != nil {
+		if got, ok := strings.CutPrefix(line, headerZone); ok && !strings.EqualFold(got, zone) {
+			return nil, fmt.Errorf("holds zone %s, not %s", got, zone)
+		}
+		if p, ok := strings.CutPrefix(line, headerPrimary); ok {
+			primary = p
+		}
+		if t, ok := strings.CutPrefix(line, headerFetched); ok {
+			if fetched, err = time.Parse(time.RFC3339Nano, t); err != nil {
 				return nil, fmt.Errorf("bad fetch time: %v", err)
 			}
-			fetched = t
 		}
 	}
 

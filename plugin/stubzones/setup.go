@@ -252,11 +252,8 @@ func parseTSIG(args []string, cfg *dnsserver.Config) (*tsigKey, error) {
 		return nil, fmt.Errorf("key %q is already defined with another secret", k.name)
 	}
 	// Copy rather than modify: the map may be the tsig plugin's own.
-	secrets := maps.Clone(cfg.TsigSecret)
-	if secrets == nil {
-		secrets = map[string]string{}
-	}
-	secrets[k.name] = k.secret
+	secrets := map[string]string{k.name: k.secret}
+	maps.Copy(secrets, cfg.TsigSecret)
 	cfg.TsigSecret = secrets
 	return k, nil
 }

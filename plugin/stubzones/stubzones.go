@@ -157,9 +157,6 @@ func (e errList) Error() string {
 func (e errList) Unwrap() []error { return e }
 
 func copyRRs(rrs []dns.RR) []dns.RR {
-	if len(rrs) == 0 {
-		return nil
-	}
 	c := make([]dns.RR, len(rrs))
 	for i, rr := range rrs {
 		c[i] = dns.Copy(rr)
@@ -171,17 +168,13 @@ func copyRRs(rrs []dns.RR) []dns.RR {
 // server is the metrics label for work done outside queries.
 func (s *Stubzones) OnStartup(server string) error {
 	s.server = server
-	for _, z := range s.order {
-		if z.opts.dir != "" {
-			if err := makeDir(z.opts.dir); err != nil {
-				return plugin.Error(pluginName, err)
-			}
-		}
-	}
 	now := s.clock.Now()
 	for _, z := range s.order {
 		if z.file == "" {
 			continue
+		}
+		if err := makeDir(z.opts.dir); err != nil {
+			return plugin.Error(pluginName, err)
 		}
 		d, err := load(z.file, z.name, z.opts)
 		switch {
