@@ -97,7 +97,7 @@ func (d *Delegations) follow(ctx context.Context, w dns.ResponseWriter, r, ref *
 		return dns.RcodeSuccess, nil
 	}
 	z := &zone{name: cut, opts: d.opts}
-	res, err := d.res.lookupName(ctx, state, z, &stubData{top: set}, target, label)
+	res, err := d.res.lookupName(ctx, state, z, set, target, label)
 	if err != nil {
 		count("failed")
 		return resolveFailed(state, z, err)

@@ -102,55 +102,32 @@ func newStubData(zone string, soa *dns.SOA, ns []*dns.NS, addrs []dns.RR, o *opt
 	if soa == nil || !strings.EqualFold(soa.Hdr.Name, zone) {
 		return nil, fmt.Errorf("no SOA at %s", zone)
 	}
-	d := &stubData{soa: soa, fetched: fetched, primary: primary}
-	names := map[string]bool{}
+	d := &stubData{soa: soa, fetched: fetched, primary: primary, top: &nsSet{cut: zone}}
 	for _, n := range ns {
 		if !strings.EqualFold(n.Hdr.Name, zone) {
 			return nil, fmt.Errorf("NS record for %s, not the apex %s", n.Hdr.Name, zone)
 		}
-		target := strings.ToLower(n.Ns)
-		if names[target] {
+		if slices.Contains(d.top.names, strings.ToLower(n.Ns)) {
 			continue
 		}
 		if len(d.ns) == maxNS {
 			log.Warningf("Zone %s has more than %d name servers; keeping the first %d", zone, maxNS, maxNS)
 			break
 		}
-		names[target] = true
+		d.top.add(n.Ns)
 		d.ns = append(d.ns, n)
 	}
 	if len(d.ns) == 0 {
 		return nil, fmt.Errorf("no NS records at %s", zone)
 	}
-	d.glue = filterGlue(zone, names, addrs)
-	d.top = newNSSet(zone, d.ns, d.glue, o.port)
+	// Glue is kept as top keeps addresses: deduplicated and bounded.
+	for _, rr := range addrs {
+		if dns.IsSubDomain(zone, rr.Header().Name) && rr.Header().Class == dns.ClassINET && d.top.addAddr(rr, o.port) {
+			d.glue = append(d.glue, rr)
+		}
+	}
 	d.refresh, d.retry, d.expires = timers(soa, o, fetched)
 	return d, nil
-}
-
-// filterGlue keeps in-zone A/AAAA of the name servers, deduplicated and bounded.
-func filterGlue(zone string, names map[string]bool, rrs []dns.RR) []dns.RR {
-	var glue []dns.RR
-	per := map[string]int{}
-	seen := map[string]bool{}
-	for _, rr := range rrs {
-		ip, ok := address(rr)
-		if !ok {
-			continue
-		}
-		owner := strings.ToLower(rr.Header().Name)
-		if !names[owner] || !dns.IsSubDomain(zone, owner) || rr.Header().Class != dns.ClassINET {
-			continue
-		}
-		key := owner + " " + ip.String()
-		if seen[key] || per[owner] == maxAddrsPerNS || len(glue) == maxGlue {
-			continue
-		}
-		seen[key] = true
-		per[owner]++
-		glue = append(glue, rr)
-	}
-	return glue
 }
 
 // timers derives refresh, retry and expiry from the SOA as BIND does (clamped
