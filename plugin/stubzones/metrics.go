@@ -18,15 +18,8 @@ var (
 	saveErrors      = counter("save_errors_total", "Counter of stub zone copies that could not be written to dir (the data is served from memory meanwhile).", "server", "zone")
 	delegationCount = counter("delegations_total", "Counter of referrals of the server's own zones that delegations followed, by result: resolved, forwarded or failed.", "server", "zone", "result")
 
-	serialDesc = prometheus.NewDesc(
-		prometheus.BuildFQName(plugin.Namespace, pluginName, "serial"),
-		"SOA serial of the stub zone's data in use.",
-		[]string{"server", "zone"}, nil)
-
-	expiresDesc = prometheus.NewDesc(
-		prometheus.BuildFQName(plugin.Namespace, pluginName, "expires_in_seconds"),
-		"Seconds until the stub zone's data expires without a successful refresh; 0 when it has none.",
-		[]string{"server", "zone"}, nil)
+	serialDesc  = zoneDesc("serial", "SOA serial of the stub zone's data in use.")
+	expiresDesc = zoneDesc("expires_in_seconds", "Seconds until the stub zone's data expires without a successful refresh; 0 when it has none.")
 )
 
 // counter registers a counter of this plugin, coredns_stubzones_<name>.
@@ -37,6 +30,11 @@ func counter(name, help string, labels ...string) *prometheus.CounterVec {
 		Name:      name,
 		Help:      help,
 	}, labels)
+}
+
+// zoneDesc describes a gauge of this plugin reported by the collector.
+func zoneDesc(name, help string) *prometheus.Desc {
+	return prometheus.NewDesc(prometheus.BuildFQName(plugin.Namespace, pluginName, name), help, []string{"server", "zone"}, nil)
 }
 
 func (s *Stubzones) upstreamCounter(server, zone string) func(rcode string) {

@@ -55,7 +55,10 @@ func (s *Stubzones) addZone(name string, o *options) error {
 	if _, dup := s.zones[name]; dup {
 		return fmt.Errorf("zone %s is configured twice", name)
 	}
-	z := newZone(name, o)
+	z := &zone{name: name, opts: o, kick: make(chan struct{}, 1)}
+	if o.dir != "" {
+		z.file = zonePath(o.dir, name)
+	}
 	s.zones[name] = z
 	s.order = append(s.order, z)
 	return nil

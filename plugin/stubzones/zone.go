@@ -56,14 +56,6 @@ type zone struct {
 	next atomic.Uint32 // round-robin start among its name servers
 }
 
-func newZone(name string, opts *options) *zone {
-	z := &zone{name: name, opts: opts, kick: make(chan struct{}, 1)}
-	if opts.dir != "" {
-		z.file = zonePath(opts.dir, name)
-	}
-	return z
-}
-
 // notify asks the refresh loop for a refresh now; requests coalesce.
 func (z *zone) notify() {
 	select {
