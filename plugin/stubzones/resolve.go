@@ -37,16 +37,6 @@ var (
 	errUnreachable = errors.New("no name server answered")
 )
 
-// resolve answers a recursive query in z iteratively through the zone's name
-// servers (AA=0, RA=1); CNAMEs leaving the zone go back to the server.
-func (s *Stubzones) resolve(ctx context.Context, state request.Request, z *zone, d *stubData) (int, error) {
-	res, err := s.lookupName(ctx, state, z, d.top, state.Name(), z.name)
-	if err != nil {
-		return resolveFailed(state, z, err)
-	}
-	return reply(state, false, res.rcode, res.answer, res.ns, nil)
-}
-
 // resolveFailed writes the SERVFAIL of a resolution in z that failed.
 func resolveFailed(state request.Request, z *zone, err error) (int, error) {
 	if errors.Is(err, errUnreachable) {

@@ -280,7 +280,6 @@ func makeDir(dir string) error {
 	if err != nil {
 		return fmt.Errorf("dir %q is not writable: %v", dir, err)
 	}
-	name := f.Name()
 	f.Close()
-	return os.Remove(name)
+	return os.Remove(f.Name())
 }

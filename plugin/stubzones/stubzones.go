@@ -119,7 +119,13 @@ func (s *Stubzones) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.M
 		// The zone's NS and in-zone glue, as BIND answers.
 		return reply(state, false, dns.RcodeSuccess, nil, copyRRs(d.ns), copyRRs(d.glue))
 	}
-	return s.resolve(ctx, state, z, d)
+	// Iteratively through the zone's name servers (AA=0, RA=1); CNAMEs
+	// leaving the zone go back to the server.
+	res, err := s.lookupName(ctx, state, z, d.top, state.Name(), z.name)
+	if err != nil {
+		return resolveFailed(state, z, err)
+	}
+	return reply(state, false, res.rcode, res.answer, res.ns, nil)
 }
 
 // reply writes a reply with recursion available and AA set to aa.
