@@ -82,13 +82,7 @@ func (d *Delegations) follow(ctx context.Context, w dns.ResponseWriter, r, ref *
 	label := plugin.Zones(d.zones).Matches(cut)
 	count := func(result string) { delegationCount.WithLabelValues(serverOf(ctx), label, result).Inc() }
 	if d.forward {
-		rcode, err := d.viaForward(ctx, state, ref, chain, target)
-		if err != nil {
-			count("failed")
-		} else {
-			count("forwarded")
-		}
-		return rcode, err
+		return d.viaForward(ctx, state, ref, chain, target, count)
 	}
 	// The addresses are this server's own data, in or out of the cut.
 	set := newNSSet(cut, ref.Ns, ref.Extra, d.opts.port)
@@ -110,7 +104,7 @@ func (d *Delegations) follow(ctx context.Context, w dns.ResponseWriter, r, ref *
 
 // viaForward hands the query (or its in-zone CNAME target) to forward; the
 // reply is rebuilt with the chain first and AA only as the zone set it.
-func (d *Delegations) viaForward(ctx context.Context, state request.Request, ref *dns.Msg, chain []dns.RR, target string) (int, error) {
+func (d *Delegations) viaForward(ctx context.Context, state request.Request, ref *dns.Msg, chain []dns.RR, target string, count func(result string)) (int, error) {
 	nw := nonwriter.New(state.W)
 	q := state.NewWithQuestion(target, state.QType())
 	rcode, err := d.fwd.ServeDNS(ctx, nw, q.Req)
@@ -118,8 +112,10 @@ func (d *Delegations) viaForward(ctx context.Context, state request.Request, ref
 		if err == nil {
 			err = fmt.Errorf("forward wrote no reply (rcode %s)", rcodeLabel(rcode))
 		}
+		count("failed")
 		return servfail(state, dns.ExtendedErrorCodeOther, "forwarding failed", err)
 	}
+	count("forwarded")
 	return reply(state, ref.Authoritative, nw.Msg.Rcode, append(chain, nw.Msg.Answer...), nw.Msg.Ns, nil)
 }
 
