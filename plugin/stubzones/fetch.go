@@ -91,10 +91,7 @@ func (s *Stubzones) fetchFrom(ctx context.Context, z *zone, cur *stubData, addr 
 	}
 
 	d, err := newStubData(z.name, soa, ns, glue, z.opts, now, addr)
-	if err != nil {
-		return nil, false, err
-	}
-	return d, true, nil
+	return d, true, err
 }
 
 // authoritative checks a primary's reply as BIND does: NOERROR, AA, no CNAME or DNAME.
