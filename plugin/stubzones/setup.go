@@ -105,9 +105,10 @@ func zoneArgs(c *caddy.Controller) ([]string, error) {
 }
 
 func parseOption(c *caddy.Controller, cfg *dnsserver.Config, o *options) error {
-	switch c.Val() {
+	opt := c.Val()
+	args := c.RemainingArgs()
+	switch opt {
 	case "primaries":
-		args := c.RemainingArgs()
 		if len(args) == 0 {
 			return c.Err("primaries needs at least one address: primaries 127.0.0.1 [::1]:5353")
 		}
@@ -119,7 +120,6 @@ func parseOption(c *caddy.Controller, cfg *dnsserver.Config, o *options) error {
 			o.primaries = append(o.primaries, ap)
 		}
 	case "dir":
-		args := c.RemainingArgs()
 		if len(args) != 1 {
 			return c.Err("dir takes one path: dir /var/lib/coredns/stubzones")
 		}
@@ -132,28 +132,25 @@ func parseOption(c *caddy.Controller, cfg *dnsserver.Config, o *options) error {
 		}
 		o.dir = dir
 	case "tsig":
-		key, err := parseTSIG(c.RemainingArgs(), cfg)
+		key, err := parseTSIG(args, cfg)
 		if err != nil {
 			return c.Errf("tsig: %v", err)
 		}
 		o.tsig = key
 	case "refresh-min", "refresh-max":
-		which := c.Val()
-		args := c.RemainingArgs()
 		if len(args) != 1 {
-			return c.Errf("%s takes one duration, such as 5m or 300", which)
+			return c.Errf("%s takes one duration, such as 5m or 300", opt)
 		}
 		d, err := parseDuration(args[0])
 		if err != nil {
-			return c.Errf("%s: %v", which, err)
+			return c.Errf("%s: %v", opt, err)
 		}
-		if which == "refresh-min" {
+		if opt == "refresh-min" {
 			o.refreshMin = d
 		} else {
 			o.refreshMax = d
 		}
 	case "max-depth":
-		args := c.RemainingArgs()
 		if len(args) != 1 {
 			return c.Err("max-depth takes one number of referrals, such as 8")
 		}
@@ -163,7 +160,6 @@ func parseOption(c *caddy.Controller, cfg *dnsserver.Config, o *options) error {
 		}
 		o.maxDepth = n
 	case "port":
-		args := c.RemainingArgs()
 		if len(args) != 1 {
 			return c.Err("port takes one port number, such as 53")
 		}
@@ -173,7 +169,7 @@ func parseOption(c *caddy.Controller, cfg *dnsserver.Config, o *options) error {
 		}
 		o.port = uint16(n)
 	default:
-		return c.Errf("unknown property %q; want primaries, dir, tsig, refresh-min, refresh-max, max-depth or port", c.Val())
+		return c.Errf("unknown property %q; want primaries, dir, tsig, refresh-min, refresh-max, max-depth or port", opt)
 	}
 	return nil
 }
