@@ -109,10 +109,8 @@ func rrset(rrs []dns.RR, name string, qtype uint16, do bool) []dns.RR {
 		}
 	}
 	// Signatures alone are not an answer.
-	for _, rr := range out {
-		if rr.Header().Rrtype != dns.TypeRRSIG || qtype == dns.TypeRRSIG {
-			return out
-		}
+	if qtype == dns.TypeRRSIG || slices.ContainsFunc(out, func(rr dns.RR) bool { return rr.Header().Rrtype != dns.TypeRRSIG }) {
+		return out
 	}
 	return nil
 }

@@ -78,23 +78,20 @@ func (d *Delegations) follow(ctx context.Context, w dns.ResponseWriter, r, ref *
 	}
 	state := request.Request{W: w, Req: r}
 	chain, target := cnameChain(ref.Answer, r.Question[0].Name)
-	count := func(result string) { delegationCount.WithLabelValues(serverOf(ctx), d.label(cut), result).Inc() }
+	// The zone label: the configured zone holding cut (cut is below parent).
+	label := plugin.Zones(d.zones).Matches(cut)
+	count := func(result string) { delegationCount.WithLabelValues(serverOf(ctx), label, result).Inc() }
 	if d.forward {
-		rcode, err := d.viaForward(ctx, state, ref, chain, target)
-		if err != nil {
-			count("failed")
-		} else {
-			count("forwarded")
-		}
-		return rcode, err
+		return d.viaForward(ctx, state, ref, chain, target, count)
 	}
-	set := referralSet(ref, cut, d.opts.port)
+	// The addresses are this server's own data, in or out of the cut.
+	set := newNSSet(cut, ref.Ns, ref.Extra, d.opts.port)
 	if len(set.names) == 0 {
 		w.WriteMsg(ref)
 		return dns.RcodeSuccess, nil
 	}
 	z := &zone{name: cut, opts: d.opts}
-	res, err := d.res.lookupName(ctx, state, z, &stubData{top: set}, target, d.label(cut))
+	res, err := d.res.lookupName(ctx, state, z, set, target, label)
 	if err != nil {
 		count("failed")
 		return resolveFailed(state, z, err)
@@ -107,7 +104,7 @@ func (d *Delegations) follow(ctx context.Context, w dns.ResponseWriter, r, ref *
 
 // viaForward hands the query (or its in-zone CNAME target) to forward; the
 // reply is rebuilt with the chain first and AA only as the zone set it.
-func (d *Delegations) viaForward(ctx context.Context, state request.Request, ref *dns.Msg, chain []dns.RR, target string) (int, error) {
+func (d *Delegations) viaForward(ctx context.Context, state request.Request, ref *dns.Msg, chain []dns.RR, target string, count func(result string)) (int, error) {
 	nw := nonwriter.New(state.W)
 	q := state.NewWithQuestion(target, state.QType())
 	rcode, err := d.fwd.ServeDNS(ctx, nw, q.Req)
@@ -115,18 +112,11 @@ func (d *Delegations) viaForward(ctx context.Context, state request.Request, ref
 		if err == nil {
 			err = fmt.Errorf("forward wrote no reply (rcode %s)", rcodeLabel(rcode))
 		}
+		count("failed")
 		return servfail(state, dns.ExtendedErrorCodeOther, "forwarding failed", err)
 	}
+	count("forwarded")
 	return reply(state, ref.Authoritative, nw.Msg.Rcode, append(chain, nw.Msg.Answer...), nw.Msg.Ns, nil)
-}
-
-// label is the metrics zone label of queries sent for cut: the configured
-// zone holding it, so the label takes only configured zones.
-func (d *Delegations) label(cut string) string {
-	if z := plugin.Zones(d.zones).Matches(cut); z != "" {
-		return z
-	}
-	return cut
 }
 
 // OnStartup finds the block's forward when the queries go there.
@@ -156,7 +146,9 @@ type referralWriter struct {
 // WriteMsg implements dns.ResponseWriter.
 func (w *referralWriter) WriteMsg(m *dns.Msg) error {
 	if w.held == nil {
-		if cut := referralCut(m, w.parent, w.qname); cut != "" && (len(m.Answer) == 0 || !answersWithCNAME(w.qtype)) {
+		// BIND does not follow the chain for CNAME and ANY queries.
+		follow := len(m.Answer) == 0 || w.qtype != dns.TypeCNAME && w.qtype != dns.TypeANY
+		if cut := referralCut(m, w.parent, w.qname); cut != "" && follow {
 			w.held, w.cut = m, cut
 			return nil
 		}
@@ -201,11 +193,6 @@ func referralCut(m *dns.Msg, parent, qname string) string {
 	return cut
 }
 
-// answersWithCNAME: BIND does not follow the chain for CNAME and ANY queries.
-func answersWithCNAME(qtype uint16) bool {
-	return qtype == dns.TypeCNAME || qtype == dns.TypeANY
-}
-
 // cnameChain returns answer's CNAME chain from qname and where it ends (lower case).
 func cnameChain(answer []dns.RR, qname string) ([]dns.RR, string) {
 	name := strings.ToLower(qname)
@@ -219,19 +206,4 @@ func cnameChain(answer []dns.RR, qname string) ([]dns.RR, string) {
 		name = strings.ToLower(c.Target)
 	}
 	return chain, name
-}
-
-// referralSet is a referral's NS names with the addresses this server's zone
-// holds for them, in or out of the cut (own data, not a remote claim).
-func referralSet(ref *dns.Msg, cut string, port uint16) *nsSet {
-	set := &nsSet{cut: cut}
-	for _, rr := range ref.Ns {
-		if ns, ok := rr.(*dns.NS); ok && strings.EqualFold(ns.Hdr.Name, cut) {
-			set.add(ns.Ns)
-		}
-	}
-	for _, rr := range ref.Extra {
-		set.addAddr(rr, port)
-	}
-	return set
 }

@@ -50,8 +50,7 @@ func exchange(ctx context.Context, q question, count func(rcode string)) (*dns.M
 
 func retryPlain(r *dns.Msg, err error, onTimeout bool) bool {
 	if err != nil {
-		var ne net.Error
-		return onTimeout && errors.As(err, &ne) && ne.Timeout()
+		return onTimeout && isTimeout(err)
 	}
 	switch r.Rcode {
 	case dns.RcodeFormatError:
@@ -89,9 +88,7 @@ func send(ctx context.Context, network string, q question, m *dns.Msg, count fun
 		m.SetTsig(q.tsig.name, q.tsig.algorithm, tsigFudge, time.Now().Unix())
 		c.TsigSecret = map[string]string{q.tsig.name: q.tsig.secret}
 	}
-	dctx, cancel := context.WithTimeout(ctx, c.Timeout)
-	co, err := c.DialContext(dctx, q.addr)
-	cancel()
+	co, err := c.DialContext(ctx, q.addr) // within c.Timeout
 	if err != nil {
 		count("error")
 		return nil, fmt.Errorf("%s over %s: %w", dns.TypeToString[q.qtype], network, err)
@@ -106,8 +103,7 @@ func send(ctx context.Context, network string, q question, m *dns.Msg, count fun
 	}()
 	r, _, err := c.ExchangeWithConnContext(ctx, m, co)
 	if err != nil {
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
+		if isTimeout(err) {
 			count("timeout")
 		} else {
 			count("error")
@@ -128,6 +124,11 @@ func send(ctx context.Context, network string, q question, m *dns.Msg, count fun
 		return nil, fmt.Errorf("%s over %s: unsigned reply to a query signed with key %s", dns.TypeToString[q.qtype], network, q.tsig.name)
 	}
 	return r, nil
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // rcodeLabel is the rcode's name, from a fixed set so a server cannot grow

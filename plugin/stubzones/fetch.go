@@ -36,10 +36,14 @@ func (s *Stubzones) fetchFrom(ctx context.Context, z *zone, cur *stubData, addr 
 	if err != nil {
 		return nil, false, err
 	}
-	soa, err := apexSOA(r, z.name)
+	soas, err := apex[*dns.SOA](r, z.name)
 	if err != nil {
 		return nil, false, err
 	}
+	if len(soas) > 1 {
+		return nil, false, errors.New("more than one SOA in the answer")
+	}
+	soa := soas[0]
 	now := s.clock.Now()
 	if cur != nil && !serialGreater(soa.Serial, cur.soa.Serial) {
 		if soa.Serial != cur.soa.Serial {
@@ -52,7 +56,7 @@ func (s *Stubzones) fetchFrom(ctx context.Context, z *zone, cur *stubData, addr 
 	if err != nil {
 		return nil, false, err
 	}
-	ns, err := apexNS(r, z.name)
+	ns, err := apex[*dns.NS](r, z.name)
 	if err != nil {
 		return nil, false, err
 	}
@@ -87,10 +91,7 @@ func (s *Stubzones) fetchFrom(ctx context.Context, z *zone, cur *stubData, addr 
 	}
 
 	d, err := newStubData(z.name, soa, ns, glue, z.opts, now, addr)
-	if err != nil {
-		return nil, false, err
-	}
-	return d, true, nil
+	return d, true, err
 }
 
 // authoritative checks a primary's reply as BIND does: NOERROR, AA, no CNAME or DNAME.
@@ -109,41 +110,23 @@ func authoritative(r *dns.Msg) error {
 	return nil
 }
 
-// apexSOA returns the zone's SOA from an authoritative reply.
-func apexSOA(r *dns.Msg, zone string) (*dns.SOA, error) {
+// apex returns the answer's records of type T at the zone's apex, from an
+// authoritative reply.
+func apex[T dns.RR](r *dns.Msg, zone string) ([]T, error) {
 	if err := authoritative(r); err != nil {
 		return nil, err
 	}
-	var soa *dns.SOA
+	var out []T
 	for _, rr := range r.Answer {
-		if s, ok := rr.(*dns.SOA); ok && strings.EqualFold(s.Hdr.Name, zone) && s.Hdr.Class == dns.ClassINET {
-			if soa != nil {
-				return nil, errors.New("more than one SOA in the answer")
-			}
-			soa = s
+		if t, ok := rr.(T); ok && strings.EqualFold(rr.Header().Name, zone) && rr.Header().Class == dns.ClassINET {
+			out = append(out, t)
 		}
 	}
-	if soa == nil {
-		return nil, fmt.Errorf("no SOA for %s in the answer", zone)
+	if len(out) == 0 {
+		// The question is the one asked: exchange checked it.
+		return nil, fmt.Errorf("no %s for %s in the answer", dns.TypeToString[r.Question[0].Qtype], zone)
 	}
-	return soa, nil
-}
-
-// apexNS returns the zone's NS RRset from an authoritative reply.
-func apexNS(r *dns.Msg, zone string) ([]*dns.NS, error) {
-	if err := authoritative(r); err != nil {
-		return nil, err
-	}
-	var ns []*dns.NS
-	for _, rr := range r.Answer {
-		if n, ok := rr.(*dns.NS); ok && strings.EqualFold(n.Hdr.Name, zone) && n.Hdr.Class == dns.ClassINET {
-			ns = append(ns, n)
-		}
-	}
-	if len(ns) == 0 {
-		return nil, fmt.Errorf("no NS for %s in the answer", zone)
-	}
-	return ns, nil
+	return out, nil
 }
 
 // serialGreater is RFC 1982 serial number arithmetic: a > b.

@@ -249,7 +249,7 @@ func FuzzReferralCut(f *testing.F) {
 			t.Fatalf("cut %q is not below example.org.", cut)
 		}
 		if cut != "" {
-			referralSet(m, cut, 53)
+			newNSSet(cut, m.Ns, m.Extra, 53)
 		}
 	})
 }

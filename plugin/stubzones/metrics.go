@@ -1,6 +1,7 @@
 package stubzones
 
 import (
+	"maps"
 	"sync"
 
 	"github.com/coredns/coredns/plugin"
@@ -11,51 +12,30 @@ import (
 // Zone labels are bounded by the configuration: only configured zones are
 // ever used as label values.
 var (
-	refreshCount = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace,
-		Subsystem: pluginName,
-		Name:      "refresh_total",
-		Help:      "Counter of stub zone refreshes by result: updated (new serial or first load), unchanged or failed.",
-	}, []string{"server", "zone", "result"})
+	refreshCount    = counter("refresh_total", "Counter of stub zone refreshes by result: updated (new serial or first load), unchanged or failed.", "server", "zone", "result")
+	upstreamCount   = counter("upstream_queries_total", "Counter of queries sent to primaries and stub name servers, by the rcode of the reply (or timeout, error).", "server", "zone", "rcode")
+	notifyCount     = counter("notifies_total", "Counter of NOTIFY messages received for stub zones, by result: accepted or refused.", "server", "zone", "result")
+	saveErrors      = counter("save_errors_total", "Counter of stub zone copies that could not be written to dir (the data is served from memory meanwhile).", "server", "zone")
+	delegationCount = counter("delegations_total", "Counter of referrals of the server's own zones that delegations followed, by result: resolved, forwarded or failed.", "server", "zone", "result")
 
-	upstreamCount = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace,
-		Subsystem: pluginName,
-		Name:      "upstream_queries_total",
-		Help:      "Counter of queries sent to primaries and stub name servers, by the rcode of the reply (or timeout, error).",
-	}, []string{"server", "zone", "rcode"})
-
-	notifyCount = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace,
-		Subsystem: pluginName,
-		Name:      "notifies_total",
-		Help:      "Counter of NOTIFY messages received for stub zones, by result: accepted or refused.",
-	}, []string{"server", "zone", "result"})
-
-	saveErrors = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace,
-		Subsystem: pluginName,
-		Name:      "save_errors_total",
-		Help:      "Counter of stub zone copies that could not be written to dir (the data is served from memory meanwhile).",
-	}, []string{"server", "zone"})
-
-	delegationCount = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace,
-		Subsystem: pluginName,
-		Name:      "delegations_total",
-		Help:      "Counter of referrals of the server's own zones that delegations followed, by result: resolved, forwarded or failed.",
-	}, []string{"server", "zone", "result"})
-
-	serialDesc = prometheus.NewDesc(
-		prometheus.BuildFQName(plugin.Namespace, pluginName, "serial"),
-		"SOA serial of the stub zone's data in use.",
-		[]string{"server", "zone"}, nil)
-
-	expiresDesc = prometheus.NewDesc(
-		prometheus.BuildFQName(plugin.Namespace, pluginName, "expires_in_seconds"),
-		"Seconds until the stub zone's data expires without a successful refresh; 0 when it has none.",
-		[]string{"server", "zone"}, nil)
+	serialDesc  = zoneDesc("serial", "SOA serial of the stub zone's data in use.")
+	expiresDesc = zoneDesc("expires_in_seconds", "Seconds until the stub zone's data expires without a successful refresh; 0 when it has none.")
 )
+
+// counter registers a counter of this plugin, coredns_stubzones_<name>.
+func counter(name, help string, labels ...string) *prometheus.CounterVec {
+	return promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      name,
+		Help:      help,
+	}, labels)
+}
+
+// zoneDesc describes a gauge of this plugin reported by the collector.
+func zoneDesc(name, help string) *prometheus.Desc {
+	return prometheus.NewDesc(prometheus.BuildFQName(plugin.Namespace, pluginName, name), help, []string{"server", "zone"}, nil)
+}
 
 func (s *Stubzones) upstreamCounter(server, zone string) func(rcode string) {
 	return func(rcode string) { upstreamCount.WithLabelValues(server, zone, rcode).Inc() }
@@ -88,11 +68,7 @@ func (c *zoneCollector) add(s *Stubzones) {
 func (c *zoneCollector) remove(s *Stubzones) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for k, e := range c.zones {
-		if e.s == s {
-			delete(c.zones, k)
-		}
-	}
+	maps.DeleteFunc(c.zones, func(_ [2]string, e zoneEntry) bool { return e.s == s })
 }
 
 // Describe implements prometheus.Collector.

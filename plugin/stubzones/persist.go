@@ -32,19 +32,18 @@ func zoneFileName(zone string) string {
 	if zone == "." {
 		return "@.stub"
 	}
-	var b strings.Builder
 	buf := make([]byte, 256)
-	n, err := dns.PackDomainName(dns.Fqdn(zone), buf, 0, nil, false)
-	if err != nil {
+	if _, err := dns.PackDomainName(dns.Fqdn(zone), buf, 0, nil, false); err != nil {
 		// Not reached for names that passed setup; hash whatever it is.
 		return hashName(zone)
 	}
-	for off := 0; off < n && buf[off] != 0; {
-		l := int(buf[off])
+	// The wire form has each label unescaped, behind its length byte.
+	var b strings.Builder
+	for off := 0; buf[off] != 0; off += 1 + int(buf[off]) {
 		if off > 0 {
 			b.WriteByte('.')
 		}
-		for _, c := range buf[off+1 : off+1+l] {
+		for _, c := range buf[off+1 : off+1+int(buf[off])] {
 			switch {
 			case c >= 'A' && c <= 'Z':
 				b.WriteByte(c + 'a' - 'A')
@@ -54,7 +53,6 @@ func zoneFileName(zone string) string {
 				fmt.Fprintf(&b, "%%%02X", c)
 			}
 		}
-		off += 1 + l
 	}
 	if b.Len() > 200 {
 		return hashName(b.String())
@@ -137,19 +135,16 @@ func load(path, zone string, o *options) (*stubData, error) {
 		if !strings.HasPrefix(line, ";") {
 			break
 		}
-		switch {
-		case strings.HasPrefix(line, headerZone):
-			if got := strings.TrimPrefix(line, headerZone); !strings.EqualFold(got, zone) {
-				return nil, fmt.Errorf("holds zone %s, not %s", got, zone)
-			}
-		case strings.HasPrefix(line, headerPrimary):
-			primary = strings.TrimPrefix(line, headerPrimary)
-		case strings.HasPrefix(line, headerFetched):
-			t, err := time.Parse(time.RFC3339Nano, strings.TrimPrefix(line, headerFetched))
-			if err != nil {
+		if got, ok := strings.CutPrefix(line, headerZone); ok && !strings.EqualFold(got, zone) {
+			return nil, fmt.Errorf("holds zone %s, not %s", got, zone)
+		}
+		if p, ok := strings.CutPrefix(line, headerPrimary); ok {
+			primary = p
+		}
+		if t, ok := strings.CutPrefix(line, headerFetched); ok {
+			if fetched, err = time.Parse(time.RFC3339Nano, t); err != nil {
 				return nil, fmt.Errorf("bad fetch time: %v", err)
 			}
-			fetched = t
 		}
 	}
 

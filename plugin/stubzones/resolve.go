@@ -37,16 +37,6 @@ var (
 	errUnreachable = errors.New("no name server answered")
 )
 
-// resolve answers a recursive query in z iteratively through the zone's name
-// servers (AA=0, RA=1); CNAMEs leaving the zone go back to the server.
-func (s *Stubzones) resolve(ctx context.Context, state request.Request, z *zone, d *stubData) (int, error) {
-	res, err := s.lookupName(ctx, state, z, d, state.Name(), z.name)
-	if err != nil {
-		return resolveFailed(state, z, err)
-	}
-	return reply(state, false, res.rcode, res.answer, res.ns, nil)
-}
-
 // resolveFailed writes the SERVFAIL of a resolution in z that failed.
 func resolveFailed(state request.Request, z *zone, err error) (int, error) {
 	if errors.Is(err, errUnreachable) {
@@ -55,9 +45,9 @@ func resolveFailed(state request.Request, z *zone, err error) (int, error) {
 	return servfail(state, dns.ExtendedErrorCodeOther, err.Error(), err)
 }
 
-// lookupName resolves qname through d's servers on the budget of the client
-// query in ctx; label is the zone label of its metrics.
-func (s *Stubzones) lookupName(ctx context.Context, state request.Request, z *zone, d *stubData, qname, label string) (*result, error) {
+// lookupName resolves qname through top, the servers of z, on the budget of
+// the client query in ctx; label is the zone label of its metrics.
+func (s *Stubzones) lookupName(ctx context.Context, state request.Request, z *zone, top *nsSet, qname, label string) (*result, error) {
 	b, nested := ctx.Value(budgetKey{}).(*budget)
 	if nested {
 		if b.nesting >= maxNesting {
@@ -73,7 +63,7 @@ func (s *Stubzones) lookupName(ctx context.Context, state request.Request, z *zo
 	}
 
 	l := &lookup{
-		s: s, z: z, d: d, state: state, ctx: ctx, budget: b,
+		s: s, z: z, top: top, state: state, ctx: ctx, budget: b,
 		do:    state.Do(),
 		count: s.upstreamCounter(serverOf(ctx), label),
 	}
@@ -84,7 +74,7 @@ func (s *Stubzones) lookupName(ctx context.Context, state request.Request, z *zo
 type lookup struct {
 	s      *Stubzones
 	z      *zone
-	d      *stubData
+	top    *nsSet
 	state  request.Request
 	ctx    context.Context
 	budget *budget
@@ -99,8 +89,7 @@ type result struct {
 }
 
 func (l *lookup) run(qname string, qtype uint16) (*result, error) {
-	top := l.d.top
-	ns, name := top, qname
+	ns, name := l.top, qname
 	res := &result{}
 	depth, cnames := 0, 0
 	for {
@@ -127,7 +116,7 @@ func (l *lookup) run(qname string, qtype uint16) (*result, error) {
 				return l.outside(res, name, qtype)
 			}
 			if !dns.IsSubDomain(ns.cut, name) {
-				ns = top
+				ns = l.top
 			}
 		}
 	}
@@ -268,6 +257,21 @@ type nsSet struct {
 	nglue int
 }
 
+// newNSSet is the set of cut's NS records among ns, with the addresses among
+// extra of their names.
+func newNSSet(cut string, ns, extra []dns.RR, port uint16) *nsSet {
+	set := &nsSet{cut: cut}
+	for _, rr := range ns {
+		if n, ok := rr.(*dns.NS); ok && strings.EqualFold(n.Hdr.Name, cut) {
+			set.add(n.Ns)
+		}
+	}
+	for _, rr := range extra {
+		set.addAddr(rr, port)
+	}
+	return set
+}
+
 func (n *nsSet) add(name string) {
 	name = strings.ToLower(name)
 	if len(n.names) < maxNS && !slices.Contains(n.names, name) {
@@ -275,21 +279,25 @@ func (n *nsSet) add(name string) {
 	}
 }
 
-// addAddr adds an A or AAAA record of one of the set's names.
-func (n *nsSet) addAddr(rr dns.RR, port uint16) {
+// addAddr adds an A or AAAA record of one of the set's names, and reports
+// whether it was new and within bounds.
+func (n *nsSet) addAddr(rr dns.RR, port uint16) bool {
 	ip, ok := address(rr)
 	owner := strings.ToLower(rr.Header().Name)
 	if !ok || !slices.Contains(n.names, owner) || n.nglue >= maxGlue {
-		return
+		return false
 	}
 	ap := netip.AddrPortFrom(ip, port)
 	if n.addrs == nil {
 		n.addrs = map[string][]netip.AddrPort{}
 	}
-	if have := n.addrs[owner]; len(have) < maxAddrsPerNS && !slices.Contains(have, ap) {
-		n.addrs[owner] = append(have, ap)
-		n.nglue++
+	have := n.addrs[owner]
+	if len(have) == maxAddrsPerNS || slices.Contains(have, ap) {
+		return false
 	}
+	n.addrs[owner] = append(have, ap)
+	n.nglue++
+	return true
 }
 
 // known is every address of the set, in name order.

@@ -64,14 +64,10 @@ func parse(c *caddy.Controller, cfg *dnsserver.Config) (*Stubzones, error) {
 			maxDepth:   defaultMaxDepth,
 			port:       53,
 		}
-		args := c.RemainingArgs()
-		for _, a := range args {
-			if len(plugin.Host(a).NormalizeExact()) == 0 {
-				return nil, c.Errf("zone %q is not a valid domain name or reverse CIDR", a)
-			}
+		names, err := zoneArgs(c)
+		if err != nil {
+			return nil, err
 		}
-		names := plugin.OriginsFromArgsOrServerBlock(args, c.ServerBlockKeys)
-
 		for c.NextBlock() {
 			if err := parseOption(c, cfg, opts); err != nil {
 				return nil, err
@@ -84,7 +80,6 @@ func parse(c *caddy.Controller, cfg *dnsserver.Config) (*Stubzones, error) {
 			return nil, c.Errf("refresh-min %s is above refresh-max %s", opts.refreshMin, opts.refreshMax)
 		}
 		for _, name := range names {
-			name = strings.ToLower(dns.Fqdn(name))
 			if err := s.addZone(name, opts); err != nil {
 				return nil, c.Err(err.Error())
 			}
@@ -93,10 +88,27 @@ func parse(c *caddy.Controller, cfg *dnsserver.Config) (*Stubzones, error) {
 	return s, nil
 }
 
+// zoneArgs returns the directive's zones, or the server block's, lower case
+// and fully qualified.
+func zoneArgs(c *caddy.Controller) ([]string, error) {
+	args := c.RemainingArgs()
+	for _, a := range args {
+		if len(plugin.Host(a).NormalizeExact()) == 0 {
+			return nil, c.Errf("zone %q is not a valid domain name or reverse CIDR", a)
+		}
+	}
+	names := plugin.OriginsFromArgsOrServerBlock(args, c.ServerBlockKeys)
+	for i, name := range names {
+		names[i] = strings.ToLower(dns.Fqdn(name))
+	}
+	return names, nil
+}
+
 func parseOption(c *caddy.Controller, cfg *dnsserver.Config, o *options) error {
-	switch c.Val() {
+	opt := c.Val()
+	args := c.RemainingArgs()
+	switch opt {
 	case "primaries":
-		args := c.RemainingArgs()
 		if len(args) == 0 {
 			return c.Err("primaries needs at least one address: primaries 127.0.0.1 [::1]:5353")
 		}
@@ -108,7 +120,6 @@ func parseOption(c *caddy.Controller, cfg *dnsserver.Config, o *options) error {
 			o.primaries = append(o.primaries, ap)
 		}
 	case "dir":
-		args := c.RemainingArgs()
 		if len(args) != 1 {
 			return c.Err("dir takes one path: dir /var/lib/coredns/stubzones")
 		}
@@ -121,28 +132,25 @@ func parseOption(c *caddy.Controller, cfg *dnsserver.Config, o *options) error {
 		}
 		o.dir = dir
 	case "tsig":
-		key, err := parseTSIG(c.RemainingArgs(), cfg)
+		key, err := parseTSIG(args, cfg)
 		if err != nil {
 			return c.Errf("tsig: %v", err)
 		}
 		o.tsig = key
 	case "refresh-min", "refresh-max":
-		which := c.Val()
-		args := c.RemainingArgs()
 		if len(args) != 1 {
-			return c.Errf("%s takes one duration, such as 5m or 300", which)
+			return c.Errf("%s takes one duration, such as 5m or 300", opt)
 		}
 		d, err := parseDuration(args[0])
 		if err != nil {
-			return c.Errf("%s: %v", which, err)
+			return c.Errf("%s: %v", opt, err)
 		}
-		if which == "refresh-min" {
+		if opt == "refresh-min" {
 			o.refreshMin = d
 		} else {
 			o.refreshMax = d
 		}
 	case "max-depth":
-		args := c.RemainingArgs()
 		if len(args) != 1 {
 			return c.Err("max-depth takes one number of referrals, such as 8")
 		}
@@ -152,7 +160,6 @@ func parseOption(c *caddy.Controller, cfg *dnsserver.Config, o *options) error {
 		}
 		o.maxDepth = n
 	case "port":
-		args := c.RemainingArgs()
 		if len(args) != 1 {
 			return c.Err("port takes one port number, such as 53")
 		}
@@ -162,7 +169,7 @@ func parseOption(c *caddy.Controller, cfg *dnsserver.Config, o *options) error {
 		}
 		o.port = uint16(n)
 	default:
-		return c.Errf("unknown property %q; want primaries, dir, tsig, refresh-min, refresh-max, max-depth or port", c.Val())
+		return c.Errf("unknown property %q; want primaries, dir, tsig, refresh-min, refresh-max, max-depth or port", opt)
 	}
 	return nil
 }
@@ -241,11 +248,8 @@ func parseTSIG(args []string, cfg *dnsserver.Config) (*tsigKey, error) {
 		return nil, fmt.Errorf("key %q is already defined with another secret", k.name)
 	}
 	// Copy rather than modify: the map may be the tsig plugin's own.
-	secrets := maps.Clone(cfg.TsigSecret)
-	if secrets == nil {
-		secrets = map[string]string{}
-	}
-	secrets[k.name] = k.secret
+	secrets := map[string]string{k.name: k.secret}
+	maps.Copy(secrets, cfg.TsigSecret)
 	cfg.TsigSecret = secrets
 	return k, nil
 }
@@ -272,7 +276,6 @@ func makeDir(dir string) error {
 	if err != nil {
 		return fmt.Errorf("dir %q is not writable: %v", dir, err)
 	}
-	name := f.Name()
 	f.Close()
-	return os.Remove(name)
+	return os.Remove(f.Name())
 }

@@ -1,12 +1,9 @@
 package stubzones
 
 import (
-	"strings"
-
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
-	"github.com/miekg/dns"
 )
 
 const delegationsName = "delegations"
@@ -34,15 +31,9 @@ func parseDelegations(c *caddy.Controller) (*Delegations, error) {
 		if d != nil {
 			return nil, c.Err("delegations is given twice in this server block; list every zone on one delegations line")
 		}
-		args := c.RemainingArgs()
-		for _, a := range args {
-			if len(plugin.Host(a).NormalizeExact()) == 0 {
-				return nil, c.Errf("zone %q is not a valid domain name or reverse CIDR", a)
-			}
-		}
-		var zones []string
-		for _, name := range plugin.OriginsFromArgsOrServerBlock(args, c.ServerBlockKeys) {
-			zones = append(zones, strings.ToLower(dns.Fqdn(name)))
+		zones, err := zoneArgs(c)
+		if err != nil {
+			return nil, err
 		}
 		opts := &options{maxDepth: defaultMaxDepth, port: 53}
 		forward := false

@@ -5,13 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/corebind/corebind/plugin/pkg/dnsreply"
 	"io/fs"
 	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/corebind/corebind/plugin/pkg/dnsreply"
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/metrics"
 	"github.com/coredns/coredns/plugin/pkg/upstream"
@@ -55,7 +55,10 @@ func (s *Stubzones) addZone(name string, o *options) error {
 	if _, dup := s.zones[name]; dup {
 		return fmt.Errorf("zone %s is configured twice", name)
 	}
-	z := newZone(name, o)
+	z := &zone{name: name, opts: o, kick: make(chan struct{}, 1)}
+	if o.dir != "" {
+		z.file = zonePath(o.dir, name)
+	}
 	s.zones[name] = z
 	s.order = append(s.order, z)
 	return nil
@@ -116,7 +119,13 @@ func (s *Stubzones) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.M
 		// The zone's NS and in-zone glue, as BIND answers.
 		return reply(state, false, dns.RcodeSuccess, nil, copyRRs(d.ns), copyRRs(d.glue))
 	}
-	return s.resolve(ctx, state, z, d)
+	// Iteratively through the zone's name servers (AA=0, RA=1); CNAMEs
+	// leaving the zone go back to the server.
+	res, err := s.lookupName(ctx, state, z, d.top, state.Name(), z.name)
+	if err != nil {
+		return resolveFailed(state, z, err)
+	}
+	return reply(state, false, res.rcode, res.answer, res.ns, nil)
 }
 
 // reply writes a reply with recursion available and AA set to aa.
@@ -157,9 +166,6 @@ func (e errList) Error() string {
 func (e errList) Unwrap() []error { return e }
 
 func copyRRs(rrs []dns.RR) []dns.RR {
-	if len(rrs) == 0 {
-		return nil
-	}
 	c := make([]dns.RR, len(rrs))
 	for i, rr := range rrs {
 		c[i] = dns.Copy(rr)
@@ -171,17 +177,13 @@ func copyRRs(rrs []dns.RR) []dns.RR {
 // server is the metrics label for work done outside queries.
 func (s *Stubzones) OnStartup(server string) error {
 	s.server = server
-	for _, z := range s.order {
-		if z.opts.dir != "" {
-			if err := makeDir(z.opts.dir); err != nil {
-				return plugin.Error(pluginName, err)
-			}
-		}
-	}
 	now := s.clock.Now()
 	for _, z := range s.order {
 		if z.file == "" {
 			continue
+		}
+		if err := makeDir(z.opts.dir); err != nil {
+			return plugin.Error(pluginName, err)
 		}
 		d, err := load(z.file, z.name, z.opts)
 		switch {

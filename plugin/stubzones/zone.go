@@ -3,6 +3,7 @@ package stubzones
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -41,12 +42,7 @@ type tsigKey struct{ name, algorithm, secret string }
 // isPrimary reports whether ip is one of the primaries.
 func (o *options) isPrimary(ip netip.Addr) bool {
 	ip = ip.Unmap()
-	for _, p := range o.primaries {
-		if p.Addr() == ip {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(o.primaries, func(p netip.AddrPort) bool { return p.Addr() == ip })
 }
 
 // zone is one stub zone: options, current data, and the NOTIFY refresh channel.
@@ -58,14 +54,6 @@ type zone struct {
 	data atomic.Pointer[stubData]
 	kick chan struct{} // a NOTIFY asks for a refresh now
 	next atomic.Uint32 // round-robin start among its name servers
-}
-
-func newZone(name string, opts *options) *zone {
-	z := &zone{name: name, opts: opts, kick: make(chan struct{}, 1)}
-	if opts.dir != "" {
-		z.file = zonePath(opts.dir, name)
-	}
-	return z
 }
 
 // notify asks the refresh loop for a refresh now; requests coalesce.
@@ -106,55 +94,32 @@ func newStubData(zone string, soa *dns.SOA, ns []*dns.NS, addrs []dns.RR, o *opt
 	if soa == nil || !strings.EqualFold(soa.Hdr.Name, zone) {
 		return nil, fmt.Errorf("no SOA at %s", zone)
 	}
-	d := &stubData{soa: soa, fetched: fetched, primary: primary}
-	names := map[string]bool{}
+	d := &stubData{soa: soa, fetched: fetched, primary: primary, top: &nsSet{cut: zone}}
 	for _, n := range ns {
 		if !strings.EqualFold(n.Hdr.Name, zone) {
 			return nil, fmt.Errorf("NS record for %s, not the apex %s", n.Hdr.Name, zone)
 		}
-		target := strings.ToLower(n.Ns)
-		if names[target] {
+		if slices.Contains(d.top.names, strings.ToLower(n.Ns)) {
 			continue
 		}
 		if len(d.ns) == maxNS {
 			log.Warningf("Zone %s has more than %d name servers; keeping the first %d", zone, maxNS, maxNS)
 			break
 		}
-		names[target] = true
+		d.top.add(n.Ns)
 		d.ns = append(d.ns, n)
 	}
 	if len(d.ns) == 0 {
 		return nil, fmt.Errorf("no NS records at %s", zone)
 	}
-	d.glue = filterGlue(zone, names, addrs)
-	d.top = d.servers(zone, o.port)
+	// Glue is kept as top keeps addresses: deduplicated and bounded.
+	for _, rr := range addrs {
+		if dns.IsSubDomain(zone, rr.Header().Name) && rr.Header().Class == dns.ClassINET && d.top.addAddr(rr, o.port) {
+			d.glue = append(d.glue, rr)
+		}
+	}
 	d.refresh, d.retry, d.expires = timers(soa, o, fetched)
 	return d, nil
-}
-
-// filterGlue keeps in-zone A/AAAA of the name servers, deduplicated and bounded.
-func filterGlue(zone string, names map[string]bool, rrs []dns.RR) []dns.RR {
-	var glue []dns.RR
-	per := map[string]int{}
-	seen := map[string]bool{}
-	for _, rr := range rrs {
-		ip, ok := address(rr)
-		if !ok {
-			continue
-		}
-		owner := strings.ToLower(rr.Header().Name)
-		if !names[owner] || !dns.IsSubDomain(zone, owner) || rr.Header().Class != dns.ClassINET {
-			continue
-		}
-		key := owner + " " + ip.String()
-		if seen[key] || per[owner] == maxAddrsPerNS || len(glue) == maxGlue {
-			continue
-		}
-		seen[key] = true
-		per[owner]++
-		glue = append(glue, rr)
-	}
-	return glue
 }
 
 // timers derives refresh, retry and expiry from the SOA as BIND does (clamped
@@ -178,18 +143,6 @@ func (d *stubData) renewed(t time.Time, primary string) *stubData {
 	return &n
 }
 
-// servers is the zone's NS set for resolution.
-func (d *stubData) servers(zone string, port uint16) *nsSet {
-	set := &nsSet{cut: zone}
-	for _, rr := range d.ns {
-		set.add(rr.(*dns.NS).Ns)
-	}
-	for _, rr := range d.glue {
-		set.addAddr(rr, port)
-	}
-	return set
-}
-
 // describe lists the name servers with their addresses, for logs:
 // "ns1.example.org. (127.0.0.1 ::1), ns.example.net.".
 func (d *stubData) describe() string {
@@ -209,8 +162,5 @@ func (d *stubData) describe() string {
 
 // records returns every record of d, SOA first, for saving.
 func (d *stubData) records() []dns.RR {
-	rrs := make([]dns.RR, 0, 1+len(d.ns)+len(d.glue))
-	rrs = append(rrs, d.soa)
-	rrs = append(rrs, d.ns...)
-	return append(rrs, d.glue...)
+	return slices.Concat([]dns.RR{d.soa}, d.ns, d.glue)
 }
