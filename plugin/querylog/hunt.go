@@ -53,10 +53,13 @@ func newHunt(top, names int) hunt {
 func (h *hunt) add(rec *record, rc int, addr netip.Addr, name string) {
 	h.rcodes[rc]++
 	if rc >= rcodeNXDomain && rc <= rcodeRefused {
-		h.failed[rc-rcodeNXDomain].count(name, 1)
+		t := h.failed[rc-rcodeNXDomain]
+		sl, _ := t.slot(name)
+		t.add(sl, 1)
 	}
 	if rec.size > 0 {
-		h.senders.count(addr, uint64(rec.size))
+		sl, _ := h.senders.slot(addr)
+		h.senders.add(sl, uint64(rec.size))
 	}
 }
 
@@ -84,17 +87,6 @@ func (h *hunt) reset() {
 		t.reset()
 	}
 	h.senders.reset()
-}
-
-// count adds n to key's count, taking a slot if it is untracked: weighted
-// Space-Saving, whose bounds hold with N the total weight.
-func (s *spaceSaving[K, V]) count(key K, n uint64) {
-	sl, ok := s.lookup(key)
-	if !ok {
-		sl = s.insert(key)
-	}
-	sl.count += n
-	s.down(int(sl.pos))
 }
 
 // huntSnapshot is a copy of the hunt tables, sorted by guaranteed count.

@@ -25,13 +25,12 @@ func newSpaceSaving[K comparable, V any](k int) *spaceSaving[K, V] {
 	}
 }
 
-// lookup returns the slot of a tracked key.
-func (s *spaceSaving[K, V]) lookup(key K) (*ssSlot[K, V], bool) {
-	i, ok := s.index[key]
-	if !ok {
-		return nil, false
+// slot returns key's slot, inserting key if it is untracked (taken).
+func (s *spaceSaving[K, V]) slot(key K) (sl *ssSlot[K, V], taken bool) {
+	if i, ok := s.index[key]; ok {
+		return &s.slots[i], false
 	}
-	return &s.slots[i], true
+	return s.insert(key), true
 }
 
 // insert gives an untracked key a free slot or the smallest, inheriting its
@@ -55,9 +54,10 @@ func (s *spaceSaving[K, V]) insert(key K) *ssSlot[K, V] {
 	return sl
 }
 
-// incr adds one to a slot's count.
-func (s *spaceSaving[K, V]) incr(sl *ssSlot[K, V]) {
-	sl.count++
+// add adds n to a slot's count: weighted Space-Saving, whose bounds hold
+// with N the total weight.
+func (s *spaceSaving[K, V]) add(sl *ssSlot[K, V], n uint64) {
+	sl.count += n
 	s.down(int(sl.pos))
 }
 

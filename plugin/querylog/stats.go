@@ -84,18 +84,17 @@ func (s *stats) add(rec *record) {
 	s.hist.add(rec.time)
 
 	ns := s.nameSlot(rec.qname)
-	s.names.incr(ns)
+	s.names.add(ns, 1)
 	ns.v.clients.add(h)
 	name := ns.key
 	rc := rcodeClass(rec)
 	s.hunt.add(rec, rc, addr, name)
 
-	cs, ok := s.clients.lookup(addr)
-	if !ok {
-		cs = s.clients.insert(addr)
+	cs, taken := s.clients.slot(addr)
+	if taken {
 		cs.v = clientCounters{first: rec.time}
 	}
-	s.clients.incr(cs)
+	s.clients.add(cs, 1)
 	c := &cs.v
 	c.last = rec.time
 	c.rcodes[rc]++

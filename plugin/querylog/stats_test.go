@@ -32,11 +32,8 @@ func TestSpaceSavingGuarantees(t *testing.T) {
 	for range n {
 		key := zipf.Uint64()
 		exact[key]++
-		sl, ok := ss.lookup(key)
-		if !ok {
-			sl = ss.insert(key)
-		}
-		ss.incr(sl)
+		sl, _ := ss.slot(key)
+		ss.add(sl, 1)
 	}
 	bound := uint64(n / k)
 	if ss.min() > bound {
