@@ -111,25 +111,19 @@ func (s *stats) add(rec *record) {
 
 // nameSlot returns qname's slot, case-folded, taking one if it is untracked.
 func (s *stats) nameSlot(qname string) *ssSlot[string, nameCounters] {
-	var (
-		i  int32
-		ok bool
-	)
-	if hasUpper(qname) {
-		var buf [256]byte
-		i, ok = s.names.index[string(foldName(buf[:0], qname))] // a lookup does not allocate
-	} else {
-		i, ok = s.names.index[qname]
-	}
-	if ok {
-		return &s.names.slots[i]
-	}
 	name := qname
 	if hasUpper(qname) {
-		name = string(foldName(nil, qname)) // the one allocation: a new mixed-case name
+		var buf [256]byte
+		folded := foldName(buf[:0], qname)
+		if i, ok := s.names.index[string(folded)]; ok { // a lookup does not allocate
+			return &s.names.slots[i]
+		}
+		name = string(folded) // the one allocation: a new mixed-case name
 	}
-	ns := s.names.insert(name)
-	ns.v.clients.reset()
+	ns, taken := s.names.slot(name)
+	if taken {
+		ns.v.clients.reset()
+	}
 	return ns
 }
 
