@@ -163,11 +163,10 @@ func parseDirective(c *caddy.Controller) (*logger, error) {
 		l.zones[i] = strings.ToLower(l.zones[i])
 	}
 	var (
-		clients    []string
-		allClasses bool
-		seen       = map[string]bool{}
-		optAt      = c.Dispenser // the last facility or tag line
-		clientsAt  caddyfile.Dispenser
+		clients   []string
+		seen      = map[string]bool{}
+		optAt     = c.Dispenser // the last facility or tag line
+		clientsAt caddyfile.Dispenser
 	)
 	for c.NextBlock() {
 		opt := c.Val()
@@ -208,9 +207,6 @@ func parseDirective(c *caddy.Controller) (*logger, error) {
 				cls, err := response.ClassFromString(a)
 				if err != nil {
 					return nil, c.Errf("unknown class %q: want success, denial, error or all", a)
-				}
-				if cls == response.All {
-					allClasses = true
 				}
 				l.classes |= 1 << cls
 			}
@@ -254,7 +250,7 @@ func parseDirective(c *caddy.Controller) (*logger, error) {
 			return nil, c.Errf("unknown property %q", opt)
 		}
 	}
-	if allClasses {
+	if l.classes&(1<<response.All) != 0 {
 		l.classes = 0 // the empty set: every class
 	}
 	if err := l.output.Validate(); err != nil {
