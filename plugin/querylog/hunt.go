@@ -120,9 +120,9 @@ func (h *hunt) snapshot() huntSnapshot {
 // sort sorts the tables; called outside the stats mutex.
 func (hs *huntSnapshot) sort() {
 	for _, f := range hs.Failed {
-		sortCounts(f, func(a, b string) int { return cmp.Compare(a, b) })
+		sortCounts(f, cmp.Compare[string])
 	}
-	sortCounts(hs.Senders, func(a, b netip.Addr) int { return a.Compare(b) })
+	sortCounts(hs.Senders, netip.Addr.Compare)
 }
 
 func copyCounts[K comparable, V any](t *spaceSaving[K, V]) []countSnapshot[K] {

@@ -170,13 +170,10 @@ func parseDirective(c *caddy.Controller) (*logger, error) {
 	)
 	for c.NextBlock() {
 		opt := c.Val()
-		switch opt {
-		case "output", "format", "facility", "tag", "responses", "buffer", "stats", "mask", "sample":
-			if seen[opt] {
-				return nil, c.Errf("%s given twice", opt)
-			}
-			seen[opt] = true
+		if seen[opt] && opt != "class" && opt != "clients" { // the two that add up
+			return nil, c.Errf("%s given twice", opt)
 		}
+		seen[opt] = true
 		switch opt {
 		case "output", "facility", "tag":
 			if opt != "output" {
