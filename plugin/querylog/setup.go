@@ -174,12 +174,13 @@ func parseDirective(c *caddy.Controller) (*logger, error) {
 			return nil, c.Errf("%s given twice", opt)
 		}
 		seen[opt] = true
+		var err error
 		switch opt {
 		case "output", "facility", "tag":
 			if opt != "output" {
 				optAt = c.Dispenser
 			}
-			if _, err := l.output.Option(opt, c.RemainingArgs()); err != nil {
+			if _, err = l.output.Option(opt, c.RemainingArgs()); err != nil {
 				return nil, c.Err(err.Error())
 			}
 		case "format":
@@ -222,29 +223,20 @@ func parseDirective(c *caddy.Controller) (*logger, error) {
 			}
 			l.responses = true
 		case "buffer":
-			n, err := intArg(c, "buffer", 1, maxBuffer)
-			if err != nil {
-				return nil, err
-			}
-			l.buffer = n
+			l.buffer, err = intArg(c, "buffer", 1, maxBuffer)
 		case "stats":
-			if err := parseStats(c, l); err != nil {
-				return nil, err
-			}
+			err = parseStats(c, l)
 		case "mask":
-			m, err := parseMask(c)
-			if err != nil {
-				return nil, err
-			}
-			l.mask = m
+			l.mask, err = parseMask(c)
 		case "sample":
-			n, err := intArg(c, "sample", 1, maxSample)
-			if err != nil {
-				return nil, err
-			}
+			var n int
+			n, err = intArg(c, "sample", 1, maxSample)
 			l.sample = uint32(n)
 		default:
 			return nil, c.Errf("unknown property %q", opt)
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 	if l.classes&(1<<response.All) != 0 {

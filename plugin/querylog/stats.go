@@ -178,13 +178,6 @@ func (s *stats) tracked() int {
 func (s *stats) resetSnapshot(now time.Time) *snapshot {
 	s.mu.Lock()
 	snap := s.copyLocked(now)
-	s.resetLocked(now)
-	s.mu.Unlock()
-	snap.sort()
-	return snap
-}
-
-func (s *stats) resetLocked(now time.Time) {
 	s.since = now
 	s.queries = 0
 	s.seen.reset()
@@ -195,6 +188,9 @@ func (s *stats) resetLocked(now time.Time) {
 	s.names.reset()
 	s.hist.reset()
 	s.hunt.reset()
+	s.mu.Unlock()
+	snap.sort()
+	return snap
 }
 
 // snapshot is a copy of the statistics, sorted by count, for the JSON
