@@ -87,9 +87,7 @@ func (s *statsServer) serveReset(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "forbidden: reset only from this listener's own page, or without Origin (curl)", http.StatusForbidden)
 		return
 	}
-	now := time.Now()
-	snap := s.stats.resetSnapshot(now)
-	writeJSON(w, snap.toJSON(0))
+	writeJSON(w, s.stats.resetSnapshot(time.Now()).toJSON(0))
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
