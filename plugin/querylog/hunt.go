@@ -1,9 +1,7 @@
 package querylog
 
 import (
-	"cmp"
 	"net/netip"
-	"slices"
 
 	"github.com/miekg/dns"
 )
@@ -91,66 +89,20 @@ func (h *hunt) reset() {
 
 // huntSnapshot is a copy of the hunt tables, sorted by guaranteed count.
 type huntSnapshot struct {
-	Failed      [failClasses][]countSnapshot[string]
+	Failed      [failClasses][]entry[string, struct{}]
 	FailedBound [failClasses]uint64
-	Senders     []countSnapshot[netip.Addr]
+	Senders     []entry[netip.Addr, struct{}]
 	SenderBound uint64
 	Rcodes      [rcodeClasses]uint64
-}
-
-// countSnapshot is an entry of a Space-Saving table: its count, which is
-// at most Error above the truth.
-type countSnapshot[K any] struct {
-	Key   K
-	Count uint64
-	Error uint64
 }
 
 func (h *hunt) snapshot() huntSnapshot {
 	hs := huntSnapshot{Rcodes: h.rcodes}
 	for i, t := range h.failed {
-		hs.Failed[i] = copyCounts(t)
+		hs.Failed[i] = entries(t, same)
 		hs.FailedBound[i] = t.min()
 	}
-	hs.Senders = copyCounts(h.senders)
+	hs.Senders = entries(h.senders, same)
 	hs.SenderBound = h.senders.min()
 	return hs
-}
-
-// sort sorts the tables; called outside the stats mutex.
-func (hs *huntSnapshot) sort() {
-	for _, f := range hs.Failed {
-		sortCounts(f, cmp.Compare[string])
-	}
-	sortCounts(hs.Senders, netip.Addr.Compare)
-}
-
-func copyCounts[K comparable, V any](t *spaceSaving[K, V]) []countSnapshot[K] {
-	out := make([]countSnapshot[K], 0, t.len())
-	for _, sl := range t.slots {
-		out = append(out, countSnapshot[K]{Key: sl.key, Count: sl.count, Error: sl.err})
-	}
-	return out
-}
-
-func sortCounts[K any](out []countSnapshot[K], keyCmp func(a, b K) int) {
-	sortByCount(out, func(c countSnapshot[K]) (uint64, uint64) { return c.Count, c.Error },
-		func(a, b countSnapshot[K]) int { return keyCmp(a.Key, b.Key) })
-}
-
-// sortByCount sorts every table the same way: by guaranteed count (count
-// less error: a flood's newcomers mostly hold inherited error), then count,
-// then tie (address or name).
-func sortByCount[T any](s []T, counts func(T) (count, err uint64), tie func(a, b T) int) {
-	slices.SortFunc(s, func(a, b T) int {
-		ac, ae := counts(a)
-		bc, be := counts(b)
-		if c := cmp.Compare(bc-be, ac-ae); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(bc, ac); c != 0 {
-			return c
-		}
-		return tie(a, b)
-	})
 }

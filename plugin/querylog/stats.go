@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -203,25 +204,10 @@ type snapshot struct {
 	Top, Slots int    // configured top and names slots
 	ErrorBound uint64 // no tracked client count is over by more
 	NameBound  uint64 // the same for names
-	Tracked    []clientSnapshot
-	Names      []nameSnapshot
+	Tracked    []entry[netip.Addr, clientCounters]
+	Names      []entry[string, uint64] // the value: distinct clients
 	Hist       historySnapshot
 	Hunt       huntSnapshot
-}
-
-type clientSnapshot struct {
-	Addr     netip.Addr
-	Queries  uint64
-	Error    uint64
-	Counters clientCounters
-	TopNames []nameCount // by count, descending
-}
-
-type nameSnapshot struct {
-	Name    string
-	Queries uint64
-	Error   uint64
-	Clients uint64
 }
 
 func (s *stats) snapshot(now time.Time) *snapshot {
@@ -233,7 +219,7 @@ func (s *stats) snapshot(now time.Time) *snapshot {
 }
 
 func (s *stats) copyLocked(now time.Time) *snapshot {
-	snap := &snapshot{
+	return &snapshot{
 		Since:      s.since,
 		Now:        now,
 		Queries:    s.queries,
@@ -242,36 +228,34 @@ func (s *stats) copyLocked(now time.Time) *snapshot {
 		Slots:      cap(s.names.slots),
 		ErrorBound: s.clients.min(),
 		NameBound:  s.names.min(),
-		Tracked:    make([]clientSnapshot, 0, s.clients.len()),
-		Names:      make([]nameSnapshot, 0, s.names.len()),
+		Tracked:    entries(s.clients, same),
+		Names:      entries(s.names, func(n *nameCounters) uint64 { return n.clients.count() }),
 		Hist:       s.hist.snapshot(now),
 		Hunt:       s.hunt.snapshot(),
 	}
-	for _, sl := range s.clients.slots {
-		snap.Tracked = append(snap.Tracked, clientSnapshot{Addr: sl.key, Queries: sl.count, Error: sl.err, Counters: sl.v})
-	}
-	for i := range s.names.slots {
-		sl := &s.names.slots[i]
-		snap.Names = append(snap.Names, nameSnapshot{Name: sl.key, Queries: sl.count, Error: sl.err, Clients: sl.v.clients.count()})
-	}
-	return snap
 }
 
-// sort orders every table by guaranteed count (sortByCount).
+// sort orders every table by guaranteed count (sortEntries); called
+// outside the stats mutex.
 func (snap *snapshot) sort() {
-	snap.Hunt.sort()
-	sortByCount(snap.Tracked, func(c clientSnapshot) (uint64, uint64) { return c.Queries, c.Error },
-		func(a, b clientSnapshot) int { return a.Addr.Compare(b.Addr) })
-	for i := range snap.Tracked {
-		t := &snap.Tracked[i]
-		for _, n := range t.Counters.names {
-			if n.count > 0 {
-				t.TopNames = append(t.TopNames, n)
-			}
-		}
-		sortByCount(t.TopNames, func(n nameCount) (uint64, uint64) { return n.count, 0 },
-			func(a, b nameCount) int { return cmp.Compare(a.name, b.name) })
+	sortEntries(snap.Tracked, netip.Addr.Compare)
+	sortEntries(snap.Names, cmp.Compare[string])
+	for _, f := range snap.Hunt.Failed {
+		sortEntries(f, cmp.Compare[string])
 	}
-	sortByCount(snap.Names, func(n nameSnapshot) (uint64, uint64) { return n.Queries, n.Error },
-		func(a, b nameSnapshot) int { return cmp.Compare(a.Name, b.Name) })
+	sortEntries(snap.Hunt.Senders, netip.Addr.Compare)
+}
+
+// topNames returns the client's names by count, descending.
+func (c *clientCounters) topNames() []nameCount {
+	var top []nameCount
+	for _, n := range c.names {
+		if n.count > 0 {
+			top = append(top, n)
+		}
+	}
+	slices.SortFunc(top, func(a, b nameCount) int {
+		return cmp.Or(cmp.Compare(b.count, a.count), cmp.Compare(a.name, b.name))
+	})
+	return top
 }

@@ -113,11 +113,11 @@ func TestStatsFlood(t *testing.T) {
 	}
 	top := map[netip.Addr]bool{}
 	for _, c := range snap.Tracked[:3] {
-		top[c.Addr] = true
+		top[c.Key] = true
 		// 30,000 queries each; the error says by how much the count may
 		// be over.
-		if c.Queries-c.Error > 30000 || c.Queries < 30000 {
-			t.Errorf("%s: %d queries (error %d), true 30000", c.Addr, c.Queries, c.Error)
+		if c.Count-c.Error > 30000 || c.Count < 30000 {
+			t.Errorf("%s: %d queries (error %d), true 30000", c.Key, c.Count, c.Error)
 		}
 	}
 	for _, h := range heavy {

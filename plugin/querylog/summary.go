@@ -83,9 +83,9 @@ func (s *snapshot) toJSON(limit int) *statsJSON {
 		Names:          []nameJSON{},
 	}
 	for _, c := range head(s.Tracked, limit) {
-		k := &c.Counters
+		k := &c.Value
 		cj := clientJSON{
-			IP: c.Addr.String(), Queries: c.Queries, Error: c.Error,
+			IP: c.Key.String(), Queries: c.Count, Error: c.Error,
 			NoError: k.rcodes[rcodeNoError], NXDomain: k.rcodes[rcodeNXDomain], Refused: k.rcodes[rcodeRefused],
 			ServFail: k.rcodes[rcodeServFail], Other: k.rcodes[rcodeOther],
 			RD: k.rd, TCP: k.tcp, Received: k.received, Sent: k.sent,
@@ -95,13 +95,13 @@ func (s *snapshot) toJSON(limit int) *statsJSON {
 		if k.received > 0 {
 			cj.Amplification = math.Round(float64(k.sent)/float64(k.received)*100) / 100
 		}
-		for _, n := range c.TopNames {
+		for _, n := range k.topNames() {
 			cj.Names = append(cj.Names, nameCountJSON{Name: jsonName(n.name), Queries: n.count})
 		}
 		j.Clients = append(j.Clients, cj)
 	}
 	for _, n := range head(s.Names, limit) {
-		j.Names = append(j.Names, nameJSON{Name: jsonName(n.Name), Queries: n.Queries, Error: n.Error, Clients: n.Clients})
+		j.Names = append(j.Names, nameJSON{Name: jsonName(n.Key), Queries: n.Count, Error: n.Error, Clients: n.Value})
 	}
 	j.huntJSON = s.huntJSON(limit)
 	return j
@@ -132,11 +132,11 @@ func (l *logger) writeSummary(e *logsink.Emitter, s *snapshot) {
 	b = appendUint(b, " name_error_bound=", s.NameBound)
 	e.Emit(s.Now, logsink.SevInfo, "statistics", b)
 	for _, c := range head(s.Tracked, summaryTop) {
-		k := &c.Counters
+		k := &c.Value
 		b := e.Buf()
 		b = append(b, "client="...)
-		b = c.Addr.AppendTo(b)
-		b = appendUint(b, " queries=", c.Queries)
+		b = c.Key.AppendTo(b)
+		b = appendUint(b, " queries=", c.Count)
 		b = appendUint(b, " error=", c.Error)
 		b = appendUint(b, " noerror=", k.rcodes[rcodeNoError])
 		b = appendUint(b, " nxdomain=", k.rcodes[rcodeNXDomain])
@@ -151,7 +151,7 @@ func (l *logger) writeSummary(e *logsink.Emitter, s *snapshot) {
 		b = append(b, unixTime(k.first)...)
 		b = append(b, " last="...)
 		b = append(b, unixTime(k.last)...)
-		for _, n := range c.TopNames {
+		for _, n := range k.topNames() {
 			// Name then count after the last colon: a name has no
 			// space (escaped \032), so fields split on spaces.
 			b = append(b, " qname="...)
@@ -164,10 +164,10 @@ func (l *logger) writeSummary(e *logsink.Emitter, s *snapshot) {
 	for _, n := range head(s.Names, summaryTop) {
 		b := e.Buf()
 		b = append(b, "name="...)
-		b = bindfmt.AppendName(b, n.Name)
-		b = appendUint(b, " queries=", n.Queries)
+		b = bindfmt.AppendName(b, n.Key)
+		b = appendUint(b, " queries=", n.Count)
 		b = appendUint(b, " error=", n.Error)
-		b = appendUint(b, " clients=", n.Clients)
+		b = appendUint(b, " clients=", n.Value)
 		e.Emit(s.Now, logsink.SevInfo, "statistics", b)
 	}
 	writeHuntSummary(e, s)
