@@ -246,12 +246,10 @@ func parseDirective(c *caddy.Controller) (*logger, error) {
 		return nil, optAt.Err(err.Error())
 	}
 	if clients != nil {
-		env := &addrmatch.Env{}
-		list, err := env.Compile(clients)
-		if err != nil {
+		var err error
+		if l.clients, err = new(addrmatch.Env).Compile(clients); err != nil {
 			return nil, clientsAt.Errf("parsing clients %v", err)
 		}
-		l.clients = list
 	}
 	return l, nil
 }
