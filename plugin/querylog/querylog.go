@@ -4,6 +4,7 @@ package querylog
 
 import (
 	"context"
+	"net"
 	"net/netip"
 	"strings"
 	"sync/atomic"
@@ -96,8 +97,12 @@ func (h *Querylog) begin(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) 
 // signature did not verify; the tsig plugin answers it NOTAUTH.
 func (h *Querylog) tsigFailure(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, from netip.AddrPort, want uint64) {
 	countUnlogged(ctx, reasonTSIG)
-	rec := record{kind: kindTSIGFailure, time: time.Now().UnixNano(), id: h.ids.Add(1), server: metrics.WithServer(ctx)}
-	rec.fromRequest(w, r, from, r.IsTsig().Hdr.Name) // the line takes its endpoints, ID, key and transport
+	rec := record{kind: kindTSIGFailure, client: from, local: client.AddrPort(w.LocalAddr())}
+	rec.time = time.Now().UnixNano()
+	rec.id = h.ids.Add(1)
+	rec.key = r.IsTsig().Hdr.Name
+	rec.msgID = r.Id
+	rec.server = metrics.WithServer(ctx)
 	// The TSIG error the tsig plugin answers with, as it maps it.
 	switch w.TsigStatus() {
 	case dns.ErrSecret:
@@ -106,6 +111,9 @@ func (h *Querylog) tsigFailure(ctx context.Context, w dns.ResponseWriter, r *dns
 		rec.rcode = dns.RcodeBadTime
 	default:
 		rec.rcode = dns.RcodeBadSig
+	}
+	if _, ok := w.RemoteAddr().(*net.TCPAddr); ok {
+		rec.flags |= bindfmt.TCP
 	}
 	for i, l := range h.loggers {
 		if want&(1<<i) != 0 {

@@ -16,7 +16,7 @@ type record struct {
 	id       uint64
 	client   netip.AddrPort
 	local    netip.AddrPort
-	qname    string // as received, presentation form
+	qname    string // as received, presentation form; "" for a TSIG failure
 	key      string // TSIG key that signed the query (verified), or ""
 	server   string // the listener, e.g. "dns://127.0.0.1:53"
 
