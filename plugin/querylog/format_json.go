@@ -1,7 +1,6 @@
 package querylog
 
 import (
-	"net/netip"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -104,13 +103,9 @@ func appendJSONEndpoints(b []byte, rec *record) []byte {
 // appendJSONECS appends ecs_family, ecs_address, ecs_source, ecs_scope and ecs.
 func appendJSONECS(b []byte, e bindfmt.ECS) []byte {
 	b = appendUint(b, `,"ecs_family":`, uint64(e.Family))
-	if (e.Family == 1 || e.Family == 2) && e.Addr.IsValid() {
+	if e.Addr.IsValid() { // rec.ecs: of family 1 or 2, as received
 		b = append(b, `,"ecs_address":"`...)
-		if e.Family == 1 {
-			b = e.Addr.Unmap().AppendTo(b)
-		} else {
-			b = netip.AddrFrom16(e.Addr.As16()).AppendTo(b)
-		}
+		b = e.Addr.AppendTo(b)
 		b = append(b, '"')
 	}
 	b = appendUint(b, `,"ecs_source":`, uint64(e.Source))

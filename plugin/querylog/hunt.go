@@ -1,9 +1,7 @@
 package querylog
 
 import (
-	"cmp"
 	"net/netip"
-	"slices"
 
 	"github.com/miekg/dns"
 )
@@ -53,10 +51,13 @@ func newHunt(top, names int) hunt {
 func (h *hunt) add(rec *record, rc int, addr netip.Addr, name string) {
 	h.rcodes[rc]++
 	if rc >= rcodeNXDomain && rc <= rcodeRefused {
-		h.failed[rc-rcodeNXDomain].count(name, 1)
+		t := h.failed[rc-rcodeNXDomain]
+		sl, _ := t.slot(name)
+		t.add(sl, 1)
 	}
 	if rec.size > 0 {
-		h.senders.count(addr, uint64(rec.size))
+		sl, _ := h.senders.slot(addr)
+		h.senders.add(sl, uint64(rec.size))
 	}
 }
 
@@ -86,79 +87,22 @@ func (h *hunt) reset() {
 	h.senders.reset()
 }
 
-// count adds n to key's count, taking a slot if it is untracked: weighted
-// Space-Saving, whose bounds hold with N the total weight.
-func (s *spaceSaving[K, V]) count(key K, n uint64) {
-	sl, ok := s.lookup(key)
-	if !ok {
-		sl = s.insert(key)
-	}
-	sl.count += n
-	s.down(int(sl.pos))
-}
-
 // huntSnapshot is a copy of the hunt tables, sorted by guaranteed count.
 type huntSnapshot struct {
-	Failed      [failClasses][]countSnapshot[string]
+	Failed      [failClasses][]entry[string, struct{}]
 	FailedBound [failClasses]uint64
-	Senders     []countSnapshot[netip.Addr]
+	Senders     []entry[netip.Addr, struct{}]
 	SenderBound uint64
 	Rcodes      [rcodeClasses]uint64
-}
-
-// countSnapshot is an entry of a Space-Saving table: its count, which is
-// at most Error above the truth.
-type countSnapshot[K any] struct {
-	Key   K
-	Count uint64
-	Error uint64
 }
 
 func (h *hunt) snapshot() huntSnapshot {
 	hs := huntSnapshot{Rcodes: h.rcodes}
 	for i, t := range h.failed {
-		hs.Failed[i] = copyCounts(t)
+		hs.Failed[i] = entries(t, same)
 		hs.FailedBound[i] = t.min()
 	}
-	hs.Senders = copyCounts(h.senders)
+	hs.Senders = entries(h.senders, same)
 	hs.SenderBound = h.senders.min()
 	return hs
-}
-
-// sort sorts the tables; called outside the stats mutex.
-func (hs *huntSnapshot) sort() {
-	for _, f := range hs.Failed {
-		sortCounts(f, func(a, b string) int { return cmp.Compare(a, b) })
-	}
-	sortCounts(hs.Senders, func(a, b netip.Addr) int { return a.Compare(b) })
-}
-
-func copyCounts[K comparable, V any](t *spaceSaving[K, V]) []countSnapshot[K] {
-	out := make([]countSnapshot[K], 0, t.len())
-	for _, sl := range t.slots {
-		out = append(out, countSnapshot[K]{Key: sl.key, Count: sl.count, Error: sl.err})
-	}
-	return out
-}
-
-func sortCounts[K any](out []countSnapshot[K], keyCmp func(a, b K) int) {
-	sortByCount(out, func(c countSnapshot[K]) (uint64, uint64) { return c.Count, c.Error },
-		func(a, b countSnapshot[K]) int { return keyCmp(a.Key, b.Key) })
-}
-
-// sortByCount sorts every table the same way: by guaranteed count (count
-// less error: a flood's newcomers mostly hold inherited error), then count,
-// then tie (address or name).
-func sortByCount[T any](s []T, counts func(T) (count, err uint64), tie func(a, b T) int) {
-	slices.SortFunc(s, func(a, b T) int {
-		ac, ae := counts(a)
-		bc, be := counts(b)
-		if c := cmp.Compare(bc-be, ac-ae); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(bc, ac); c != 0 {
-			return c
-		}
-		return tie(a, b)
-	})
 }

@@ -49,16 +49,14 @@ func (m addrMask) addr(a netip.Addr) netip.Addr {
 // apply masks the record's client and ECS address, keeping the ECS prefix lengths.
 func (m addrMask) apply(rec *record) {
 	rec.client = netip.AddrPortFrom(m.addr(rec.client.Addr()), rec.client.Port())
-	if rec.hasECS && (rec.ecsFamily == 1 || rec.ecsFamily == 2) {
-		e := rec.ecs()
-		if e.Addr.IsValid() {
-			a := m.addr(e.Addr)
-			if rec.ecsFamily == 1 {
-				b := a.As4()
-				copy(rec.ecsAddr[:4], b[:])
-			} else {
-				rec.ecsAddr = a.As16()
-			}
-		}
+	if !rec.hasECS {
+		return
+	}
+	switch rec.ecsFamily {
+	case 1:
+		a := m.addr(netip.AddrFrom4([4]byte(rec.ecsAddr[:4]))).As4()
+		copy(rec.ecsAddr[:4], a[:])
+	case 2:
+		rec.ecsAddr = m.addr(netip.AddrFrom16(rec.ecsAddr)).As16()
 	}
 }

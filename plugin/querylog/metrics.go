@@ -13,47 +13,18 @@ import (
 // The plugin's metrics. Labels are fixed: never a client address (the
 // statistics keep per-client data in bounded memory instead).
 var (
-	recordsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace,
-		Subsystem: pluginName,
-		Name:      "records_total",
-		Help:      "Counter of query records produced for the outputs, written or dropped.",
-	}, []string{"server"})
-
-	droppedTotal = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace,
-		Subsystem: pluginName,
-		Name:      "dropped_total",
-		Help:      "Counter of query records not written: the queue was full, or the output failed.",
-	}, []string{"server"})
-
-	writeErrorsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace,
-		Subsystem: pluginName,
-		Name:      "write_errors_total",
-		Help:      "Counter of failed writes, connection attempts and file reopenings of the outputs.",
-	}, []string{"server"})
-
-	unloggedTotal = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace,
-		Subsystem: pluginName,
-		Name:      "unlogged_total",
-		Help:      "Counter of requests that get no query line, as in BIND, by reason: notify, update, opcode (other opcodes), tsig (signature failed), class (refused class other than IN and CH).",
-	}, []string{"server", "reason"})
-
-	sampledOut = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace,
-		Subsystem: pluginName,
-		Name:      "sampled_out_total",
-		Help:      "Counter of query records not written because of sample: the queries the statistics count but the output leaves out.",
-	}, []string{"server"})
-
-	statsDenied = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace,
-		Subsystem: pluginName,
-		Name:      "stats_denied_total",
-		Help:      "Counter of requests to the statistics listener refused, by reason: address (not in allow, 403), origin (a cross-origin POST /reset, 403).",
-	}, []string{"listen", "reason"})
+	recordsTotal = counter("records_total",
+		"Counter of query records produced for the outputs, written or dropped.", "server")
+	droppedTotal = counter("dropped_total",
+		"Counter of query records not written: the queue was full, or the output failed.", "server")
+	writeErrorsTotal = counter("write_errors_total",
+		"Counter of failed writes, connection attempts and file reopenings of the outputs.", "server")
+	unloggedTotal = counter("unlogged_total",
+		"Counter of requests that get no query line, as in BIND, by reason: notify, update, opcode (other opcodes), tsig (signature failed), class (refused class other than IN and CH).", "server", "reason")
+	sampledOut = counter("sampled_out_total",
+		"Counter of query records not written because of sample: the queries the statistics count but the output leaves out.", "server")
+	statsDenied = counter("stats_denied_total",
+		"Counter of requests to the statistics listener refused, by reason: address (not in allow, 403), origin (a cross-origin POST /reset, 403).", "listen", "reason")
 
 	trackedClients = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace,
@@ -62,6 +33,11 @@ var (
 		Help:      "Gauge of clients in the statistics tables (at most their top slots).",
 	}, []string{"server"})
 )
+
+// counter registers a counter of the plugin.
+func counter(name, help string, labels ...string) *prometheus.CounterVec {
+	return promauto.NewCounterVec(prometheus.CounterOpts{Namespace: plugin.Namespace, Subsystem: pluginName, Name: name, Help: help}, labels)
+}
 
 // Reasons a request gets no query line (the reason label of unlogged_total).
 const (

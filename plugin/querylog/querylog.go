@@ -136,10 +136,7 @@ func (h *Querylog) end(ctx context.Context, rw *responseWriter, r *dns.Msg, want
 	}
 	rec.duration = int64(time.Since(rw.start))
 	rec.server = metrics.WithServer(ctx)
-	var (
-		hash   uint64
-		hashed bool
-	)
+	var hash uint64 // 0: not worked out yet
 	for i, l := range h.loggers {
 		if want&(1<<i) == 0 {
 			continue
@@ -151,8 +148,8 @@ func (h *Querylog) end(ctx context.Context, rw *responseWriter, r *dns.Msg, want
 			continue
 		}
 		if l.sample > 1 {
-			if !hashed {
-				hash, hashed = sampleHash(rec), true
+			if hash == 0 {
+				hash = sampleHash(rec)
 			}
 			if !sampled(hash, l.sample) {
 				sampledOut.WithLabelValues(rec.server).Inc()

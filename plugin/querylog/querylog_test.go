@@ -328,21 +328,21 @@ func TestStatsCounts(t *testing.T) {
 		t.Fatalf("snapshot: %+v", snap)
 	}
 	c := snap.Tracked[0]
-	k := c.Counters
-	if c.Addr.String() != "127.0.0.2" || c.Queries != 7 || c.Error != 0 || k.rcodes[rcodeNoError] != 5 || k.rcodes[rcodeNXDomain] != 2 || k.tcp != 2 || k.rd != 7 {
+	k := c.Value
+	if c.Key.String() != "127.0.0.2" || c.Count != 7 || c.Error != 0 || k.rcodes[rcodeNoError] != 5 || k.rcodes[rcodeNXDomain] != 2 || k.tcp != 2 || k.rd != 7 {
 		t.Errorf("client 127.0.0.2: %+v", c)
 	}
-	if len(c.TopNames) != 2 || c.TopNames[0] != (nameCount{"www.example.org.", 5}) || c.TopNames[1] != (nameCount{"nx.example.org.", 2}) {
-		t.Errorf("names of 127.0.0.2: %+v", c.TopNames)
+	if names := k.topNames(); len(names) != 2 || names[0] != (nameCount{"www.example.org.", 5}) || names[1] != (nameCount{"nx.example.org.", 2}) {
+		t.Errorf("names of 127.0.0.2: %+v", names)
 	}
 	// Without CoreDNS's ScrubWriter here, replies are not compressed.
 	if k.received != 5*33+2*32 || k.sent != 5*64+2*116 {
 		t.Errorf("bytes received %d sent %d", k.received, k.sent)
 	}
-	if snap.Tracked[2].Counters.rcodes[rcodeRefused] != 1 {
+	if snap.Tracked[2].Value.rcodes[rcodeRefused] != 1 {
 		t.Errorf("127.0.0.4: %+v", snap.Tracked[2])
 	}
-	if n := snap.Names[0]; n.Name != "www.example.org." || n.Queries != 8 || n.Clients != 2 {
+	if n := snap.Names[0]; n.Key != "www.example.org." || n.Count != 8 || n.Value != 2 {
 		t.Errorf("top name: %+v", n)
 	}
 }

@@ -163,27 +163,24 @@ func parseDirective(c *caddy.Controller) (*logger, error) {
 		l.zones[i] = strings.ToLower(l.zones[i])
 	}
 	var (
-		clients    []string
-		allClasses bool
-		seen       = map[string]bool{}
-		optAt      = c.Dispenser // the last facility or tag line
-		clientsAt  caddyfile.Dispenser
+		clients   []string
+		seen      = map[string]bool{}
+		optAt     = c.Dispenser // the last facility or tag line
+		clientsAt caddyfile.Dispenser
 	)
 	for c.NextBlock() {
 		opt := c.Val()
-		switch opt {
-		case "output", "format", "facility", "tag", "responses", "buffer", "stats", "mask", "sample":
-			if seen[opt] {
-				return nil, c.Errf("%s given twice", opt)
-			}
-			seen[opt] = true
+		if seen[opt] && opt != "class" && opt != "clients" { // the two that add up
+			return nil, c.Errf("%s given twice", opt)
 		}
+		seen[opt] = true
+		var err error
 		switch opt {
 		case "output", "facility", "tag":
 			if opt != "output" {
 				optAt = c.Dispenser
 			}
-			if _, err := l.output.Option(opt, c.RemainingArgs()); err != nil {
+			if _, err = l.output.Option(opt, c.RemainingArgs()); err != nil {
 				return nil, c.Err(err.Error())
 			}
 		case "format":
@@ -209,9 +206,6 @@ func parseDirective(c *caddy.Controller) (*logger, error) {
 				if err != nil {
 					return nil, c.Errf("unknown class %q: want success, denial, error or all", a)
 				}
-				if cls == response.All {
-					allClasses = true
-				}
 				l.classes |= 1 << cls
 			}
 		case "clients":
@@ -229,44 +223,33 @@ func parseDirective(c *caddy.Controller) (*logger, error) {
 			}
 			l.responses = true
 		case "buffer":
-			n, err := intArg(c, "buffer", 1, maxBuffer)
-			if err != nil {
-				return nil, err
-			}
-			l.buffer = n
+			l.buffer, err = intArg(c, "buffer", 1, maxBuffer)
 		case "stats":
-			if err := parseStats(c, l); err != nil {
-				return nil, err
-			}
+			err = parseStats(c, l)
 		case "mask":
-			m, err := parseMask(c)
-			if err != nil {
-				return nil, err
-			}
-			l.mask = m
+			l.mask, err = parseMask(c)
 		case "sample":
-			n, err := intArg(c, "sample", 1, maxSample)
-			if err != nil {
-				return nil, err
-			}
+			var n int
+			n, err = intArg(c, "sample", 1, maxSample)
 			l.sample = uint32(n)
 		default:
 			return nil, c.Errf("unknown property %q", opt)
 		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	if allClasses {
+	if l.classes&(1<<response.All) != 0 {
 		l.classes = 0 // the empty set: every class
 	}
 	if err := l.output.Validate(); err != nil {
 		return nil, optAt.Err(err.Error())
 	}
 	if clients != nil {
-		env := &addrmatch.Env{}
-		list, err := env.Compile(clients)
-		if err != nil {
+		var err error
+		if l.clients, err = new(addrmatch.Env).Compile(clients); err != nil {
 			return nil, clientsAt.Errf("parsing clients %v", err)
 		}
-		l.clients = list
 	}
 	return l, nil
 }

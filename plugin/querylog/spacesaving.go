@@ -1,5 +1,10 @@
 package querylog
 
+import (
+	"cmp"
+	"slices"
+)
+
 // spaceSaving is Metwally et al.'s Space-Saving heavy hitters in len(slots)
 // slots: a new key takes the smallest slot's count (kept as its error, at most
 // N/k); every key above N/k is tracked. Slots form a min-heap on count.
@@ -25,13 +30,12 @@ func newSpaceSaving[K comparable, V any](k int) *spaceSaving[K, V] {
 	}
 }
 
-// lookup returns the slot of a tracked key.
-func (s *spaceSaving[K, V]) lookup(key K) (*ssSlot[K, V], bool) {
-	i, ok := s.index[key]
-	if !ok {
-		return nil, false
+// slot returns key's slot, inserting key if it is untracked (taken).
+func (s *spaceSaving[K, V]) slot(key K) (sl *ssSlot[K, V], taken bool) {
+	if i, ok := s.index[key]; ok {
+		return &s.slots[i], false
 	}
-	return &s.slots[i], true
+	return s.insert(key), true
 }
 
 // insert gives an untracked key a free slot or the smallest, inheriting its
@@ -55,9 +59,10 @@ func (s *spaceSaving[K, V]) insert(key K) *ssSlot[K, V] {
 	return sl
 }
 
-// incr adds one to a slot's count.
-func (s *spaceSaving[K, V]) incr(sl *ssSlot[K, V]) {
-	sl.count++
+// add adds n to a slot's count: weighted Space-Saving, whose bounds hold
+// with N the total weight.
+func (s *spaceSaving[K, V]) add(sl *ssSlot[K, V], n uint64) {
+	sl.count += n
 	s.down(int(sl.pos))
 }
 
@@ -120,4 +125,39 @@ func (s *spaceSaving[K, V]) down(i int) {
 		s.swap(i, j)
 		i = j
 	}
+}
+
+// entry is a slot as a snapshot holds it: its count, which is at most Error
+// above the truth, and what the table keeps besides.
+type entry[K, V any] struct {
+	Key   K
+	Count uint64
+	Error uint64
+	Value V
+}
+
+// entries copies a table's slots, value making each slot's Value.
+func entries[K comparable, V, W any](t *spaceSaving[K, V], value func(*V) W) []entry[K, W] {
+	out := make([]entry[K, W], 0, t.len())
+	for i := range t.slots {
+		sl := &t.slots[i]
+		out = append(out, entry[K, W]{Key: sl.key, Count: sl.count, Error: sl.err, Value: value(&sl.v)})
+	}
+	return out
+}
+
+// same is the value of entries that copies the slot's value as it is.
+func same[V any](v *V) V { return *v }
+
+// sortEntries sorts every table the same way: by guaranteed count (count
+// less error: a flood's newcomers mostly hold inherited error), then count,
+// then key (address or name).
+func sortEntries[K, V any](s []entry[K, V], keyCmp func(a, b K) int) {
+	slices.SortFunc(s, func(a, b entry[K, V]) int {
+		return cmp.Or(
+			cmp.Compare(b.Count-b.Error, a.Count-a.Error),
+			cmp.Compare(b.Count, a.Count),
+			keyCmp(a.Key, b.Key),
+		)
+	})
 }

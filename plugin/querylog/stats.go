@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -84,18 +85,17 @@ func (s *stats) add(rec *record) {
 	s.hist.add(rec.time)
 
 	ns := s.nameSlot(rec.qname)
-	s.names.incr(ns)
+	s.names.add(ns, 1)
 	ns.v.clients.add(h)
 	name := ns.key
 	rc := rcodeClass(rec)
 	s.hunt.add(rec, rc, addr, name)
 
-	cs, ok := s.clients.lookup(addr)
-	if !ok {
-		cs = s.clients.insert(addr)
+	cs, taken := s.clients.slot(addr)
+	if taken {
 		cs.v = clientCounters{first: rec.time}
 	}
-	s.clients.incr(cs)
+	s.clients.add(cs, 1)
 	c := &cs.v
 	c.last = rec.time
 	c.rcodes[rc]++
@@ -112,25 +112,19 @@ func (s *stats) add(rec *record) {
 
 // nameSlot returns qname's slot, case-folded, taking one if it is untracked.
 func (s *stats) nameSlot(qname string) *ssSlot[string, nameCounters] {
-	var (
-		i  int32
-		ok bool
-	)
-	if hasUpper(qname) {
-		var buf [256]byte
-		i, ok = s.names.index[string(foldName(buf[:0], qname))] // a lookup does not allocate
-	} else {
-		i, ok = s.names.index[qname]
-	}
-	if ok {
-		return &s.names.slots[i]
-	}
 	name := qname
 	if hasUpper(qname) {
-		name = string(foldName(nil, qname)) // the one allocation: a new mixed-case name
+		var buf [256]byte
+		folded := foldName(buf[:0], qname)
+		if i, ok := s.names.index[string(folded)]; ok { // a lookup does not allocate
+			return &s.names.slots[i]
+		}
+		name = string(folded) // the one allocation: a new mixed-case name
 	}
-	ns := s.names.insert(name)
-	ns.v.clients.reset()
+	ns, taken := s.names.slot(name)
+	if taken {
+		ns.v.clients.reset()
+	}
 	return ns
 }
 
@@ -185,13 +179,6 @@ func (s *stats) tracked() int {
 func (s *stats) resetSnapshot(now time.Time) *snapshot {
 	s.mu.Lock()
 	snap := s.copyLocked(now)
-	s.resetLocked(now)
-	s.mu.Unlock()
-	snap.sort()
-	return snap
-}
-
-func (s *stats) resetLocked(now time.Time) {
 	s.since = now
 	s.queries = 0
 	s.seen.reset()
@@ -202,6 +189,9 @@ func (s *stats) resetLocked(now time.Time) {
 	s.names.reset()
 	s.hist.reset()
 	s.hunt.reset()
+	s.mu.Unlock()
+	snap.sort()
+	return snap
 }
 
 // snapshot is a copy of the statistics, sorted by count, for the JSON
@@ -214,25 +204,10 @@ type snapshot struct {
 	Top, Slots int    // configured top and names slots
 	ErrorBound uint64 // no tracked client count is over by more
 	NameBound  uint64 // the same for names
-	Tracked    []clientSnapshot
-	Names      []nameSnapshot
+	Tracked    []entry[netip.Addr, clientCounters]
+	Names      []entry[string, uint64] // the value: distinct clients
 	Hist       historySnapshot
 	Hunt       huntSnapshot
-}
-
-type clientSnapshot struct {
-	Addr     netip.Addr
-	Queries  uint64
-	Error    uint64
-	Counters clientCounters
-	TopNames []nameCount // by count, descending
-}
-
-type nameSnapshot struct {
-	Name    string
-	Queries uint64
-	Error   uint64
-	Clients uint64
 }
 
 func (s *stats) snapshot(now time.Time) *snapshot {
@@ -244,7 +219,7 @@ func (s *stats) snapshot(now time.Time) *snapshot {
 }
 
 func (s *stats) copyLocked(now time.Time) *snapshot {
-	snap := &snapshot{
+	return &snapshot{
 		Since:      s.since,
 		Now:        now,
 		Queries:    s.queries,
@@ -253,36 +228,34 @@ func (s *stats) copyLocked(now time.Time) *snapshot {
 		Slots:      cap(s.names.slots),
 		ErrorBound: s.clients.min(),
 		NameBound:  s.names.min(),
-		Tracked:    make([]clientSnapshot, 0, s.clients.len()),
-		Names:      make([]nameSnapshot, 0, s.names.len()),
+		Tracked:    entries(s.clients, same),
+		Names:      entries(s.names, func(n *nameCounters) uint64 { return n.clients.count() }),
 		Hist:       s.hist.snapshot(now),
 		Hunt:       s.hunt.snapshot(),
 	}
-	for _, sl := range s.clients.slots {
-		snap.Tracked = append(snap.Tracked, clientSnapshot{Addr: sl.key, Queries: sl.count, Error: sl.err, Counters: sl.v})
-	}
-	for i := range s.names.slots {
-		sl := &s.names.slots[i]
-		snap.Names = append(snap.Names, nameSnapshot{Name: sl.key, Queries: sl.count, Error: sl.err, Clients: sl.v.clients.count()})
-	}
-	return snap
 }
 
-// sort orders every table by guaranteed count (sortByCount).
+// sort orders every table by guaranteed count (sortEntries); called
+// outside the stats mutex.
 func (snap *snapshot) sort() {
-	snap.Hunt.sort()
-	sortByCount(snap.Tracked, func(c clientSnapshot) (uint64, uint64) { return c.Queries, c.Error },
-		func(a, b clientSnapshot) int { return a.Addr.Compare(b.Addr) })
-	for i := range snap.Tracked {
-		t := &snap.Tracked[i]
-		for _, n := range t.Counters.names {
-			if n.count > 0 {
-				t.TopNames = append(t.TopNames, n)
-			}
-		}
-		sortByCount(t.TopNames, func(n nameCount) (uint64, uint64) { return n.count, 0 },
-			func(a, b nameCount) int { return cmp.Compare(a.name, b.name) })
+	sortEntries(snap.Tracked, netip.Addr.Compare)
+	sortEntries(snap.Names, cmp.Compare[string])
+	for _, f := range snap.Hunt.Failed {
+		sortEntries(f, cmp.Compare[string])
 	}
-	sortByCount(snap.Names, func(n nameSnapshot) (uint64, uint64) { return n.Queries, n.Error },
-		func(a, b nameSnapshot) int { return cmp.Compare(a.Name, b.Name) })
+	sortEntries(snap.Hunt.Senders, netip.Addr.Compare)
+}
+
+// topNames returns the client's names by count, descending.
+func (c *clientCounters) topNames() []nameCount {
+	var top []nameCount
+	for _, n := range c.names {
+		if n.count > 0 {
+			top = append(top, n)
+		}
+	}
+	slices.SortFunc(top, func(a, b nameCount) int {
+		return cmp.Or(cmp.Compare(b.count, a.count), cmp.Compare(a.name, b.name))
+	})
+	return top
 }

@@ -27,8 +27,7 @@ func compileAllow(c *caddy.Controller, elements []string) (*addrmatch.List, erro
 	if elements == nil {
 		elements = defaultStatsAllow
 	}
-	env := &addrmatch.Env{}
-	list, err := env.Compile(elements)
+	list, err := new(addrmatch.Env).Compile(elements)
 	if err != nil {
 		return nil, c.Errf("parsing stats allow %v", err)
 	}

@@ -34,9 +34,10 @@ func (s *statsServer) start() error {
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/", s.servePage)
-	mux.HandleFunc("/json", s.serveJSON)
-	mux.HandleFunc("/reset", s.serveReset)
+	// The patterns answer other methods 405 (with Allow) and other paths 404.
+	mux.HandleFunc("GET /{$}", s.servePage)
+	mux.HandleFunc("GET /json", s.serveJSON)
+	mux.HandleFunc("POST /reset", s.serveReset)
 	s.srv = &http.Server{
 		Handler:           s.guard(mux),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -62,28 +63,16 @@ func (s *statsServer) stop() error {
 }
 
 func (s *statsServer) serveJSON(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "use GET", http.StatusMethodNotAllowed)
-		return
-	}
 	writeJSON(w, s.stats.snapshot(time.Now()).toJSON(0))
 }
 
 func (s *statsServer) serveReset(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		http.Error(w, "use POST", http.StatusMethodNotAllowed)
-		return
-	}
 	if !s.sameOrigin(r) {
 		statsDenied.WithLabelValues(s.addr, deniedOrigin).Inc()
 		http.Error(w, "forbidden: reset only from this listener's own page, or without Origin (curl)", http.StatusForbidden)
 		return
 	}
-	now := time.Now()
-	snap := s.stats.resetSnapshot(now)
-	writeJSON(w, snap.toJSON(0))
+	writeJSON(w, s.stats.resetSnapshot(time.Now()).toJSON(0))
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

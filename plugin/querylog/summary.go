@@ -83,9 +83,9 @@ func (s *snapshot) toJSON(limit int) *statsJSON {
 		Names:          []nameJSON{},
 	}
 	for _, c := range head(s.Tracked, limit) {
-		k := &c.Counters
+		k := &c.Value
 		cj := clientJSON{
-			IP: c.Addr.String(), Queries: c.Queries, Error: c.Error,
+			IP: c.Key.String(), Queries: c.Count, Error: c.Error,
 			NoError: k.rcodes[rcodeNoError], NXDomain: k.rcodes[rcodeNXDomain], Refused: k.rcodes[rcodeRefused],
 			ServFail: k.rcodes[rcodeServFail], Other: k.rcodes[rcodeOther],
 			RD: k.rd, TCP: k.tcp, Received: k.received, Sent: k.sent,
@@ -95,13 +95,13 @@ func (s *snapshot) toJSON(limit int) *statsJSON {
 		if k.received > 0 {
 			cj.Amplification = math.Round(float64(k.sent)/float64(k.received)*100) / 100
 		}
-		for _, n := range c.TopNames {
+		for _, n := range k.topNames() {
 			cj.Names = append(cj.Names, nameCountJSON{Name: jsonName(n.name), Queries: n.count})
 		}
 		j.Clients = append(j.Clients, cj)
 	}
 	for _, n := range head(s.Names, limit) {
-		j.Names = append(j.Names, nameJSON{Name: jsonName(n.Name), Queries: n.Queries, Error: n.Error, Clients: n.Clients})
+		j.Names = append(j.Names, nameJSON{Name: jsonName(n.Key), Queries: n.Count, Error: n.Error, Clients: n.Value})
 	}
 	j.huntJSON = s.huntJSON(limit)
 	return j
@@ -123,35 +123,35 @@ func (l *logger) writeSummary(e *logsink.Emitter, s *snapshot) {
 	b := e.Buf()
 	b = append(b, "since="...)
 	b = append(b, rfc3339(s.Since)...)
-	b = appendKV(b, "queries", s.Queries)
-	b = appendKV(b, "clients", s.Clients)
-	b = appendKV(b, "tracked", uint64(len(s.Tracked)))
-	b = appendKV(b, "top", uint64(s.Top))
-	b = appendKV(b, "error_bound", s.ErrorBound)
-	b = appendKV(b, "names", uint64(len(s.Names)))
-	b = appendKV(b, "name_error_bound", s.NameBound)
+	b = appendUint(b, " queries=", s.Queries)
+	b = appendUint(b, " clients=", s.Clients)
+	b = appendUint(b, " tracked=", uint64(len(s.Tracked)))
+	b = appendUint(b, " top=", uint64(s.Top))
+	b = appendUint(b, " error_bound=", s.ErrorBound)
+	b = appendUint(b, " names=", uint64(len(s.Names)))
+	b = appendUint(b, " name_error_bound=", s.NameBound)
 	e.Emit(s.Now, logsink.SevInfo, "statistics", b)
 	for _, c := range head(s.Tracked, summaryTop) {
-		k := &c.Counters
+		k := &c.Value
 		b := e.Buf()
 		b = append(b, "client="...)
-		b = c.Addr.AppendTo(b)
-		b = appendKV(b, "queries", c.Queries)
-		b = appendKV(b, "error", c.Error)
-		b = appendKV(b, "noerror", k.rcodes[rcodeNoError])
-		b = appendKV(b, "nxdomain", k.rcodes[rcodeNXDomain])
-		b = appendKV(b, "refused", k.rcodes[rcodeRefused])
-		b = appendKV(b, "servfail", k.rcodes[rcodeServFail])
-		b = appendKV(b, "other", k.rcodes[rcodeOther])
-		b = appendKV(b, "rd", k.rd)
-		b = appendKV(b, "tcp", k.tcp)
-		b = appendKV(b, "received", k.received)
-		b = appendKV(b, "sent", k.sent)
+		b = c.Key.AppendTo(b)
+		b = appendUint(b, " queries=", c.Count)
+		b = appendUint(b, " error=", c.Error)
+		b = appendUint(b, " noerror=", k.rcodes[rcodeNoError])
+		b = appendUint(b, " nxdomain=", k.rcodes[rcodeNXDomain])
+		b = appendUint(b, " refused=", k.rcodes[rcodeRefused])
+		b = appendUint(b, " servfail=", k.rcodes[rcodeServFail])
+		b = appendUint(b, " other=", k.rcodes[rcodeOther])
+		b = appendUint(b, " rd=", k.rd)
+		b = appendUint(b, " tcp=", k.tcp)
+		b = appendUint(b, " received=", k.received)
+		b = appendUint(b, " sent=", k.sent)
 		b = append(b, " first="...)
 		b = append(b, unixTime(k.first)...)
 		b = append(b, " last="...)
 		b = append(b, unixTime(k.last)...)
-		for _, n := range c.TopNames {
+		for _, n := range k.topNames() {
 			// Name then count after the last colon: a name has no
 			// space (escaped \032), so fields split on spaces.
 			b = append(b, " qname="...)
@@ -164,10 +164,10 @@ func (l *logger) writeSummary(e *logsink.Emitter, s *snapshot) {
 	for _, n := range head(s.Names, summaryTop) {
 		b := e.Buf()
 		b = append(b, "name="...)
-		b = bindfmt.AppendName(b, n.Name)
-		b = appendKV(b, "queries", n.Queries)
-		b = appendKV(b, "error", n.Error)
-		b = appendKV(b, "clients", n.Clients)
+		b = bindfmt.AppendName(b, n.Key)
+		b = appendUint(b, " queries=", n.Count)
+		b = appendUint(b, " error=", n.Error)
+		b = appendUint(b, " clients=", n.Value)
 		e.Emit(s.Now, logsink.SevInfo, "statistics", b)
 	}
 	writeHuntSummary(e, s)
@@ -179,11 +179,4 @@ func head[T any](s []T, n int) []T {
 		return s[:n]
 	}
 	return s
-}
-
-func appendKV(b []byte, key string, v uint64) []byte {
-	b = append(b, ' ')
-	b = append(b, key...)
-	b = append(b, '=')
-	return strconv.AppendUint(b, v, 10)
 }

@@ -93,11 +93,11 @@ func writeHuntSummary(e *logsink.Emitter, s *snapshot) {
 	b := e.Buf()
 	b = append(b, "responses="...)
 	b = strconv.AppendUint(b, r[rcodeNoError]+r[rcodeNXDomain]+r[rcodeServFail]+r[rcodeRefused]+r[rcodeOther], 10)
-	b = appendKV(b, "noerror", r[rcodeNoError])
-	b = appendKV(b, "nxdomain", r[rcodeNXDomain])
-	b = appendKV(b, "servfail", r[rcodeServFail])
-	b = appendKV(b, "refused", r[rcodeRefused])
-	b = appendKV(b, "other", r[rcodeOther])
+	b = appendUint(b, " noerror=", r[rcodeNoError])
+	b = appendUint(b, " nxdomain=", r[rcodeNXDomain])
+	b = appendUint(b, " servfail=", r[rcodeServFail])
+	b = appendUint(b, " refused=", r[rcodeRefused])
+	b = appendUint(b, " other=", r[rcodeOther])
 	e.Emit(s.Now, logsink.SevInfo, "statistics", b)
 	for c, list := range h.Failed {
 		for _, n := range head(list, summaryTop) {
@@ -105,8 +105,8 @@ func writeHuntSummary(e *logsink.Emitter, s *snapshot) {
 			b = append(b, failNames[c]...)
 			b = append(b, "_name="...)
 			b = bindfmt.AppendName(b, n.Key)
-			b = appendKV(b, "queries", n.Count)
-			b = appendKV(b, "error", n.Error)
+			b = appendUint(b, " queries=", n.Count)
+			b = appendUint(b, " error=", n.Error)
 			e.Emit(s.Now, logsink.SevInfo, "statistics", b)
 		}
 	}
@@ -114,8 +114,8 @@ func writeHuntSummary(e *logsink.Emitter, s *snapshot) {
 		b := e.Buf()
 		b = append(b, "sender="...)
 		b = c.Key.AppendTo(b)
-		b = appendKV(b, "bytes_sent", c.Count)
-		b = appendKV(b, "error", c.Error)
+		b = appendUint(b, " bytes_sent=", c.Count)
+		b = appendUint(b, " error=", c.Error)
 		e.Emit(s.Now, logsink.SevInfo, "statistics", b)
 	}
 }
