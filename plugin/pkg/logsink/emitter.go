@@ -44,8 +44,10 @@ type msgSpan struct {
 	record int // index in the writer's batch, -1 for notices and summaries
 }
 
-// newEmitter returns the Emitter of a Queue with output o.
-func newEmitter(o Output, prefix bool) (*Emitter, error) {
+// NewEmitter returns an Emitter that frames messages as a Queue with output
+// o and option Prefix does; alone, without a queue or an output, it serves to
+// test or benchmark a Format function (Bytes returns what was emitted).
+func NewEmitter(o Output, prefix bool) (*Emitter, error) {
 	e := &Emitter{prefix: prefix, record: -1, facility: o.Facility.code(), tag: o.tag(), pid: strconv.Itoa(os.Getpid())}
 	switch o.Kind {
 	case Stdout, Stderr, File:
@@ -68,16 +70,8 @@ func newEmitter(o Output, prefix bool) (*Emitter, error) {
 	return e, nil
 }
 
-// NewEmitter returns an Emitter that frames messages as a Queue with output
-// o and option Prefix would, without a queue or an output: to test or
-// benchmark a Format function. Bytes returns what was emitted.
-func NewEmitter(o Output, prefix bool) (*Emitter, error) { return newEmitter(o, prefix) }
-
 // Bytes returns the framed messages emitted since the last Reset.
 func (e *Emitter) Bytes() []byte { return e.out }
-
-// Reset empties the emitted output.
-func (e *Emitter) Reset() { e.reset() }
 
 // Buf returns an empty buffer to format a message into for Emit; do not keep
 // it after Emit, which reuses its storage so formatting does not allocate.
@@ -142,8 +136,8 @@ func (e *Emitter) append5424(b []byte, t time.Time, sev Severity, msgid string) 
 	return append(b, " - "...)
 }
 
-// reset empties the pending output.
-func (e *Emitter) reset() {
+// Reset empties the emitted output.
+func (e *Emitter) Reset() {
 	e.out = e.out[:0]
 	e.msgs = e.msgs[:0]
 }
