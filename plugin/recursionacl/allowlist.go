@@ -86,17 +86,8 @@ func readAllowFile(path string) (*allowFile, error) {
 		line, rest, _ = strings.Cut(rest, "\n")
 		line, _, _ = strings.Cut(line, "#")
 		first := len(f.tokens)
-		for {
-			line = strings.TrimLeft(line, " \t\r\v\f")
-			if line == "" {
-				break
-			}
-			end := strings.IndexAny(line, " \t\r\v\f")
-			if end < 0 {
-				end = len(line)
-			}
-			f.tokens = append(f.tokens, line[:end])
-			line = line[end:]
+		for tok := range strings.FieldsFuncSeq(line, isBlank) {
+			f.tokens = append(f.tokens, tok)
 		}
 		if len(f.tokens) > first {
 			f.lines = append(f.lines, fileLine{n: n, first: first})
@@ -104,6 +95,9 @@ func readAllowFile(path string) (*allowFile, error) {
 	}
 	return f, nil
 }
+
+// isBlank reports whether r separates elements: ASCII white space.
+func isBlank(r rune) bool { return strings.ContainsRune(" \t\r\v\f", r) }
 
 // lineOf returns the first line holding element (as ElementError spells it), or 0.
 func (f *allowFile) lineOf(element string) int {
