@@ -99,20 +99,6 @@ func New[T any](opts Options[T]) (*Queue[T], error) {
 	return q, nil
 }
 
-// hostname is the HOSTNAME field of RFC 5424 messages.
-func hostname() string {
-	h, err := os.Hostname()
-	if err != nil || h == "" || len(h) > 255 {
-		return "-"
-	}
-	for i := 0; i < len(h); i++ {
-		if h[i] <= ' ' || h[i] >= 0x7f {
-			return "-"
-		}
-	}
-	return h
-}
-
 // Output returns the output the Queue writes to.
 func (q *Queue[T]) Output() Output { return q.opts.Output }
 
