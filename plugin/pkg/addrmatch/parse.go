@@ -66,17 +66,14 @@ func (e *Env) compile(tokens []string, stack []string) (*List, error) {
 	b := &builder{}
 	for i := 0; i < len(tokens); i++ {
 		raw := strings.TrimSuffix(tokens[i], ";")
-		tok, neg := raw, false
-		if tok == "!" {
+		tok, neg := strings.CutPrefix(raw, "!")
+		if raw == "!" {
 			if i+1 == len(tokens) {
 				return nil, &ElementError{"!", errors.New("'!' must be followed by an element")}
 			}
 			i++
 			tok = strings.TrimSuffix(tokens[i], ";")
 			raw = "!" + tok
-			neg = true
-		} else if strings.HasPrefix(tok, "!") {
-			tok, neg = tok[1:], true
 		}
 		switch lt := strings.ToLower(tok); {
 		case lt == "any" || lt == "none":
@@ -224,10 +221,7 @@ func expand(s string) string {
 // looksLikeAddress tells a mistyped address from an acl name, so the error
 // says what is wrong with the address.
 func looksLikeAddress(s string) bool {
-	if strings.ContainsAny(s, "/:") {
-		return true
-	}
-	return s != "" && strings.Trim(s, "0123456789.") == ""
+	return strings.ContainsAny(s, "/:") || s != "" && strings.Trim(s, "0123456789.") == ""
 }
 
 // builder accumulates segments, merging address runs into one trie pair.
