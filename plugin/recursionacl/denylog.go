@@ -22,8 +22,6 @@ type denialLog struct {
 	q     *logsink.Queue[denial]
 	limit *limiter
 	ids   atomic.Uint64
-
-	errorLogged time.Time // writer goroutine only
 }
 
 // denial is a denial log record: plain values, copied into the queue.
@@ -51,6 +49,7 @@ func newDenialLog(out logsink.Output, rate, burst float64) (*denialLog, error) {
 	// BIND prints its client object's address; an opaque, address-like id
 	// per denial keeps the @0x… field looking and parsing the same.
 	l.ids.Store(0x7f0000000000 + rand.Uint64N(1<<32)<<8)
+	var errorLogged time.Time // in the writer goroutine only
 	q, err := logsink.New(logsink.Options[denial]{
 		Output:  out,
 		Prefix:  true,
@@ -58,8 +57,8 @@ func newDenialLog(out logsink.Output, rate, burst float64) (*denialLog, error) {
 		Dropped: func(d *denial) { logDropped.WithLabelValues(d.server).Inc() },
 		Failed:  func(d *denial) { logDropped.WithLabelValues(d.server).Inc() },
 		WriteError: func(err error) {
-			if now := time.Now(); now.Sub(l.errorLogged) >= 10*time.Second {
-				l.errorLogged = now
+			if now := time.Now(); now.Sub(errorLogged) >= 10*time.Second {
+				errorLogged = now
 				log.Warningf("denial log %s: %v", out, err)
 			}
 		},
