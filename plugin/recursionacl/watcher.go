@@ -35,8 +35,7 @@ func (w *watcher) start() {
 	if len(w.paths) == 0 || w.cfg.reload == 0 {
 		return
 	}
-	w.wg.Add(1)
-	go w.loop()
+	w.wg.Go(w.loop)
 }
 
 func (w *watcher) stop() {
@@ -45,7 +44,6 @@ func (w *watcher) stop() {
 }
 
 func (w *watcher) loop() {
-	defer w.wg.Done()
 	t := time.NewTicker(w.cfg.reload)
 	defer t.Stop()
 	for {
