@@ -183,10 +183,7 @@ func parse(c *caddy.Controller) (*config, error) {
 					return nil, c.Errf("reload takes one duration, e.g. reload 5s (0 turns checking off)")
 				}
 				d, err := time.ParseDuration(args[0])
-				if err == nil && d != 0 && d < minReload {
-					err = strconv.ErrRange
-				}
-				if err != nil {
+				if err != nil || d != 0 && d < minReload {
 					return nil, c.Errf("reload %q: want a duration of at least %v, such as 5s, or 0", args[0], minReload)
 				}
 				cfg.reload = d

@@ -42,8 +42,7 @@ func (e *Env) Define(name string, elements []string) error {
 		return fmt.Errorf("acl name %q cannot start with '!'", name)
 	case len(elements) == 0:
 		return fmt.Errorf("acl %q has no elements; an empty list matches nothing, use none to say so", name)
-	}
-	if _, dup := e.defs[lname]; dup {
+	case e.defs[lname] != nil: // defined, with elements
 		return fmt.Errorf("acl %q is defined twice", name)
 	}
 	if e.defs == nil {
