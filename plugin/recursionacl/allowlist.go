@@ -59,7 +59,7 @@ func (cfg *config) compile() (*addrmatch.List, error) {
 	return list, nil
 }
 
-// allowFile is an allow-file's tokens and where each line's tokens start.
+// allowFile is an allow-file's tokens and which of them each line holds.
 type allowFile struct {
 	path   string
 	tokens []string
@@ -67,8 +67,8 @@ type allowFile struct {
 }
 
 type fileLine struct {
-	n     int // line number, from 1
-	first int // index of its first token
+	n          int // line number, from 1
+	first, end int // its tokens are tokens[first:end]
 }
 
 // readAllowFile reads one or more elements per line, `#` comments and blank
@@ -86,34 +86,24 @@ func readAllowFile(path string) (*allowFile, error) {
 		line, rest, _ = strings.Cut(rest, "\n")
 		line, _, _ = strings.Cut(line, "#")
 		first := len(f.tokens)
-		for {
-			line = strings.TrimLeft(line, " \t\r\v\f")
-			if line == "" {
-				break
-			}
-			end := strings.IndexAny(line, " \t\r\v\f")
-			if end < 0 {
-				end = len(line)
-			}
-			f.tokens = append(f.tokens, line[:end])
-			line = line[end:]
+		for tok := range strings.FieldsFuncSeq(line, isBlank) {
+			f.tokens = append(f.tokens, tok)
 		}
 		if len(f.tokens) > first {
-			f.lines = append(f.lines, fileLine{n: n, first: first})
+			f.lines = append(f.lines, fileLine{n: n, first: first, end: len(f.tokens)})
 		}
 	}
 	return f, nil
 }
 
+// isBlank reports whether r separates elements: ASCII white space.
+func isBlank(r rune) bool { return strings.ContainsRune(" \t\r\v\f", r) }
+
 // lineOf returns the first line holding element (as ElementError spells it), or 0.
 func (f *allowFile) lineOf(element string) int {
 	element = strings.TrimPrefix(element, "!")
-	for i, l := range f.lines {
-		end := len(f.tokens)
-		if i+1 < len(f.lines) {
-			end = f.lines[i+1].first
-		}
-		if strings.Contains(strings.Join(f.tokens[l.first:end], " "), element) {
+	for _, l := range f.lines {
+		if strings.Contains(strings.Join(f.tokens[l.first:l.end], " "), element) {
 			return l.n
 		}
 	}

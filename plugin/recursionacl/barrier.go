@@ -72,8 +72,7 @@ func (w *aaWriter) Write(b []byte) (int, error) {
 // cacheMiss answers an allowed RD=0 query nothing local answers: BIND's
 // NOERROR upward referral, with an empty authority (CoreDNS has no root hints).
 func cacheMiss(r *dns.Msg) *dns.Msg {
-	m := new(dns.Msg)
-	m.SetReply(r)
+	m := new(dns.Msg).SetReply(r)
 	if o := dnsreply.OPT(r, dns.DefaultMsgSize); o != nil {
 		m.Extra = []dns.RR{o}
 	}

@@ -22,8 +22,6 @@ type denialLog struct {
 	q     *logsink.Queue[denial]
 	limit *limiter
 	ids   atomic.Uint64
-
-	errorLogged time.Time // writer goroutine only
 }
 
 // denial is a denial log record: plain values, copied into the queue.
@@ -31,12 +29,10 @@ type denial struct {
 	time   time.Time
 	id     uint64
 	client netip.AddrPort
-	key    string // the TSIG key that signed the query, verified; or ""
-	qname  string // the client's query name
-	name   string // the name denied: qname, or a name chased for it
-	qtype  uint16
-	qclass uint16
-	server string // metric label
+	key    string       // the TSIG key that signed the query, verified; or ""
+	qname  string       // the client's query name
+	q      dns.Question // the question denied: the client's, or one chased for it
+	server string       // metric label
 }
 
 // Default per-client denial log rate: a burst of 5 lines (fail2ban's
@@ -51,6 +47,7 @@ func newDenialLog(out logsink.Output, rate, burst float64) (*denialLog, error) {
 	// BIND prints its client object's address; an opaque, address-like id
 	// per denial keeps the @0x… field looking and parsing the same.
 	l.ids.Store(0x7f0000000000 + rand.Uint64N(1<<32)<<8)
+	var errorLogged time.Time // in the writer goroutine only
 	q, err := logsink.New(logsink.Options[denial]{
 		Output:  out,
 		Prefix:  true,
@@ -58,8 +55,8 @@ func newDenialLog(out logsink.Output, rate, burst float64) (*denialLog, error) {
 		Dropped: func(d *denial) { logDropped.WithLabelValues(d.server).Inc() },
 		Failed:  func(d *denial) { logDropped.WithLabelValues(d.server).Inc() },
 		WriteError: func(err error) {
-			if now := time.Now(); now.Sub(l.errorLogged) >= 10*time.Second {
-				l.errorLogged = now
+			if now := time.Now(); now.Sub(errorLogged) >= 10*time.Second {
+				errorLogged = now
 				log.Warningf("denial log %s: %v", out, err)
 			}
 		},
@@ -83,11 +80,10 @@ func (l *denialLog) log(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, q
 		logSuppressed.WithLabelValues(server).Inc()
 		return
 	}
-	q := r.Question[0]
 	key, _ := tsig.ValidatedKeyName(ctx)
 	l.q.Enqueue(denial{
 		time: now, id: l.ids.Add(0x100), client: from, key: key,
-		qname: qname, name: q.Name, qtype: q.Qtype, qclass: q.Qclass, server: server,
+		qname: qname, q: r.Question[0], server: server,
 	})
 }
 
@@ -96,11 +92,11 @@ func formatDenial(e *logsink.Emitter, d *denial) {
 	b := e.Buf()
 	b = bindfmt.AppendClient(b, d.id, d.client, d.key, d.qname)
 	b = append(b, "query (cache) '"...)
-	b = bindfmt.AppendName(b, d.name)
+	b = bindfmt.AppendName(b, d.q.Name)
 	b = append(b, '/')
-	b = bindfmt.AppendType(b, d.qtype)
+	b = bindfmt.AppendType(b, d.q.Qtype)
 	b = append(b, '/')
-	b = bindfmt.AppendClass(b, d.qclass)
+	b = bindfmt.AppendClass(b, d.q.Qclass)
 	b = append(b, "' denied"...)
 	e.Emit(d.time, logsink.SevInfo, "security", b)
 }

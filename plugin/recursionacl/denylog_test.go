@@ -69,13 +69,13 @@ func TestFormatDenial(t *testing.T) {
 		d    denial
 		want string
 	}{
-		{denial{id: 0x7f3a2c0b1e68, client: netip.MustParseAddrPort("192.0.2.9:53512"), qname: "www.example.net.", name: "www.example.net.", qtype: dns.TypeA, qclass: dns.ClassINET},
+		{denial{id: 0x7f3a2c0b1e68, client: netip.MustParseAddrPort("192.0.2.9:53512"), qname: "www.example.net.", q: dns.Question{Name: "www.example.net.", Qtype: dns.TypeA, Qclass: dns.ClassINET}},
 			"client @0x7f3a2c0b1e68 192.0.2.9#53512 (www.example.net): query (cache) 'www.example.net/A/IN' denied"},
-		{denial{id: 0x10, client: netip.MustParseAddrPort("[2001:db8::9]:5353"), qname: "alias.example.org.", name: "www.outside.test.", qtype: dns.TypeAAAA, qclass: dns.ClassINET},
+		{denial{id: 0x10, client: netip.MustParseAddrPort("[2001:db8::9]:5353"), qname: "alias.example.org.", q: dns.Question{Name: "www.outside.test.", Qtype: dns.TypeAAAA, Qclass: dns.ClassINET}},
 			"client @0x10 2001:db8::9#5353 (alias.example.org): query (cache) 'www.outside.test/AAAA/IN' denied"},
-		{denial{id: 0x10, client: netip.MustParseAddrPort("[::ffff:192.0.2.9]:1"), key: "k.", qname: `a\ b.example.`, name: `a\ b.example.`, qtype: 65280, qclass: dns.ClassINET},
+		{denial{id: 0x10, client: netip.MustParseAddrPort("[::ffff:192.0.2.9]:1"), key: "k.", qname: `a\ b.example.`, q: dns.Question{Name: `a\ b.example.`, Qtype: 65280, Qclass: dns.ClassINET}},
 			`client @0x10 192.0.2.9#1/key k (a\032b.example): query (cache) 'a\032b.example/TYPE65280/IN' denied`},
-		{denial{id: 0x10, client: netip.MustParseAddrPort("192.0.2.9:1"), qname: ".", name: ".", qtype: dns.TypeNS, qclass: dns.ClassINET},
+		{denial{id: 0x10, client: netip.MustParseAddrPort("192.0.2.9:1"), qname: ".", q: dns.Question{Name: ".", Qtype: dns.TypeNS, Qclass: dns.ClassINET}},
 			"client @0x10 192.0.2.9#1 (.): query (cache) './NS/IN' denied"},
 	} {
 		if got := denialLine(t, tc.d); got != tc.want {

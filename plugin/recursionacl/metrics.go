@@ -2,6 +2,7 @@ package recursionacl
 
 import (
 	"context"
+	"slices"
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/metrics"
@@ -10,23 +11,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 )
 
-// The result label of requestsTotal.
-const (
-	resultAllowed       = "allowed"       // the client may recurse
-	resultAuthoritative = "authoritative" // denied client, answered from authoritative data
-	resultDenied        = "denied"        // denied client, refused or dropped
-)
-
-// result indexes results.
+// result indexes results, the result label of requestsTotal.
 type result int
 
 const (
-	allowed result = iota
-	authoritative
-	denied
+	allowed       result = iota // the client may recurse
+	authoritative               // denied client, answered from authoritative data
+	denied                      // denied client, refused or dropped
 )
 
-var results = [...]string{allowed: resultAllowed, authoritative: resultAuthoritative, denied: resultDenied}
+var results = [...]string{allowed: "allowed", authoritative: "authoritative", denied: "denied"}
 
 var (
 	requestsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
@@ -75,13 +69,14 @@ type serverCounters struct {
 // WithLabelValues hashes on every call, a noticeable part of a cache hit.
 func (h *RecursionACL) count(ctx context.Context, res result) {
 	server := metrics.WithServer(ctx)
-	known := h.counters.Load()
-	if known != nil {
-		for i := range *known {
-			if sc := &(*known)[i]; sc.server == server {
-				sc.c[res].Inc()
-				return
-			}
+	var known []serverCounters
+	if p := h.counters.Load(); p != nil {
+		known = *p
+	}
+	for i := range known {
+		if sc := &known[i]; sc.server == server {
+			sc.c[res].Inc()
+			return
 		}
 	}
 	sc := serverCounters{server: server}
@@ -89,10 +84,6 @@ func (h *RecursionACL) count(ctx context.Context, res result) {
 		sc.c[i] = requestsTotal.WithLabelValues(server, r)
 	}
 	sc.c[res].Inc()
-	var next []serverCounters
-	if known != nil {
-		next = append(next, *known...)
-	}
-	next = append(next, sc)
-	h.counters.Store(&next) // a lost race only costs a lookup next time
+	next := append(slices.Clip(known), sc) // a new array: readers may hold the old one
+	h.counters.Store(&next)                // a lost race only costs a lookup next time
 }

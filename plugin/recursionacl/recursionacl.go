@@ -160,9 +160,7 @@ func (h *RecursionACL) serve(ctx context.Context, next plugin.Handler, w dns.Res
 		if q != nil && q.miss {
 			rw.WriteMsg(cacheMiss(r))
 		} else {
-			m := new(dns.Msg)
-			m.SetRcode(r, rcode)
-			rw.WriteMsg(m)
+			rw.WriteMsg(new(dns.Msg).SetRcode(r, rcode))
 		}
 		rcode = dns.RcodeSuccess
 	}

@@ -83,29 +83,29 @@ func TestServeDNS(t *testing.T) {
 		result   string // metric result counted, "" none
 		retRcode int
 	}{
-		{name: "allowed recursive", client: "10.1.1.1", qname: "www.example.net.", trace: "cache", ra: true, written: true, result: resultAllowed},
-		{name: "allowed authoritative", client: "10.1.1.1", qname: "www.example.org.", trace: "cache", ra: true, written: true, result: resultAllowed},
-		{name: "allowed over tcp", client: "10.1.1.1", tcp: true, qname: "www.example.net.", trace: "cache", ra: true, written: true, result: resultAllowed},
-		{name: "allowed mapped", client: "::ffff:10.1.1.1", qname: "www.example.net.", trace: "cache", ra: true, written: true, result: resultAllowed},
+		{name: "allowed recursive", client: "10.1.1.1", qname: "www.example.net.", trace: "cache", ra: true, written: true, result: results[allowed]},
+		{name: "allowed authoritative", client: "10.1.1.1", qname: "www.example.org.", trace: "cache", ra: true, written: true, result: results[allowed]},
+		{name: "allowed over tcp", client: "10.1.1.1", tcp: true, qname: "www.example.net.", trace: "cache", ra: true, written: true, result: results[allowed]},
+		{name: "allowed mapped", client: "::ffff:10.1.1.1", qname: "www.example.net.", trace: "cache", ra: true, written: true, result: results[allowed]},
 		{name: "allowed chain fails unwritten", client: "10.1.1.1", qname: "www.example.net.", next: dns.RcodeServerFailure,
-			trace: "cache", rcode: dns.RcodeServerFailure, ra: true, written: true, result: resultAllowed},
+			trace: "cache", rcode: dns.RcodeServerFailure, ra: true, written: true, result: results[allowed]},
 		{name: "allowed chain refuses unwritten", client: "10.1.1.1", qname: "www.example.net.", next: dns.RcodeRefused,
-			trace: "cache", rcode: dns.RcodeRefused, ra: true, written: true, result: resultAllowed},
+			trace: "cache", rcode: dns.RcodeRefused, ra: true, written: true, result: results[allowed]},
 		{name: "allowed inner lookup not counted", client: "10.1.1.1", qname: "www.example.net.", loop: 1, trace: "cache", ra: true, written: true},
 
-		{name: "denied authoritative", client: "10.9.1.1", qname: "www.example.org.", trace: "file(local)", written: true, result: resultAuthoritative},
-		{name: "denied authoritative case", client: "10.9.1.1", qname: "WWW.Example.ORG.", trace: "file(local)", written: true, result: resultAuthoritative},
-		{name: "denied apex", client: "192.0.2.1", qname: "example.org.", trace: "file(local)", written: true, result: resultAuthoritative},
+		{name: "denied authoritative", client: "10.9.1.1", qname: "www.example.org.", trace: "file(local)", written: true, result: results[authoritative]},
+		{name: "denied authoritative case", client: "10.9.1.1", qname: "WWW.Example.ORG.", trace: "file(local)", written: true, result: results[authoritative]},
+		{name: "denied apex", client: "192.0.2.1", qname: "example.org.", trace: "file(local)", written: true, result: results[authoritative]},
 		{name: "denied authoritative fails unwritten", client: "192.0.2.1", qname: "www.example.org.", next: dns.RcodeServerFailure,
-			trace: "file(local)", rcode: dns.RcodeServerFailure, written: true, result: resultAuthoritative},
-		{name: "denied recursive", client: "10.9.1.1", qname: "www.example.net.", rcode: dns.RcodeRefused, written: true, result: resultDenied},
-		{name: "denied recursive edns", client: "192.0.2.1", qname: "www.example.net.", edns: true, rcode: dns.RcodeRefused, written: true, ede: true, result: resultDenied},
-		{name: "denied recursive tcp", client: "192.0.2.1", tcp: true, qname: "www.example.net.", rcode: dns.RcodeRefused, written: true, result: resultDenied},
-		{name: "denied ipv6", client: "2001:db8::1", qname: "www.example.net.", rcode: dns.RcodeRefused, written: true, result: resultDenied},
-		{name: "denied mapped", client: "::ffff:10.9.1.1", qname: "www.example.net.", rcode: dns.RcodeRefused, written: true, result: resultDenied},
-		{name: "denied suffix is no subdomain", client: "192.0.2.1", qname: "notexample.org.", rcode: dns.RcodeRefused, written: true, result: resultDenied},
-		{name: "denied drop", client: "192.0.2.1", qname: "www.example.net.", drop: true, result: resultDenied},
-		{name: "denied drop tcp", client: "192.0.2.1", tcp: true, qname: "www.example.net.", drop: true, result: resultDenied},
+			trace: "file(local)", rcode: dns.RcodeServerFailure, written: true, result: results[authoritative]},
+		{name: "denied recursive", client: "10.9.1.1", qname: "www.example.net.", rcode: dns.RcodeRefused, written: true, result: results[denied]},
+		{name: "denied recursive edns", client: "192.0.2.1", qname: "www.example.net.", edns: true, rcode: dns.RcodeRefused, written: true, ede: true, result: results[denied]},
+		{name: "denied recursive tcp", client: "192.0.2.1", tcp: true, qname: "www.example.net.", rcode: dns.RcodeRefused, written: true, result: results[denied]},
+		{name: "denied ipv6", client: "2001:db8::1", qname: "www.example.net.", rcode: dns.RcodeRefused, written: true, result: results[denied]},
+		{name: "denied mapped", client: "::ffff:10.9.1.1", qname: "www.example.net.", rcode: dns.RcodeRefused, written: true, result: results[denied]},
+		{name: "denied suffix is no subdomain", client: "192.0.2.1", qname: "notexample.org.", rcode: dns.RcodeRefused, written: true, result: results[denied]},
+		{name: "denied drop", client: "192.0.2.1", qname: "www.example.net.", drop: true, result: results[denied]},
+		{name: "denied drop tcp", client: "192.0.2.1", tcp: true, qname: "www.example.net.", drop: true, result: results[denied]},
 		{name: "denied inner lookup refused silently", client: "192.0.2.1", qname: "www.example.net.", loop: 1, retRcode: dns.RcodeRefused},
 		{name: "denied inner lookup of authoritative data", client: "192.0.2.1", qname: "www.example.org.", loop: 1, trace: "file(local)", written: true},
 		{name: "denied chaos passes on", client: "192.0.2.1", qname: "version.bind.", qclass: dns.ClassCHAOS, trace: "file(local)", written: true},
@@ -113,7 +113,7 @@ func TestServeDNS(t *testing.T) {
 		{name: "denied notify passes on", client: "192.0.2.1", qname: "example.net.", opcode: dns.OpcodeNotify, trace: "cache", written: true},
 		{name: "denied update passes on", client: "192.0.2.1", qname: "example.net.", opcode: dns.OpcodeUpdate, trace: "cache", written: true},
 		{name: "outside the plugin's zones", client: "192.0.2.1", qname: "www.example.net.", zones: []string{"example.com."}, trace: "cache", written: true},
-		{name: "inside the plugin's zones", client: "192.0.2.1", qname: "www.example.com.", zones: []string{"example.com."}, rcode: dns.RcodeRefused, written: true, result: resultDenied},
+		{name: "inside the plugin's zones", client: "192.0.2.1", qname: "www.example.com.", zones: []string{"example.com."}, rcode: dns.RcodeRefused, written: true, result: results[denied]},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -136,7 +136,7 @@ func TestServeDNS(t *testing.T) {
 			ctx := context.WithValue(context.Background(), dnsserver.LoopKey{}, tc.loop)
 
 			counted := map[string]float64{}
-			for _, res := range []string{resultAllowed, resultAuthoritative, resultDenied} {
+			for _, res := range []string{results[allowed], results[authoritative], results[denied]} {
 				counted[res] = counter(t, "", res)
 			}
 			rcode, err := h.ServeDNS(ctx, w, r)
@@ -149,7 +149,7 @@ func TestServeDNS(t *testing.T) {
 			if rcode != tc.retRcode && !(tc.retRcode == 0 && plugin.ClientWrite(rcode)) {
 				t.Errorf("returned rcode %d, want %d", rcode, tc.retRcode)
 			}
-			for _, res := range []string{resultAllowed, resultAuthoritative, resultDenied} {
+			for _, res := range []string{results[allowed], results[authoritative], results[denied]} {
 				want := 0.0
 				if res == tc.result {
 					want = 1
@@ -174,7 +174,7 @@ func TestServeDNS(t *testing.T) {
 			if len(m.Question) != 1 || m.Question[0] != r.Question[0] {
 				t.Errorf("question %v, want %v echoed", m.Question, r.Question)
 			}
-			if tc.result == resultDenied {
+			if tc.result == results[denied] {
 				if len(m.Answer)+len(m.Ns) != 0 || m.Authoritative {
 					t.Errorf("refusal carries data: %v", m)
 				}

@@ -133,9 +133,10 @@ func parse(c *caddy.Controller) (*config, error) {
 		cfg.zones = plugin.OriginsFromArgsOrServerBlock(c.RemainingArgs(), c.ServerBlockKeys)
 		for c.NextBlock() {
 			here := allowLine{at: c.Dispenser}
-			switch opt := c.Val(); opt {
+			opt := c.Val()
+			args := c.RemainingArgs()
+			switch opt {
 			case "acl":
-				args := c.RemainingArgs()
 				if len(args) < 2 {
 					return nil, c.Errf("acl needs a name and at least one element, e.g. acl trusted 192.0.2.0/24")
 				}
@@ -146,14 +147,12 @@ func parse(c *caddy.Controller) (*config, error) {
 				here.tokens = args[1:]
 				cfg.acls = append(cfg.acls, here)
 			case "allow":
-				args := c.RemainingArgs()
 				if len(args) == 0 {
 					return nil, c.Errf("allow needs at least one element, e.g. allow 192.0.2.0/24 (none allows nobody)")
 				}
 				here.tokens = args
 				cfg.allow = append(cfg.allow, here)
 			case "allow-file":
-				args := c.RemainingArgs()
 				if len(args) != 1 {
 					return nil, c.Errf("allow-file needs exactly one path")
 				}
@@ -164,7 +163,6 @@ func parse(c *caddy.Controller) (*config, error) {
 				here.path = path
 				cfg.allow = append(cfg.allow, here)
 			case "authoritative":
-				args := c.RemainingArgs()
 				if len(args) == 0 {
 					return nil, c.Errf("authoritative needs at least one zone")
 				}
@@ -176,21 +174,16 @@ func parse(c *caddy.Controller) (*config, error) {
 					cfg.auth = append(cfg.auth, norm...)
 				}
 			case "deny":
-				args := c.RemainingArgs()
 				if len(args) != 1 || (args[0] != "refuse" && args[0] != "drop") {
 					return nil, c.Errf("deny takes refuse or drop")
 				}
 				cfg.drop = args[0] == "drop"
 			case "reload":
-				args := c.RemainingArgs()
 				if len(args) != 1 {
 					return nil, c.Errf("reload takes one duration, e.g. reload 5s (0 turns checking off)")
 				}
 				d, err := time.ParseDuration(args[0])
-				if err == nil && d != 0 && d < minReload {
-					err = strconv.ErrRange
-				}
-				if err != nil {
+				if err != nil || d != 0 && d < minReload {
 					return nil, c.Errf("reload %q: want a duration of at least %v, such as 5s, or 0", args[0], minReload)
 				}
 				cfg.reload = d
@@ -198,7 +191,6 @@ func parse(c *caddy.Controller) (*config, error) {
 				if cfg.log != nil {
 					return nil, c.Errf("log given twice")
 				}
-				args := c.RemainingArgs()
 				if len(args) == 0 {
 					args = []string{"stdout"}
 				}
@@ -208,11 +200,10 @@ func parse(c *caddy.Controller) (*config, error) {
 				cfg.log = &out
 			case "facility", "tag":
 				optAt = c.Dispenser
-				if _, err := out.Option(opt, c.RemainingArgs()); err != nil {
+				if _, err := out.Option(opt, args); err != nil {
 					return nil, c.Errf("%v", err)
 				}
 			case "log-rate":
-				args := c.RemainingArgs()
 				if len(args) < 1 || len(args) > 2 {
 					return nil, c.Errf("log-rate takes a rate per client per second and an optional burst, e.g. log-rate 1 5")
 				}

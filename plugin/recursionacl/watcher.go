@@ -2,6 +2,7 @@ package recursionacl
 
 import (
 	"os"
+	"slices"
 	"sync"
 	"time"
 )
@@ -34,8 +35,7 @@ func (w *watcher) start() {
 	if len(w.paths) == 0 || w.cfg.reload == 0 {
 		return
 	}
-	w.wg.Add(1)
-	go w.loop()
+	w.wg.Go(w.loop)
 }
 
 func (w *watcher) stop() {
@@ -44,7 +44,6 @@ func (w *watcher) stop() {
 }
 
 func (w *watcher) loop() {
-	defer w.wg.Done()
 	t := time.NewTicker(w.cfg.reload)
 	defer t.Stop()
 	for {
@@ -52,7 +51,7 @@ func (w *watcher) loop() {
 		case <-w.done:
 			return
 		case <-t.C:
-			if now := w.stat(); w.changed(now) {
+			if now := w.stat(); !slices.EqualFunc(now, w.seen, sameFile) {
 				w.seen = now
 				w.reload()
 			}
@@ -68,18 +67,12 @@ func (w *watcher) stat() []os.FileInfo {
 	return out
 }
 
-func (w *watcher) changed(now []os.FileInfo) bool {
-	for i, fi := range now {
-		old := w.seen[i]
-		switch {
-		case fi == nil && old == nil:
-		case fi == nil || old == nil:
-			return true
-		case !os.SameFile(fi, old) || fi.Size() != old.Size() || !fi.ModTime().Equal(old.ModTime()):
-			return true
-		}
+// sameFile reports whether two stats (nil: failed) show the same file, unchanged.
+func sameFile(a, b os.FileInfo) bool {
+	if a == nil || b == nil {
+		return a == b
 	}
-	return false
+	return os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
 }
 
 func (w *watcher) reload() {

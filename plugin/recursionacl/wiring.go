@@ -23,9 +23,9 @@ const (
 )
 
 func init() {
-	caddy.RegisterParsingCallback("dns", afterCache, placeAfter(afterCache))
-	caddy.RegisterParsingCallback("dns", afterLocal, placeAfter(afterLocal))
-	caddy.RegisterParsingCallback("dns", afterStub, placeAfter(afterStub))
+	for _, dir := range []string{afterCache, afterLocal, afterStub} {
+		caddy.RegisterParsingCallback("dns", dir, placeAfter(dir))
+	}
 }
 
 // pending holds a load's recursionacl handlers for the parsing callbacks, in

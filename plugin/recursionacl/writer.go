@@ -17,9 +17,7 @@ type raWriter struct {
 	written bool
 }
 
-var (
-	_ dns.ResponseWriter = (*raWriter)(nil)
-)
+var _ dns.ResponseWriter = (*raWriter)(nil)
 
 // WriteMsg implements dns.ResponseWriter.
 func (w *raWriter) WriteMsg(m *dns.Msg) error {

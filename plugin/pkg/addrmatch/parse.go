@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -41,8 +42,7 @@ func (e *Env) Define(name string, elements []string) error {
 		return fmt.Errorf("acl name %q cannot start with '!'", name)
 	case len(elements) == 0:
 		return fmt.Errorf("acl %q has no elements; an empty list matches nothing, use none to say so", name)
-	}
-	if _, dup := e.defs[lname]; dup {
+	case e.defs[lname] != nil: // defined, with elements
 		return fmt.Errorf("acl %q is defined twice", name)
 	}
 	if e.defs == nil {
@@ -65,27 +65,21 @@ func (e *Env) compile(tokens []string, stack []string) (*List, error) {
 	b := &builder{}
 	for i := 0; i < len(tokens); i++ {
 		raw := strings.TrimSuffix(tokens[i], ";")
-		tok, neg := raw, false
-		if tok == "!" {
+		tok, neg := strings.CutPrefix(raw, "!")
+		if raw == "!" {
 			if i+1 == len(tokens) {
 				return nil, &ElementError{"!", errors.New("'!' must be followed by an element")}
 			}
 			i++
 			tok = strings.TrimSuffix(tokens[i], ";")
 			raw = "!" + tok
-			neg = true
-		} else if strings.HasPrefix(tok, "!") {
-			tok, neg = tok[1:], true
 		}
 		switch lt := strings.ToLower(tok); {
-		case lt == "any":
-			b.addPrefix(netip.MustParsePrefix("0.0.0.0/0"), neg)
-			b.addPrefix(netip.MustParsePrefix("::/0"), neg)
-			b.elements--
-		case lt == "none":
+		case lt == "any" || lt == "none":
 			// BIND compiles none as a negated any: it stops the evaluation.
-			b.addPrefix(netip.MustParsePrefix("0.0.0.0/0"), !neg)
-			b.addPrefix(netip.MustParsePrefix("::/0"), !neg)
+			deny := neg != (lt == "none")
+			b.addPrefix(netip.MustParsePrefix("0.0.0.0/0"), deny)
+			b.addPrefix(netip.MustParsePrefix("::/0"), deny)
 			b.elements--
 		case lt == "localhost" || lt == "localnets":
 			l, err := e.local(lt == "localnets")
@@ -129,10 +123,8 @@ func (e *Env) named(name string, stack []string) (*List, error) {
 	if !ok {
 		return nil, errors.New("not an IP address, CIDR prefix, keyword (any, none, localhost, localnets, key NAME) or defined acl name")
 	}
-	for _, s := range stack {
-		if s == name {
-			return nil, fmt.Errorf("acl loop: %s -> %s", strings.Join(stack, " -> "), name)
-		}
+	if slices.Contains(stack, name) {
+		return nil, fmt.Errorf("acl loop: %s -> %s", strings.Join(stack, " -> "), name)
 	}
 	l, err := e.compile(def, append(stack, name))
 	if err != nil {
@@ -157,11 +149,10 @@ func (e *Env) local(nets bool) (*List, error) {
 	}
 	b := &builder{}
 	for _, p := range prefixes {
-		if nets {
-			b.addPrefix(p.Masked(), false)
-		} else {
-			b.addPrefix(netip.PrefixFrom(p.Addr(), p.Addr().BitLen()), false)
+		if !nets {
+			p = netip.PrefixFrom(p.Addr(), p.Addr().BitLen())
 		}
+		b.addPrefix(p.Masked(), false)
 	}
 	return b.list(), nil
 }
@@ -175,18 +166,19 @@ func systemInterfaces() ([]netip.Prefix, error) {
 	for _, a := range addrs {
 		if ipn, ok := a.(*net.IPNet); ok {
 			if p, err := netip.ParsePrefix(ipn.String()); err == nil {
-				out = append(out, netip.PrefixFrom(p.Addr().Unmap().WithZone(""), prefixBits(p)))
+				out = append(out, unmapPrefix(p))
 			}
 		}
 	}
 	return out, nil
 }
 
-func prefixBits(p netip.Prefix) int {
+// unmapPrefix turns an IPv4-mapped prefix (::ffff:10.0.0.0/104) into IPv4.
+func unmapPrefix(p netip.Prefix) netip.Prefix {
 	if p.Addr().Is4In6() && p.Bits() >= 96 {
-		return p.Bits() - 96
+		return netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
 	}
-	return p.Bits()
+	return p
 }
 
 // parseAddress parses an IP address or a CIDR prefix in full notation.
@@ -209,9 +201,7 @@ func parseAddress(s string) (netip.Prefix, error) {
 		}
 		return netip.Prefix{}, errors.New("not a CIDR prefix (address/length)")
 	}
-	if p.Addr().Is4In6() && p.Bits() >= 96 {
-		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
-	}
+	p = unmapPrefix(p)
 	if p.Masked() != p {
 		return netip.Prefix{}, fmt.Errorf("host bits set; the network is %s", p.Masked())
 	}
@@ -230,10 +220,7 @@ func expand(s string) string {
 // looksLikeAddress tells a mistyped address from an acl name, so the error
 // says what is wrong with the address.
 func looksLikeAddress(s string) bool {
-	if strings.ContainsAny(s, "/:") {
-		return true
-	}
-	return s != "" && strings.Trim(s, "0123456789.") == ""
+	return strings.ContainsAny(s, "/:") || s != "" && strings.Trim(s, "0123456789.") == ""
 }
 
 // builder accumulates segments, merging address runs into one trie pair.
@@ -250,17 +237,14 @@ func (b *builder) addPrefix(p netip.Prefix, deny bool) {
 		b.segs = append(b.segs, segment{})
 	}
 	s := &b.segs[len(b.segs)-1]
+	t := &s.v6
 	if p.Addr().Is4() {
-		if s.v4 == nil {
-			s.v4 = newTrie(32)
-		}
-		s.v4.insert(p, b.pos, deny)
-	} else {
-		if s.v6 == nil {
-			s.v6 = newTrie(128)
-		}
-		s.v6.insert(p, b.pos, deny)
+		t = &s.v4
 	}
+	if *t == nil {
+		*t = newTrie(p.Addr().BitLen())
+	}
+	(*t).insert(p, b.pos, deny)
 	b.pos++
 }
 

@@ -20,26 +20,15 @@ func Addr(w dns.ResponseWriter) (addr netip.Addr, ok bool) {
 // AddrPort converts a writer's RemoteAddr or LocalAddr to an unmapped
 // netip.AddrPort, without allocating for UDP and TCP; zero when it cannot tell.
 func AddrPort(a net.Addr) netip.AddrPort {
-	var ap netip.AddrPort
+	var ap netip.AddrPort // zero from a nil *UDPAddr or *TCPAddr and on a parse error
 	switch a := a.(type) {
 	case *net.UDPAddr:
-		if a == nil {
-			return ap
-		}
 		ap = a.AddrPort()
 	case *net.TCPAddr:
-		if a == nil {
-			return ap
-		}
 		ap = a.AddrPort()
 	case nil:
-		return ap
 	default:
-		p, err := netip.ParseAddrPort(a.String())
-		if err != nil {
-			return ap
-		}
-		ap = p
+		ap, _ = netip.ParseAddrPort(a.String())
 	}
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
@@ -86,11 +75,10 @@ func TSIG(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (key string, st
 
 // VerifiedKey is r's TSIG key name if the server verified it, else "".
 func VerifiedKey(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) string {
-	key, status := TSIG(ctx, w, r)
-	if status != Verified {
-		return ""
+	if key, status := TSIG(ctx, w, r); status == Verified {
+		return key
 	}
-	return key
+	return ""
 }
 
 type recursionKey struct{}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/corebind/corebind/plugin/pkg/bindfmt"
@@ -26,9 +27,7 @@ type Emitter struct {
 	framing  framing
 	prefix   bool // BIND file-channel prefix on line outputs
 	facility int
-	tag      string
-	host     string
-	pid      string
+	ident    string // what follows a syslog header's time: " TAG[PID]: " or " HOST TAG PID "
 
 	clock   bindfmt.TimeCache // the file-channel prefix's time, per second
 	scratch []byte
@@ -44,16 +43,30 @@ type msgSpan struct {
 	record int // index in the writer's batch, -1 for notices and summaries
 }
 
-// newEmitter returns the Emitter of a Queue with output o.
-func newEmitter(o Output, prefix bool) (*Emitter, error) {
-	e := &Emitter{prefix: prefix, record: -1, facility: o.Facility.code(), tag: o.tag(), pid: strconv.Itoa(os.Getpid())}
+// hostname is the HOSTNAME field of RFC 5424 messages.
+func hostname() string {
+	h, err := os.Hostname()
+	unprintable := strings.ContainsFunc(h, func(r rune) bool { return r <= ' ' || r >= 0x7f })
+	if err != nil || h == "" || len(h) > 255 || unprintable {
+		return "-"
+	}
+	return h
+}
+
+// NewEmitter returns an Emitter that frames messages as a Queue with output
+// o and option Prefix does; alone, without a queue or an output, it serves to
+// test or benchmark a Format function (Bytes returns what was emitted).
+func NewEmitter(o Output, prefix bool) (*Emitter, error) {
+	e := &Emitter{prefix: prefix, record: -1, facility: o.Facility.code()}
+	pid := strconv.Itoa(os.Getpid())
 	switch o.Kind {
 	case Stdout, Stderr, File:
 		e.framing = frameLine
 	case Syslog:
+		e.ident = " " + hostname() + " " + o.tag() + " " + pid + " " // RFC 5424's HOSTNAME APP-NAME PROCID
 		switch o.Network {
 		case "unix":
-			e.framing = frameBSD
+			e.framing, e.ident = frameBSD, " "+o.tag()+"["+pid+"]: "
 		case "udp":
 			e.framing = frame5424
 		case "tcp":
@@ -61,23 +74,14 @@ func newEmitter(o Output, prefix bool) (*Emitter, error) {
 		default:
 			return nil, fmt.Errorf("logsink: unknown syslog network %q", o.Network)
 		}
-		e.host = hostname()
 	default:
 		return nil, fmt.Errorf("logsink: unknown output kind %d", o.Kind)
 	}
 	return e, nil
 }
 
-// NewEmitter returns an Emitter that frames messages as a Queue with output
-// o and option Prefix would, without a queue or an output: to test or
-// benchmark a Format function. Bytes returns what was emitted.
-func NewEmitter(o Output, prefix bool) (*Emitter, error) { return newEmitter(o, prefix) }
-
 // Bytes returns the framed messages emitted since the last Reset.
 func (e *Emitter) Bytes() []byte { return e.out }
-
-// Reset empties the emitted output.
-func (e *Emitter) Reset() { e.reset() }
 
 // Buf returns an empty buffer to format a message into for Emit; do not keep
 // it after Emit, which reuses its storage so formatting does not allocate.
@@ -98,11 +102,7 @@ func (e *Emitter) Emit(t time.Time, sev Severity, category string, msg []byte) {
 	case frameBSD:
 		e.out = e.appendPRI(e.out, sev)
 		e.out = t.AppendFormat(e.out, time.Stamp)
-		e.out = append(e.out, ' ')
-		e.out = append(e.out, e.tag...)
-		e.out = append(e.out, '[')
-		e.out = append(e.out, e.pid...)
-		e.out = append(e.out, "]: "...)
+		e.out = append(e.out, e.ident...)
 		e.out = append(e.out, msg...)
 	case frame5424:
 		e.out = e.append5424(e.out, t, sev, category)
@@ -128,13 +128,7 @@ func (e *Emitter) append5424(b []byte, t time.Time, sev Severity, msgid string) 
 	b = e.appendPRI(b, sev)
 	b = append(b, "1 "...)
 	b = t.AppendFormat(b, "2006-01-02T15:04:05.000000Z07:00")
-	b = append(b, ' ')
-	b = append(b, e.host...)
-	b = append(b, ' ')
-	b = append(b, e.tag...)
-	b = append(b, ' ')
-	b = append(b, e.pid...)
-	b = append(b, ' ')
+	b = append(b, e.ident...)
 	if msgid == "" {
 		msgid = "-"
 	}
@@ -142,8 +136,8 @@ func (e *Emitter) append5424(b []byte, t time.Time, sev Severity, msgid string) 
 	return append(b, " - "...)
 }
 
-// reset empties the pending output.
-func (e *Emitter) reset() {
+// Reset empties the emitted output.
+func (e *Emitter) Reset() {
 	e.out = e.out[:0]
 	e.msgs = e.msgs[:0]
 }

@@ -86,28 +86,28 @@ func (o *Output) ParseOutput(args []string) error {
 }
 
 func (o *Output) parseSyslogAddr(s string) error {
-	switch {
-	case strings.HasPrefix(s, "unix:"):
-		o.Network, o.Path = "unix", strings.TrimPrefix(s, "unix:")
-		if o.Path == "" {
+	if path, ok := strings.CutPrefix(s, "unix:"); ok {
+		o.Network, o.Path = "unix", path
+		if path == "" {
 			return fmt.Errorf("syslog address %q: unix: needs a socket path, e.g. unix:/dev/log", s)
 		}
 		return nil
-	case strings.HasPrefix(s, "udp://"), strings.HasPrefix(s, "tcp://"):
-		o.Network, o.Addr = s[:3], s[len("udp://"):]
-		host, port, err := net.SplitHostPort(o.Addr)
-		if err != nil {
-			return fmt.Errorf("syslog address %q: %v (want %s://HOST:PORT)", s, err, o.Network)
-		}
-		if host == "" {
-			return fmt.Errorf("syslog address %q: no host (want %s://HOST:PORT)", s, o.Network)
-		}
-		if p, err := strconv.ParseUint(port, 10, 16); err != nil || p == 0 {
-			return fmt.Errorf("syslog address %q: bad port %q", s, port)
-		}
-		return nil
 	}
-	return fmt.Errorf("syslog address %q: want unix:PATH, udp://HOST:PORT or tcp://HOST:PORT", s)
+	if !strings.HasPrefix(s, "udp://") && !strings.HasPrefix(s, "tcp://") {
+		return fmt.Errorf("syslog address %q: want unix:PATH, udp://HOST:PORT or tcp://HOST:PORT", s)
+	}
+	o.Network, o.Addr = s[:3], s[len("udp://"):]
+	host, port, err := net.SplitHostPort(o.Addr)
+	if err != nil {
+		return fmt.Errorf("syslog address %q: %v (want %s://HOST:PORT)", s, err, o.Network)
+	}
+	if host == "" {
+		return fmt.Errorf("syslog address %q: no host (want %s://HOST:PORT)", s, o.Network)
+	}
+	if p, err := strconv.ParseUint(port, 10, 16); err != nil || p == 0 {
+		return fmt.Errorf("syslog address %q: bad port %q", s, port)
+	}
+	return nil
 }
 
 // Option parses the options every logsink user shares ("output", "facility",
@@ -148,15 +148,8 @@ func (o *Output) Validate() error {
 }
 
 func validTag(s string) bool {
-	if s == "" || len(s) > 48 { // RFC 5424 APP-NAME is at most 48 characters
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c <= ' ' || c >= 0x7f || c == ':' || c == '[' || c == ']' {
-			return false
-		}
-	}
-	return true
+	bad := func(r rune) bool { return r <= ' ' || r >= 0x7f || strings.ContainsRune(":[]", r) }
+	return s != "" && len(s) <= 48 && !strings.ContainsFunc(s, bad) // RFC 5424 APP-NAME is at most 48 characters
 }
 
 // String is the output as written in a Corefile.

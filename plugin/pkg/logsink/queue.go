@@ -44,7 +44,6 @@ type Options[T any] struct {
 // Queue carries records of type T from the query path to an output.
 type Queue[T any] struct {
 	opts   Options[T]
-	size   int
 	wakeAt int
 
 	mu      sync.Mutex
@@ -76,9 +75,9 @@ func New[T any](opts Options[T]) (*Queue[T], error) {
 	if opts.Size == 0 {
 		opts.Size = DefaultSize
 	}
-	q := &Queue[T]{opts: opts, size: opts.Size, wakeAt: max(1, opts.Size/4)}
+	q := &Queue[T]{opts: opts, wakeAt: max(1, opts.Size/4)}
 	o := opts.Output
-	em, err := newEmitter(o, opts.Prefix)
+	em, err := NewEmitter(o, opts.Prefix)
 	if err != nil {
 		return nil, err
 	}
@@ -98,20 +97,6 @@ func New[T any](opts Options[T]) (*Queue[T], error) {
 		q.sink = &netSink{network: o.Network, addr: addr}
 	}
 	return q, nil
-}
-
-// hostname is the HOSTNAME field of RFC 5424 messages.
-func hostname() string {
-	h, err := os.Hostname()
-	if err != nil || h == "" || len(h) > 255 {
-		return "-"
-	}
-	for i := 0; i < len(h); i++ {
-		if h[i] <= ' ' || h[i] >= 0x7f {
-			return "-"
-		}
-	}
-	return h
 }
 
 // Output returns the output the Queue writes to.
@@ -177,7 +162,7 @@ func (q *Queue[T]) Stop() error {
 func (q *Queue[T]) Enqueue(rec T) bool {
 	q.mu.Lock()
 	n := len(q.recs)
-	if n >= q.size {
+	if n >= q.opts.Size {
 		q.mu.Unlock()
 		q.dropped.Add(1)
 		if q.opts.Dropped != nil {
@@ -302,7 +287,7 @@ func (q *Queue[T]) flush() {
 			}
 		}
 	}
-	e.reset()
+	e.Reset()
 }
 
 func (q *Queue[T]) writeError(err error) {

@@ -69,26 +69,7 @@ func (s *netSink) write(buf []byte, msgs []msgSpan) (int, error) {
 		s.mu.Unlock()
 	}
 	s.conn.SetWriteDeadline(now.Add(ioTimeout))
-	var (
-		n   int
-		err error
-	)
-	switch {
-	case s.network == "tcp":
-		// Octet-counted frames make one byte stream: write it at once.
-		n, err = writeLines(s.conn, buf, msgs, len(buf))
-	case s.stream:
-		n, err = s.writeNUL(buf, msgs)
-	default:
-		start := 0
-		for _, m := range msgs {
-			if _, err = s.conn.Write(buf[start:m.end]); err != nil {
-				break
-			}
-			start = m.end
-			n++
-		}
-	}
+	n, err := s.send(buf, msgs)
 	if err != nil {
 		// A UDP socket stays usable after an ICMP "port unreachable";
 		// anything else (a broken stream, a vanished /dev/log) reconnects.
@@ -100,6 +81,18 @@ func (s *netSink) write(buf []byte, msgs []msgSpan) (int, error) {
 	}
 	s.backoff = 0
 	return n, nil
+}
+
+// send writes the messages as the connection frames them.
+func (s *netSink) send(buf []byte, msgs []msgSpan) (int, error) {
+	switch {
+	case s.network == "tcp":
+		// Octet-counted frames make one byte stream: write it at once.
+		return writeLines(s.conn, buf, msgs, len(buf))
+	case s.stream:
+		return s.writeNUL(buf, msgs)
+	}
+	return writeLines(s.conn, buf, msgs, 0) // a datagram per message
 }
 
 // writeNUL writes each message NUL-terminated to a unix stream socket, as syslog(3) does.
