@@ -25,12 +25,12 @@
 //
 // Kept by the rule for code that exists for speed (issue 15): in the same
 // run of ./build.sh bench (scenario 10, bench/RESULTS.md, run of
-// 2026-12-04 13:08) the binary served 1.24 times the queries per second
+// 2026-12-04 15:28) the binary served 1.16 times the queries per second
 // with it as with GODEBUG=adaptivestackstart=0 (scenario 1's five plugins;
-// 1.20 with file alone), for 9 to 12 MB more anonymous resident memory
-// (RssAnon 44 against 36 MB with the five plugins, 40 against 28 with file
-// alone; 2.3 MiB of goroutine stacks after the load, mostly the parked
-// ones). It costs 16 KiB per parked goroutine, as
+// 1.07 with file alone; 1.24 and 1.20 in the run of 13:08), for 14 to 18 MB
+// more resident memory (99.4 against 81.7 MiB with the five plugins, 86.9
+// against 73.2 with file alone; 9.2 MiB of goroutine stacks after the load,
+// mostly the parked ones). It costs 16 KiB per parked goroutine, as
 // many as the most others of the last 50 looks (five seconds in the
 // binary), at most 1024: 16 MiB.
 // It is the binary's choice, not a plugin's: importers of a plugin are not
