@@ -127,6 +127,20 @@ link() {
 	for f; do ln -sf "$DATA/$f" "${DIR[$v]}/$f"; done
 }
 
+# twin VARIANT: VARIANT-twin, a second server with VARIANT's Corefile and
+# data files on a port of its own, for the same binary. Measured in the
+# same rounds, the two show how far apart identical servers come out in
+# this run: the resolution under the scenario's small targets.
+twin() {
+	local v=$1 t=$1-twin f
+	server "$t"
+	for f in "${DIR[$v]}"/*; do
+		[[ ! -L $f ]] || ln -sf "$(readlink "$f")" "${DIR[$t]}/"
+	done
+	sed "s/:${PORT[$v]} {/:${PORT[$t]} {/" "${DIR[$v]}/Corefile" >"${DIR[$t]}/Corefile"
+	record variant "$2" "$t" "$3" "the same server as $v, a second process (A/A)"
+}
+
 # start_coredns VARIANT BINARY [NAME=VALUE...]: starts $SRV/VARIANT/Corefile,
 # with the environment variables given. A variant
 # in PROFILED (and every one with BENCH_PROFILE=1) also gets a pprof
@@ -489,6 +503,7 @@ scenario_authoritative() {
 		}
 	EOF
 	record variant 1 s1-vanilla vanilla "vanilla CoreDNS 1.15.0: file"
+	twin s1-vanilla 1 vanilla
 
 	server s1-corebind
 	link s1-corebind bench.test.zone rfc2317-parent.zone
@@ -524,6 +539,7 @@ scenario_authoritative() {
 	record variant 1 s1-bind named "BIND 9: authoritative, recursion no, one worker thread"
 
 	start_coredns s1-vanilla "$VANILLA"
+	start_coredns s1-vanilla-twin "$VANILLA"
 	start_coredns s1-corebind "$COREBIND"
 	start_coredns s1-nopgo "$NOPGO"
 	start_coredns s1-file "$COREBIND"
@@ -531,7 +547,7 @@ scenario_authoritative() {
 	start_coredns s1-nostack "$COREBIND" GODEBUG=adaptivestackstart=0
 	start_coredns s1-file-nostack "$COREBIND" GODEBUG=adaptivestackstart=0
 	start_named s1-bind 'zone "bench.test" { type primary; file "bench.test.zone"; };'
-	local all=(s1-vanilla s1-corebind s1-bind s1-nopgo s1-file s1-file-nopgo s1-nostack s1-file-nostack)
+	local all=(s1-vanilla s1-corebind s1-vanilla-twin s1-bind s1-nopgo s1-file s1-file-nopgo s1-nostack s1-file-nostack)
 	for v in "${all[@]}"; do
 		ready "$v" h00001.bench.test
 		expect "$v" 'status: NXDOMAIN' "h$((NAMES + 1)).bench.test"
@@ -553,6 +569,7 @@ scenario_authoritative() {
 
 	measure 1 "$DATA/bench.queries" "NOERROR NXDOMAIN" "${all[@]}"
 	record compare 1 s1-corebind s1-vanilla ">=" 0.95 "corebind (all five plugins) vs vanilla CoreDNS (file)"
+	record compare 1 s1-vanilla-twin s1-vanilla "" "" "vanilla CoreDNS vs itself (A/A: this run's resolution)"
 	record memory 1 s1-corebind s1-vanilla 1.10 "corebind (all five plugins) vs vanilla CoreDNS (file), resident size after the last round"
 	record compare 7 s1-bind s1-corebind "" "" "BIND 9 vs corebind (scenario 1)"
 	record compare 10 s1-corebind s1-vanilla ">=" 1.00 "corebind, all five plugins, profile-guided vs stock vanilla (file)"
@@ -644,19 +661,21 @@ scenario_querylog() {
 	EOF
 	QLOG[s2-log]=$SRV/s2-log/stdout
 	record variant 2 s2-log corebind "log (stdout redirected to a file) + file"
+	twin s2-none 2 corebind
 
-	for v in s2-none s2-querylog s2-log; do start_coredns "$v" "$COREBIND"; done
-	for v in s2-none s2-querylog s2-log; do ready "$v" h00001.bench.test; done
+	for v in s2-none s2-querylog s2-none-twin s2-log; do start_coredns "$v" "$COREBIND"; done
+	for v in s2-none s2-querylog s2-none-twin s2-log; do ready "$v" h00001.bench.test; done
 	settle "${QLOG[s2-querylog]}" >/dev/null
 	grep -q 'queries: info: client @0x[0-9a-f]* 127.0.0.1#[0-9]* (h00001.bench.test): query: h00001.bench.test IN A +E(0)' \
 		"${QLOG[s2-querylog]}" || die "querylog did not log the probe in bind format (see ${QLOG[s2-querylog]})"
 	grep -q '"A IN h00001.bench.test. udp' "${QLOG[s2-log]}" || die "log did not log the probe (see ${QLOG[s2-log]})"
 
-	FRESH=1 measure 2 "$DATA/bench.queries" "NOERROR NXDOMAIN" s2-none s2-querylog s2-log
+	FRESH=1 measure 2 "$DATA/bench.queries" "NOERROR NXDOMAIN" s2-none s2-querylog s2-none-twin s2-log
 	record compare 2 s2-querylog s2-none ">=" 0.96 "querylog vs no logging"
 	record compare 2 s2-querylog s2-log ">" 1.0 "querylog vs CoreDNS log"
 	record compare 2 s2-log s2-none "" "" "CoreDNS log vs no logging"
-	stop s2-none s2-querylog s2-log
+	record compare 2 s2-none-twin s2-none "" "" "no logging vs itself (A/A: this run's resolution)"
+	stop s2-none s2-querylog s2-none-twin s2-log
 }
 
 # Scenario 3: recursionacl holding 100 / 10,000 / 100,000 prefixes against
@@ -691,6 +710,8 @@ scenario_recursionacl() {
 	EOF
 	record variant 3 s3-recursionacl-denied corebind "recursionacl { allow 192.0.2.0/24 } + file: the load's client is denied recursion"
 	variants+=(s3-recursionacl-denied)
+	twin s3-none 3 corebind
+	variants+=(s3-none-twin)
 	for n in "${PREFIX_SIZES[@]}"; do
 		v=s3-recursionacl-$n
 		server "$v"
@@ -733,6 +754,7 @@ scenario_recursionacl() {
 
 	FRESH=1 measure 3 "$DATA/bench.queries" "NOERROR NXDOMAIN" "${variants[@]}"
 	record compare 3 s3-recursionacl-denied s3-none ">=" 0.98 "recursionacl vs no ACL (denied client, authoritative answers)"
+	record compare 3 s3-none-twin s3-none "" "" "no ACL vs itself (A/A: this run's resolution)"
 	for n in "${PREFIX_SIZES[@]}"; do
 		record compare 3 "s3-recursionacl-$n" s3-none "" "" "recursionacl ($n prefixes) vs no ACL (allowed client, authoritative answers)"
 		record compare 3 "s3-recursionacl-$n" "s3-acl-$n" ">=" 1.0 "recursionacl vs acl ($n prefixes)"
@@ -826,22 +848,24 @@ scenario_chaosmask() {
 	link s4-in-chaos bench.test.zone
 	sed "s/chaosmask/chaos/; s/:${PORT[s4-in-chaosmask]} {/:${PORT[s4-in-chaos]} {/" "$SRV/s4-in-chaosmask/Corefile" >"$SRV/s4-in-chaos/Corefile"
 	record variant 4 s4-in-chaos corebind "CoreDNS chaos + file (IN queries)"
-	for v in s4-ch-chaosmask s4-ch-chaos s4-in-none s4-in-chaosmask s4-in-chaos; do start_coredns "$v" "$COREBIND"; done
+	twin s4-in-none 4 corebind
+	for v in s4-ch-chaosmask s4-ch-chaos s4-in-none s4-in-chaosmask s4-in-none-twin s4-in-chaos; do start_coredns "$v" "$COREBIND"; done
 	for v in s4-ch-chaosmask s4-ch-chaos; do
 		ready "$v" version.bind NOERROR CH TXT
 		for name in version.bind hostname.bind id.server version.server authors.bind; do
 			same_answer s4-ch-chaosmask s4-ch-chaos "$name" CH TXT
 		done
 	done
-	for v in s4-in-none s4-in-chaosmask s4-in-chaos; do ready "$v" h00001.bench.test; done
+	for v in s4-in-none s4-in-chaosmask s4-in-none-twin s4-in-chaos; do ready "$v" h00001.bench.test; done
 
 	measure 4 "$DATA/chaos.bin" "NOERROR" s4-ch-chaosmask s4-ch-chaos -- -B
-	FRESH=1 measure 4 "$DATA/bench.queries" "NOERROR NXDOMAIN" s4-in-none s4-in-chaosmask s4-in-chaos
+	FRESH=1 measure 4 "$DATA/bench.queries" "NOERROR NXDOMAIN" s4-in-none s4-in-chaosmask s4-in-none-twin s4-in-chaos
 	record compare 4 s4-ch-chaosmask s4-ch-chaos "" "" "chaosmask vs chaos, CH TXT queries"
 	record compare 4 s4-in-chaosmask s4-in-none ">=" 0.99 "IN queries with chaosmask vs without"
 	record compare 4 s4-in-chaos s4-in-none "" "" "IN queries with CoreDNS's chaos (passes them on) vs without: any plugin's cost"
 	record compare 4 s4-in-chaosmask s4-in-chaos "" "" "IN queries: chaosmask vs CoreDNS's chaos"
-	stop s4-ch-chaosmask s4-ch-chaos s4-in-none s4-in-chaosmask s4-in-chaos
+	record compare 4 s4-in-none-twin s4-in-none "" "" "IN queries without chaosmask vs themselves (A/A: this run's resolution)"
+	stop s4-ch-chaosmask s4-ch-chaos s4-in-none s4-in-chaosmask s4-in-none-twin s4-in-chaos
 }
 
 # Scenario 5: rfc2317's synthesized CNAME and NS records against the same

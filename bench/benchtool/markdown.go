@@ -66,6 +66,7 @@ func (res *results) markdown() string {
 	p("- Pinning: %s.\n", m["pinning"])
 	p("- Each variant of a scenario runs as its own server, all started together; each gets a %ss warm-up, then %s round(s) of %ss, the order of the variants reversed every other round.\n", m["warmup"], m["rounds"], m["seconds"])
 	p("- Before measuring, the harness checks with `dig` that each server gives the answer its scenario claims (and that compared servers give the same records); a run whose answers have an unexpected response code stops the benchmark.\n")
+	p("- Resolution: scenarios 1 to 4 also run their baseline twice, as two identical processes (the `-twin` variants); their A/A ratios show how far apart the same server comes out in this run, and a target closer to 1 than their spread cannot be told from noise here.\n")
 	p("- Memory: the server's resident size (VmRSS) after its scenario's last round, and its peak (VmHWM); for the memory targets also its anonymous part (RssAnon: heap, stacks), which leaves out the binary's pages.\n")
 
 	for _, s := range res.Scenarios {
