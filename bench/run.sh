@@ -146,7 +146,7 @@ twin() {
 # in PROFILED (and every one with BENCH_PROFILE=1) also gets a pprof
 # listener; measure profiles it in a round of its own after the counted
 # ones.
-readonly PROFILED=" s1-vanilla s1-corebind "
+readonly PROFILED=" s1-vanilla s1-corebind s1-nostack "
 start_coredns() {
 	local v=$1 bin=$2
 	ARGS[$v]=$(printf '%q ' "${@:2}")
@@ -571,6 +571,7 @@ scenario_authoritative() {
 	record compare 1 s1-corebind s1-vanilla ">=" 0.95 "corebind (all five plugins) vs vanilla CoreDNS (file)"
 	record compare 1 s1-vanilla-twin s1-vanilla "" "" "vanilla CoreDNS vs itself (A/A: this run's resolution)"
 	record memory 1 s1-corebind s1-vanilla 1.10 "corebind (all five plugins) vs vanilla CoreDNS (file), resident size after the last round"
+	record memory 1 s1-nostack s1-vanilla "" "the same corebind, goroutines starting with 2 KiB (GODEBUG=adaptivestackstart=0), vs vanilla CoreDNS (file)"
 	record compare 7 s1-bind s1-corebind "" "" "BIND 9 vs corebind (scenario 1)"
 	record compare 10 s1-corebind s1-vanilla ">=" 1.00 "corebind, all five plugins, profile-guided vs stock vanilla (file)"
 	record compare 10 s1-file s1-vanilla ">=" 1.10 "corebind, file only, profile-guided vs stock vanilla (file)"

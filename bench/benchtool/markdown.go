@@ -45,7 +45,11 @@ func (res *results) markdown() string {
 	if len(mems) > 0 {
 		p("\n| Memory | Ratio of resident sizes | Target | | Ratio of their anonymous parts (RssAnon) |\n|---|---:|---|---|---:|\n")
 		for _, m := range mems {
-			p("| %s (`%s` / `%s`) | **%.3f** | ≤ %.2f | %s | %.3f |\n", m.Title, m.A, m.B, m.Ratio, m.Max, verdict(&m.Met), m.AnonRatio)
+			target, met := "reported", ""
+			if m.Max > 0 {
+				target, met = fmt.Sprintf("≤ %.2f", m.Max), verdict(&m.Met)
+			}
+			p("| %s (`%s` / `%s`) | **%.3f** | %s | %s | %.3f |\n", m.Title, m.A, m.B, m.Ratio, target, met, m.AnonRatio)
 		}
 		goMemoryTable(p, res, mems)
 	}

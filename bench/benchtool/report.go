@@ -40,7 +40,7 @@ type memCompare struct {
 	Title string  `json:"title"`
 	A     string  `json:"a"`
 	B     string  `json:"b"`
-	Max   float64 `json:"max_ratio"`
+	Max   float64 `json:"max_ratio"` // 0: reported, no target
 	Ratio float64 `json:"ratio"`
 	Met   bool    `json:"met"`
 	// AnonRatio compares the anonymous parts (RssAnon), reported.
@@ -285,9 +285,11 @@ func readLog(path string) (*results, error) {
 			res.Amplify = append(res.Amplify, a)
 		case "memory":
 			m := &memCompare{A: arg(2), B: arg(3), Title: arg(5)}
-			var err error
-			if m.Max, err = strconv.ParseFloat(arg(4), 64); err != nil {
-				return nil, bad(err)
+			if arg(4) != "" { // no limit: reported only
+				var err error
+				if m.Max, err = strconv.ParseFloat(arg(4), 64); err != nil {
+					return nil, bad(err)
+				}
 			}
 			if variants[m.A] == nil || variants[m.B] == nil {
 				return nil, bad(fmt.Errorf("unknown variant %q or %q", m.A, m.B))
