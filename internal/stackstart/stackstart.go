@@ -25,14 +25,15 @@
 //
 // Kept by the rule for code that exists for speed (issue 15): in the same
 // run of ./build.sh bench (scenario 10, bench/RESULTS.md, run of
-// 2026-12-04 15:28) the binary served 1.16 times the queries per second
+// 2026-12-04 17:28) the binary served 1.21 times the queries per second
 // with it as with GODEBUG=adaptivestackstart=0 (scenario 1's five plugins;
-// 1.07 with file alone; 1.24 and 1.20 in the run of 13:08), for 14 to 18 MB
-// more resident memory (99.4 against 81.7 MiB with the five plugins, 86.9
-// against 73.2 with file alone; 9.2 MiB of goroutine stacks after the load,
-// mostly the parked ones). It costs 16 KiB per parked goroutine, as
-// many as the most others of the last 50 looks (five seconds in the
-// binary), at most 1024: 16 MiB.
+// 1.16 with file alone; 1.16 and 1.07 in the run of 15:28), and
+// runtime.newstack fell from 17% of the CPU to none in the profiles. It
+// costs 15 to 16 MB more resident memory (100.3 against 84.5 MiB with the
+// five plugins, 91.2 against 76.5 with file alone; 9.2 MiB of goroutine
+// stacks after the load, mostly the parked ones): 16 KiB per parked
+// goroutine, as many as the most others of the last 50 looks (five seconds
+// in the binary), at most 1024: 16 MiB.
 // It is the binary's choice, not a plugin's: importers of a plugin are not
 // affected. GODEBUG=adaptivestackstart=0 turns the runtime's adaptation off,
 // and with it this.
